@@ -1,0 +1,60 @@
+"""Every error as `{"error": {"code", "message", "details"}}`; messages in Simplified Chinese."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from infra.intake import InvalidEvent
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status)
+
+    @app.exception_handler(InvalidEvent)
+    async def _invalid_event(_: Request, exc: InvalidEvent) -> JSONResponse:
+        return JSONResponse(
+            error_body("invalid_event", "提交的内容不符合要求，请检查后重新提交。", exc.details or exc.reason),
+            status_code=422,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"field": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg"), "type": e.get("type")}
+            for e in exc.errors()
+        ]
+        return JSONResponse(
+            error_body("invalid_request", "请求内容有误，请按提示修改后重新提交。", details), status_code=422
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        messages = {404: "请求的资源不存在。", 405: "不支持该请求方法。"}
+        return JSONResponse(
+            error_body(f"http_{exc.status_code}", messages.get(exc.status_code, str(exc.detail))),
+            status_code=exc.status_code,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return JSONResponse(error_body("internal_error", "系统内部错误，请稍后重试。"), status_code=500)

@@ -1,0 +1,56 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+from api import errors, routes_cases, routes_complaints
+from infra.db import make_engine, session_factory
+from infra.kafka import KafkaPublisher
+from infra.settings import Settings, get_settings
+
+INDEX = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>凯里市托育机构综合监管平台</title></head>
+<body>
+<h1>凯里市托育机构综合监管平台</h1>
+<p>投诉举报受理、派单、督办与全过程留痕。</p>
+<ul>
+<li><a href="/docs">接口文档</a></li>
+<li><a href="/api/v1/units">监管单位列表</a></li>
+</ul>
+</body></html>"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.resolved_database_url)
+        app.state.settings = settings
+        app.state.sessions = session_factory(engine)
+        app.state.publisher = KafkaPublisher(settings.kafka_bootstrap)
+        try:
+            yield
+        finally:
+            app.state.publisher.close()
+            engine.dispose()
+
+    app = FastAPI(title="tuoyu", version="0.1.0", lifespan=lifespan)
+    errors.install(app)
+    app.include_router(routes_complaints.router)
+    app.include_router(routes_cases.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index() -> str:
+        return INDEX
+
+    return app

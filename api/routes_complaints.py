@@ -1,0 +1,63 @@
+"""Intake of complaints over HTTP: validated here, then produced to `tuoyu.complaints`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, status
+from fastapi.concurrency import run_in_threadpool
+from kafka.errors import KafkaError
+from pydantic import AwareDatetime, BaseModel, Field
+
+from api.deps import PublisherDep
+from api.errors import ApiError
+from infra.intake import check_complaint
+from models import topics
+from models.cases import case_id_for
+from models.complaints import ComplaintBody, ComplaintReceived
+
+router = APIRouter(prefix="/api/v1", tags=["complaints"])
+
+
+class ComplaintSubmission(ComplaintBody):
+    """A complaint as a client sends it; a client that retries should send its own event_id."""
+
+    event_id: str | None = Field(default=None, min_length=1, max_length=128)
+    occurred_at: AwareDatetime | None = None
+
+
+class ComplaintAccepted(BaseModel):
+    case_id: str
+    event_id: str
+    status_url: str
+    message: str
+
+
+@router.post("/complaints", status_code=status.HTTP_202_ACCEPTED, response_model=ComplaintAccepted)
+async def submit_complaint(body: ComplaintSubmission, publisher: PublisherDep) -> ComplaintAccepted:
+    complaint = check_complaint(
+        ComplaintReceived.model_validate(
+            {
+                **body.model_dump(exclude={"event_id", "occurred_at"}),
+                "event_id": body.event_id or f"http-{uuid.uuid4()}",
+                "occurred_at": body.occurred_at or datetime.now(UTC),
+            }
+        )
+    )
+    try:
+        await run_in_threadpool(
+            publisher.publish,
+            topics.COMPLAINTS,
+            complaint.event_id,
+            complaint.model_dump_json().encode("utf-8"),
+        )
+    except KafkaError as exc:
+        raise ApiError(503, "broker_unavailable", "系统暂时无法受理，请稍后重试。", repr(exc)) from exc
+    case_id = case_id_for(complaint.event_id, complaint.occurred_at)
+    return ComplaintAccepted(
+        case_id=case_id,
+        event_id=complaint.event_id,
+        status_url=f"/api/v1/cases/{case_id}",
+        message=f"已受理，案件编号 {case_id}。",
+    )

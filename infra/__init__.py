@@ -1,0 +1,1 @@
+"""Servers, settings, database and Kafka plumbing shared by every tuoyu process."""

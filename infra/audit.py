@@ -1,0 +1,82 @@
+"""Appending to the hash-chained audit trail, and checking it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlmodel import Session, col, select
+
+from models.audit import GENESIS_HASH, AuditEntry, AuditHead, AuditRecord
+
+
+def append(session: Session, entry: AuditEntry) -> AuditRecord:
+    """Add one record in the caller's transaction; the caller commits.
+
+    The head row is locked (FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite), so writers
+    in several processes extend one chain. An entry whose idempotency key is already in the
+    trail is not written again: activities may run more than once.
+    """
+    if entry.idempotency_key is not None:
+        existing = session.exec(
+            select(AuditRecord).where(AuditRecord.idempotency_key == entry.idempotency_key)
+        ).first()
+        if existing is not None:
+            return existing
+    head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
+    if head is None:
+        head = AuditHead(id=1, seq=0, hash=GENESIS_HASH)
+        session.add(head)
+    record = AuditRecord(
+        **entry.model_dump(),
+        seq=head.seq + 1,
+        recorded_at=datetime.now(UTC),
+        prev_hash=head.hash,
+        hash="",
+    )
+    record.hash = record.compute_hash()
+    head.seq, head.hash = record.seq, record.hash
+    session.add(record)
+    session.add(head)
+    return record
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    problem: str | None = None
+
+
+def verify(records: Iterable[AuditRecord], head: AuditHead | None) -> VerifyResult:
+    """Walk the chain in sequence order: any edit, deletion, insertion or reordering breaks it."""
+    prev_hash, expected_seq, checked = GENESIS_HASH, 1, 0
+    for record in records:
+        if record.seq != expected_seq:
+            return VerifyResult(False, checked, record.seq, f"expected seq {expected_seq}")
+        if record.prev_hash != prev_hash:
+            return VerifyResult(False, checked, record.seq, "prev_hash does not match")
+        if record.compute_hash() != record.hash:
+            return VerifyResult(False, checked, record.seq, "content does not match its hash")
+        prev_hash, expected_seq, checked = record.hash, expected_seq + 1, checked + 1
+    if head is not None and (head.seq != checked or head.hash != prev_hash):
+        return VerifyResult(False, checked, checked + 1, "records after the last one are missing")
+    return VerifyResult(True, checked)
+
+
+def verify_session(session: Session, batch: int = 5000) -> VerifyResult:
+    def stream() -> Iterable[AuditRecord]:
+        last = 0
+        while True:
+            rows = session.exec(
+                select(AuditRecord).where(AuditRecord.seq > last).order_by(col(AuditRecord.seq)).limit(batch)
+            ).all()
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1].seq
+
+    head = session.get(AuditHead, 1)
+    return verify(stream(), head)

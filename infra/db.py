@@ -1,0 +1,45 @@
+"""Database engine and sessions. SQLite by default, PostgreSQL in production."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlmodel import Session, create_engine
+
+SessionFactory = Callable[[], Session]
+
+
+def make_engine(url: str) -> Engine:
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+    # The driver's own transaction handling is switched off so that every transaction can
+    # start with BEGIN IMMEDIATE: two deferred SQLite writers that both read first fail on
+    # the upgrade to a write lock, and the busy timeout does not help them. (SQLAlchemy's
+    # documented recipe for pysqlite.)
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": 30, "isolation_level": None}
+    )
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def session_factory(engine: Engine) -> SessionFactory:
+    def factory() -> Session:
+        return Session(engine, expire_on_commit=False)
+
+    return factory

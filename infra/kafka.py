@@ -1,0 +1,73 @@
+"""Kafka plumbing with kafka-python: topic creation, readiness, and a blocking publisher."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from models import topics
+
+log = logging.getLogger(__name__)
+
+
+def wait_for_broker(bootstrap: str, timeout: float = 60.0) -> None:
+    """Block until the broker answers metadata requests, or raise TimeoutError."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+            try:
+                admin.list_topics()
+                return
+            finally:
+                admin.close()
+        except (KafkaError, OSError) as exc:
+            last = exc
+            time.sleep(0.25)
+    raise TimeoutError(f"Kafka at {bootstrap} did not answer within {timeout:.0f}s: {last!r}")
+
+
+def ensure_topics(bootstrap: str, partitions: int, names: Iterable[str] = topics.ALL) -> list[str]:
+    """Create the contract's topics that do not exist yet; returns the ones created.
+
+    Must run before any producer or agent: a broker that auto-creates topics picks its own
+    partition count, and faust tables then fail on the mismatch.
+    """
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30000)
+    try:
+        existing = set(admin.list_topics())
+        wanted = [n for n in names if n not in existing]
+        created: list[str] = []
+        for name in wanted:
+            try:
+                admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)])
+                created.append(name)
+            except TopicAlreadyExistsError:
+                pass
+        return created
+    finally:
+        admin.close()
+
+
+class KafkaPublisher:
+    """Thread-safe; `publish` returns only after the broker acknowledged the write."""
+
+    def __init__(self, bootstrap: str, timeout: float = 15.0) -> None:
+        self._timeout = timeout
+        self._producer = KafkaProducer(
+            bootstrap_servers=bootstrap,
+            acks="all",
+            linger_ms=2,
+        )
+
+    def publish(self, topic: str, key: str, value: bytes) -> None:
+        self._producer.send(topic, key=key.encode("utf-8"), value=value).get(timeout=self._timeout)
+
+    def close(self) -> None:
+        self._producer.close(timeout=5)

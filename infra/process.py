@@ -1,0 +1,131 @@
+"""Child processes that are started, health-checked and stopped by code."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+class ProcessFailed(RuntimeError):
+    pass
+
+
+class ManagedProcess:
+    """One child process with its output in a log file.
+
+    Stopping sends SIGINT (what Ctrl-C would), waits `grace` seconds, then SIGKILLs the
+    whole process group: a faust worker has been seen to hang on SIGTERM.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        log_path: Path,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        grace: float = 20.0,
+    ) -> None:
+        self.name = name
+        self.argv = list(argv)
+        self.log_path = log_path
+        self.env = env
+        self.cwd = cwd
+        self.grace = grace
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> ManagedProcess:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        logfile = self.log_path.open("ab")
+        log.info("starting %s: %s", self.name, " ".join(self.argv))
+        self.proc = subprocess.Popen(
+            self.argv,
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(self.env or {})},
+            cwd=self.cwd,
+            start_new_session=True,  # our Ctrl-C does not reach it; we stop it in order
+        )
+        logfile.close()
+        return self
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def returncode(self) -> int | None:
+        return None if self.proc is None else self.proc.poll()
+
+    def wait_until(self, check: Callable[[], bool], timeout: float, what: str) -> None:
+        """Poll `check` until it is true; fail early if the process exits."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise ProcessFailed(f"{self.name} exited with {self.returncode()}: {self.tail()}")
+            try:
+                if check():
+                    return
+            except Exception as exc:  # a health probe failing is the normal "not yet"
+                log.debug("%s not ready: %r", self.name, exc)
+            time.sleep(0.2)
+        raise ProcessFailed(f"{self.name} was not {what} within {timeout:.0f}s: {self.tail()}")
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            text = self.log_path.read_text("utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def signal(self, sig: int) -> None:
+        if self.proc is not None and self.alive():
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def stop(self, grace: float | None = None) -> int | None:
+        if self.proc is None:
+            return None
+        if self.alive():
+            self.signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=self.grace if grace is None else grace)
+            except subprocess.TimeoutExpired:
+                log.warning("%s did not stop in time; killing it", self.name)
+                self.signal(signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would."""
+        self.signal(signal.SIGKILL)
+        if self.proc is not None:
+            self.proc.wait(timeout=10)
+
+
+def port_open(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

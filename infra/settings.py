@@ -1,0 +1,60 @@
+"""The one place configuration is read: `TUOYU_` environment variables and `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BrokerKind = Literal["tansu", "kafka", "external"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TUOYU_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("./.tuoyu")
+    broker: BrokerKind = "tansu"
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_controller_port: int | None = None  # Apache Kafka's KRaft port; default bootstrap + 1
+    kafka_jars_dir: Path | None = None  # default: DATA_DIR/kafka-jars
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "tuoyu-cases"
+    temporal_embedded: bool = True  # false: TUOYU_TEMPORAL_ADDRESS is an existing cluster
+    temporal_ui_port: int | None = None  # default: Temporal's own (frontend port + 1000)
+    database_url: str | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    sip_port: int = 5060
+
+    topic_partitions: int = Field(default=4, ge=1)
+    stream_app_id: str = "tuoyu-streams"
+    stream_rebalance_timeout: float = 3.0  # seconds
+    # How many inbound events the stream worker hands to Temporal concurrently.
+    intake_max_in_flight: int = Field(default=64, ge=1)
+    log_level: str = "INFO"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'tuoyu.db').resolve()}"
+
+    @property
+    def kafka_host_port(self) -> tuple[str, int]:
+        first = self.kafka_bootstrap.split(",")[0].strip()
+        host, _, port = first.rpartition(":")
+        return host or "127.0.0.1", int(port)
+
+    @property
+    def temporal_host_port(self) -> tuple[str, int]:
+        host, _, port = self.temporal_address.rpartition(":")
+        return host or "127.0.0.1", int(port)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""tuoyu's vocabulary: events, workflow inputs and database tables. Imports nothing of ours."""

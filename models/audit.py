@@ -1,0 +1,61 @@
+"""The audit trail: append-only records, each chained to the one before by SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import JSON, Column, Field, SQLModel
+
+from models.timeutil import as_utc
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditEntry(SQLModel):
+    """What a caller says happened; the trail adds sequence, time and hashes."""
+
+    actor: str = Field(max_length=128)
+    actor_role: str = Field(default="system", max_length=32)
+    actor_unit: str | None = Field(default=None, max_length=64)
+    action: str = Field(max_length=64, index=True)
+    channel: str | None = Field(default=None, max_length=32)
+    reason: str | None = Field(default=None, max_length=2000)
+    outcome: str = Field(default="ok", max_length=32)
+    case_id: str | None = Field(default=None, max_length=32, index=True)
+    institution: str | None = Field(default=None, max_length=200, index=True)
+    occurred_at: datetime
+    idempotency_key: str | None = Field(default=None, max_length=200, unique=True)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class AuditRecord(AuditEntry, table=True):
+    __tablename__ = "audit_records"
+
+    seq: int = Field(primary_key=True)
+    recorded_at: datetime
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+    def canonical(self) -> bytes:
+        """Stable bytes for hashing: every datetime as UTC, whatever offset it came with."""
+        body = {
+            k: as_utc(v).isoformat() if isinstance(v, datetime) else v
+            for k, v in self.model_dump(exclude={"hash"}).items()
+        }
+        return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def compute_hash(self) -> str:
+        return hashlib.sha256(self.prev_hash.encode() + self.canonical()).hexdigest()
+
+
+class AuditHead(SQLModel, table=True):
+    """One row holding the chain's tip; writers lock it so concurrent workers keep one chain."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int = 0
+    hash: str = Field(default=GENESIS_HASH, max_length=64)

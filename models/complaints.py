@@ -1,0 +1,61 @@
+"""Complaints and reports from the public, as they arrive on `tuoyu.complaints`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class Category(StrEnum):
+    CHILD_ABUSE = "child-abuse"
+    INJURY = "injury"
+    SAFETY_FIRE = "safety-fire"
+    FOOD_SAFETY = "food-safety"
+    HEALTH_MANAGEMENT = "health-management"
+    STAFFING = "staffing"
+    PREPAYMENT = "prepayment"
+    OUT_OF_SCOPE = "out-of-scope"
+    UNREGISTERED = "unregistered"
+    VIDEO_SYSTEM = "video-system"
+    CONSULTATION = "consultation"
+    OTHER = "other"
+
+
+class Channel(StrEnum):
+    HOTLINE = "hotline"
+    WEB = "web"
+    OPEN311 = "open311"
+    MAIL = "mail"
+    VISIT = "visit"
+    OTHER = "other"
+
+
+class Complainant(BaseModel):
+    """Who called. Kept apart from the case; never published on a topic other than intake."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=64)
+    phone: str | None = Field(default=None, max_length=32, pattern=r"^[0-9+\- ]{3,32}$")
+
+
+class ComplaintBody(BaseModel):
+    """What a client submits; the API adds `event_id` and `occurred_at` when absent."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    channel: Channel = Channel.HOTLINE
+    category: Category
+    town: str = Field(min_length=1, max_length=64, description="unit code of the town, street or zone")
+    institution_name: str | None = Field(default=None, max_length=200)
+    description: str = Field(min_length=1, max_length=5000)
+    anonymous: bool = False
+    complainant: Complainant | None = None
+
+
+class ComplaintReceived(ComplaintBody):
+    """Inbound event on `tuoyu.complaints`."""
+
+    event_id: str = Field(min_length=1, max_length=128, description="idempotency key")
+    occurred_at: AwareDatetime

@@ -1,0 +1,81 @@
+"""Outbound messages on `tuoyu.notifications` and `tuoyu.dead-letter`."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, Field
+from sqlalchemy import String
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
+
+
+class NotificationKind(StrEnum):
+    DISPATCH = "dispatch"
+
+
+class Notification(BaseModel):
+    """One message to one unit. `event_id` is stable across retries so receivers can dedupe."""
+
+    event_id: str
+    occurred_at: AwareDatetime
+    kind: NotificationKind
+    recipient: str = Field(description="unit code; also the Kafka key")
+    case_id: str
+    priority: str
+    title: str
+    text: str
+
+
+class NotificationRecord(SQLModel, table=True):
+    """A notification as published, recorded once however often it was sent."""
+
+    __tablename__ = "notifications"
+
+    event_id: str = SQLField(primary_key=True, max_length=160)
+    kind: NotificationKind = SQLField(sa_type=String(16))
+    recipient: str = SQLField(max_length=64, index=True)
+    case_id: str = SQLField(max_length=32, index=True)
+    title: str = SQLField(max_length=200)
+    text: str
+    published_at: datetime
+
+
+class DeadLetterSource(BaseModel):
+    topic: str | None = None
+    partition: int | None = None
+    offset: int | None = None
+    channel: str | None = None
+
+
+class DeadLetter(BaseModel):
+    """A rejected input, with everything needed to inspect it and send it again."""
+
+    event_id: str
+    occurred_at: AwareDatetime
+    source: DeadLetterSource
+    reason: str
+    original_base64: str
+
+    @classmethod
+    def of(cls, original: bytes, reason: str, source: DeadLetterSource) -> DeadLetter:
+        digest = hashlib.sha256(original).hexdigest()[:16]
+        where = (
+            f"{source.topic}:{source.partition}:{source.offset}"
+            if source.topic is not None
+            else f"{source.channel}:{digest}"
+        )
+        return cls(
+            event_id=f"dead-letter:{where}",
+            occurred_at=datetime.now(UTC),
+            source=source,
+            reason=reason,
+            original_base64=base64.b64encode(original).decode("ascii"),
+        )
+
+    @property
+    def original(self) -> bytes:
+        return base64.b64decode(self.original_base64)

@@ -1,0 +1,15 @@
+"""Kafka topic names of the external contract."""
+
+from typing import Final
+
+COMPLAINTS: Final = "tuoyu.complaints"
+INSPECTIONS: Final = "tuoyu.inspections"
+CAMERA_ALARMS: Final = "tuoyu.camera-alarms"
+REGISTRY: Final = "tuoyu.registry"
+NOTIFICATIONS: Final = "tuoyu.notifications"
+CREDIT_PLATFORM: Final = "tuoyu.credit-platform"
+DEAD_LETTER: Final = "tuoyu.dead-letter"
+
+INBOUND: Final = (COMPLAINTS, INSPECTIONS, CAMERA_ALARMS, REGISTRY)
+OUTBOUND: Final = (NOTIFICATIONS, CREDIT_PLATFORM, DEAD_LETTER)
+ALL: Final = INBOUND + OUTBOUND

@@ -1,0 +1,1 @@
+"""The faust stream worker: inbound topics to Temporal, rejects to the dead-letter topic."""

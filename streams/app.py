@@ -1,0 +1,27 @@
+"""The faust app. Broker and store come from settings; nothing here touches the event loop."""
+
+from __future__ import annotations
+
+import faust
+
+from infra.settings import get_settings
+
+settings = get_settings()
+
+app = faust.App(
+    settings.stream_app_id,
+    broker=f"kafka://{settings.kafka_bootstrap}",
+    store="memory://",
+    topic_replication_factor=1,
+    topic_partitions=settings.topic_partitions,
+    # Topics are created by `tuoyu up` before any worker starts, with the contract's counts.
+    topic_allow_declare=False,
+    consumer_auto_offset_reset="earliest",
+    web_enabled=False,
+    # One worker per group here: a short rebalance timeout keeps a join from waiting for
+    # members that will never come (Tansu waits out the whole timeout on the first join).
+    broker_rebalance_timeout=settings.stream_rebalance_timeout,
+    broker_session_timeout=max(settings.stream_rebalance_timeout, 10.0),
+    broker_heartbeat_interval=1.0,
+    autodiscover=False,
+)

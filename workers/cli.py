@@ -1,0 +1,126 @@
+"""The `tuoyu` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from infra.settings import get_settings
+
+app = typer.Typer(help="tuoyu: supervision of childcare institutions (Kaili City).", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+schema_app = typer.Typer(help="JSON Schemas of the events on the contract's topics.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+app.add_typer(schema_app, name="schema")
+console = Console()
+
+
+@app.command()
+def up() -> None:
+    """Start everything with the embedded defaults, in the foreground; Ctrl-C stops it all."""
+    from workers.stack import Stack
+
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    stack = Stack(settings)
+    interrupted = False
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        nonlocal interrupted
+        interrupted = True
+        raise KeyboardInterrupt
+
+    # Installed explicitly: a shell that starts us in the background ignores SIGINT for us.
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        stack.start()
+        table = Table(title="tuoyu is up", show_header=False)
+        for name, where in stack.endpoints():
+            table.add_row(name, where)
+        console.print(table)
+        console.print("Press Ctrl-C to stop.")
+        dead = stack.watch()
+        console.print(f"[red]{dead.name} exited with code {dead.returncode()}; stopping the rest.[/red]")
+        console.print(dead.tail())
+        stack.stop()
+        raise typer.Exit(1)
+    except KeyboardInterrupt:
+        console.print("Stopping…")
+        stack.stop()
+        console.print("Stopped.")
+
+
+@app.command()
+def status() -> None:
+    """What is running and healthy."""
+    from workers.stack import status as stack_status
+
+    rows = stack_status(get_settings())
+    table = Table("component", "healthy", "where")
+    for name, ok, detail in rows:
+        table.add_row(name, "[green]yes[/green]" if ok else "[red]no[/red]", detail)
+    console.print(table)
+    raise typer.Exit(0 if all(ok for _, ok, _ in rows) else 1)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations and load reference data."""
+    from infra.migrate import prepare_database
+
+    units = prepare_database(get_settings().resolved_database_url)
+    console.print(f"Database at head; {units} units loaded.")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Exit 0 when the hash chain is intact; 1 naming the first bad record."""
+    from infra.audit import verify_session
+    from infra.db import make_engine, session_factory
+
+    engine = make_engine(get_settings().resolved_database_url)
+    with session_factory(engine)() as session:
+        result = verify_session(session)
+    if result.ok:
+        console.print(f"Audit trail intact: {result.checked} records.")
+        return
+    console.print(f"[red]Audit trail broken at record {result.first_bad_seq}: {result.problem}[/red]")
+    raise typer.Exit(1)
+
+
+def event_schemas() -> dict[str, dict[str, Any]]:
+    from models.complaints import ComplaintReceived
+    from models.notifications import DeadLetter, Notification
+
+    return {
+        "inbound/complaint": ComplaintReceived.model_json_schema(),
+        "outbound/notification": Notification.model_json_schema(),
+        "outbound/dead-letter": DeadLetter.model_json_schema(),
+    }
+
+
+@schema_app.command("export")
+def schema_export(directory: Annotated[Path, typer.Argument(help="where to write the *.schema.json files")]) -> None:
+    """Write a JSON Schema for every inbound and outbound event type."""
+    for name, schema in event_schemas().items():
+        path = directory / f"{name}.schema.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n", "utf-8")
+        console.print(f"wrote {path}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

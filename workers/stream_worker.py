@@ -1,0 +1,18 @@
+"""The faust stream worker process."""
+
+from __future__ import annotations
+
+import faust
+
+import streams.intake  # noqa: F401  (registers the agents on the app)
+from infra.settings import get_settings
+from streams.app import app
+
+
+def main() -> None:
+    worker = faust.Worker(app, loglevel=get_settings().log_level.lower())
+    worker.execute_from_commandline()
+
+
+if __name__ == "__main__":
+    main()

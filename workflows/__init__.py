@@ -1,0 +1,1 @@
+"""Temporal workflows, one package per family (workflows.py, activities.py)."""

@@ -1,0 +1,1 @@
+"""The case workflow: one per case, from intake to dispatch (and, later, to closure)."""
