@@ -1,0 +1,48 @@
+# Two commands do all set-up: `make up` (the stack, embedded defaults) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export TUOYU_KAFKA_JARS_DIR ?= $(CURDIR)/.tuoyu/kafka-jars
+
+.PHONY: install up test lint unit integration-tansu-sqlite integration-kafka-postgresql system-deps kafka-jars schemas clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+up: install
+	$(VENV)/bin/tuoyu up
+
+# PostgreSQL (Debian package) and Java with Maven, for the test matrix's second leg.
+system-deps:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v mvn >/dev/null || ! command -v java >/dev/null; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql openjdk-17-jre-headless maven; \
+	fi
+
+# Apache Kafka's jars, fetched once with Maven into the cache under the data dir.
+kafka-jars: install system-deps
+	$(PY) -c "from infra.servers import ensure_kafka_jars; from infra.settings import Settings; print(ensure_kafka_jars(Settings()))"
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+schemas: install
+	$(VENV)/bin/tuoyu schema export schemas
+
+# Unit tests and the integration tests on Tansu + SQLite, then the integration tests again on
+# Apache Kafka + PostgreSQL: each broker and each database once.
+test: install system-deps kafka-jars lint
+	@start=$$(date +%s); \
+	TUOYU_TEST_BROKER=tansu TUOYU_TEST_DATABASE=sqlite $(PY) -m pytest -q && \
+	TUOYU_TEST_BROKER=kafka TUOYU_TEST_DATABASE=postgresql $(PY) -m pytest -q -m integration && \
+	echo "make test: $$(( $$(date +%s) - start ))s of tests"
+
+clean:
+	rm -rf $(VENV) .tuoyu .tuoyu-test

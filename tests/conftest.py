@@ -1,0 +1,112 @@
+"""Real servers, started once per test session on free ports.
+
+`TUOYU_TEST_BROKER` (tansu | kafka) and `TUOYU_TEST_DATABASE` (sqlite | postgresql) pick the
+leg of the matrix; `make test` runs both legs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlmodel import Session
+from temporalio.client import Client
+
+from infra.db import SessionFactory, make_engine, session_factory
+from infra.kafka import KafkaPublisher
+from infra.postgres import start_postgres
+from infra.process import ManagedProcess, free_port
+from infra.settings import Settings
+from infra.temporal import connect
+from workers.stack import Stack
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "stack" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def test_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("tuoyu")
+
+
+@pytest.fixture(scope="session")
+def database_url(test_data_dir: Path) -> Iterator[str]:
+    kind = os.environ.get("TUOYU_TEST_DATABASE", "sqlite")
+    if kind == "sqlite":
+        yield f"sqlite:///{test_data_dir / 'tuoyu.db'}"
+        return
+    assert kind == "postgresql", f"TUOYU_TEST_DATABASE={kind!r}: sqlite or postgresql"
+    proc: ManagedProcess
+    proc, url = start_postgres(test_data_dir / "postgres", free_port())
+    try:
+        yield url
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(test_data_dir: Path, database_url: str) -> Settings:
+    broker = os.environ.get("TUOYU_TEST_BROKER", "tansu")
+    kafka_port = free_port()
+    return Settings(
+        data_dir=test_data_dir,
+        broker=broker,  # type: ignore[arg-type]
+        kafka_bootstrap=f"127.0.0.1:{kafka_port}",
+        kafka_controller_port=free_port(),
+        kafka_jars_dir=Path(os.environ.get("TUOYU_KAFKA_JARS_DIR", REPO / ".tuoyu" / "kafka-jars")),
+        temporal_address=f"127.0.0.1:{free_port()}",
+        database_url=database_url,
+        http_port=free_port(),
+        sip_port=free_port(),
+        topic_partitions=4,
+        log_level="INFO",
+    )
+
+
+@pytest.fixture(scope="session")
+def stack(settings: Settings) -> Iterator[Stack]:
+    stack = Stack(settings, temporal_ui=False).start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def sessions(stack: Stack) -> Iterator[SessionFactory]:
+    engine = make_engine(stack.settings.resolved_database_url)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def db(sessions: SessionFactory) -> Iterator[Session]:
+    with sessions() as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    base = f"http://{stack.settings.http_host}:{stack.settings.http_port}"
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def producer(stack: Stack) -> Iterator[KafkaPublisher]:
+    publisher = KafkaPublisher(stack.settings.kafka_bootstrap)
+    yield publisher
+    publisher.close()
+
+
+@pytest.fixture(scope="session")
+async def temporal_client(stack: Stack) -> Client:
+    return await connect(stack.settings)

@@ -1,0 +1,29 @@
+"""Small factories for test data."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from models.complaints import ComplaintReceived
+
+
+def complaint_payload(**overrides: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "event_id": f"test-{uuid.uuid4()}",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "channel": "hotline",
+        "category": "health-management",
+        "town": "town-lushan",
+        "institution_name": "炉山镇阳光托育中心",
+        "description": "家长反映机构未按规定开展晨午检。",
+        "anonymous": False,
+        "complainant": {"name": "王女士", "phone": "138 0000 0000"},
+    }
+    payload.update(overrides)
+    return payload
+
+
+def complaint(**overrides: Any) -> ComplaintReceived:
+    return ComplaintReceived.model_validate(complaint_payload(**overrides))

@@ -1,0 +1,177 @@
+"""The whole path on the real servers: HTTP or Kafka in, case, audit and dispatch out."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from sqlmodel import Session, col, func, select
+
+from infra.audit import verify_session
+from infra.kafka import KafkaPublisher
+from models import topics
+from models.audit import AuditRecord
+from models.cases import Case, case_id_for
+from models.notifications import NotificationRecord
+from tests.factories import complaint_payload
+from tests.kafka_reader import TopicReader
+from workers.stack import Stack
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 120) -> bool:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.2)
+    return True
+
+
+async def wait_for_case(http: httpx.AsyncClient, case_id: str, timeout: float = 120) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        response = await http.get(f"/api/v1/cases/{case_id}")
+        if response.status_code == 200 or time.monotonic() > deadline:
+            assert response.status_code == 200, response.text
+            return response.json()  # type: ignore[no-any-return]
+        await asyncio.sleep(0.2)
+
+
+async def test_complaint_posted_to_api_becomes_case_with_audit_and_dispatch(
+    stack: Stack, http: httpx.AsyncClient, db: Session
+) -> None:
+    payload = complaint_payload(category="child-abuse", town="street-ximen")
+    del payload["event_id"], payload["occurred_at"]
+    response = await http.post("/api/v1/complaints", json=payload)
+    assert response.status_code == 202, response.text
+    accepted = response.json()
+    case_id = accepted["case_id"]
+    assert case_id in accepted["message"]
+
+    case = await wait_for_case(http, case_id)
+    assert case["status"] == "dispatched"
+    assert case["priority"] == "critical"
+    # Critical: the street office, the Health Commission and Public Security at once.
+    assert case["assigned_units"] == ["health", "psb", "street-ximen"]
+
+    reader = TopicReader(stack.settings.kafka_bootstrap, topics.NOTIFICATIONS)
+    try:
+        found = await reader.wait_for(lambda r: json.loads(r.value)["case_id"] == case_id, count=3)
+    finally:
+        reader.close()
+    assert sorted(r.key.decode() for r in found) == ["health", "psb", "street-ximen"]
+    first = json.loads(found[0].value)
+    assert first["kind"] == "dispatch" and "紧急" in first["title"] and case_id in first["text"]
+
+    # Each dispatch is published first, then recorded: wait for the records.
+    def actions() -> list[str]:
+        db.expire_all()
+        return sorted(db.exec(select(AuditRecord.action).where(AuditRecord.case_id == case_id)).all())
+
+    expected = ["case.opened"] + ["notification.dispatched"] * 3
+    assert await eventually(lambda: actions() == expected), actions()
+    assert verify_session(db).ok
+
+
+async def test_invalid_messages_go_to_dead_letter_and_the_agent_keeps_going(
+    stack: Stack, producer: KafkaPublisher, http: httpx.AsyncClient
+) -> None:
+    bad_inputs = {
+        "not-json": b"\xff\xfe not json at all",
+        "wrong-type": json.dumps(complaint_payload(anonymous="perhaps")).encode(),
+        "unknown-town": json.dumps(complaint_payload(town="town-atlantis")).encode(),
+        "missing-field": json.dumps({"event_id": "x"}).encode(),
+    }
+    for key, raw in bad_inputs.items():
+        producer.publish(topics.COMPLAINTS, f"dl-{key}", raw)
+    good = complaint_payload()
+    producer.publish(topics.COMPLAINTS, "dl-good", json.dumps(good).encode())
+
+    reader = TopicReader(stack.settings.kafka_bootstrap, topics.DEAD_LETTER)
+    try:
+        letters = await reader.wait_for(lambda r: (r.key or b"").startswith(b"dl-"), count=len(bad_inputs))
+    finally:
+        reader.close()
+    by_key = {r.key.decode(): json.loads(r.value) for r in letters}
+    assert set(by_key) == {f"dl-{k}" for k in bad_inputs}
+    for key, raw in bad_inputs.items():
+        letter = by_key[f"dl-{key}"]
+        assert base64.b64decode(letter["original_base64"]) == raw
+        assert letter["source"]["topic"] == topics.COMPLAINTS
+        assert letter["source"]["offset"] is not None and letter["reason"]
+    assert "unknown town" in by_key["dl-unknown-town"]["reason"]
+    assert "anonymous" in by_key["dl-wrong-type"]["reason"]
+
+    from datetime import datetime
+
+    case_id = case_id_for(good["event_id"], datetime.fromisoformat(good["occurred_at"]))
+    case = await wait_for_case(http, case_id)
+    assert case["assigned_units"] == ["town-lushan"]
+
+
+async def test_the_same_event_twice_gives_one_case_and_one_dispatch(
+    stack: Stack, producer: KafkaPublisher, http: httpx.AsyncClient, db: Session
+) -> None:
+    payload = complaint_payload(category="food-safety", town="town-zhouxi")
+    raw = json.dumps(payload).encode()
+    producer.publish(topics.COMPLAINTS, payload["event_id"], raw)
+    producer.publish(topics.COMPLAINTS, payload["event_id"], raw)
+    from datetime import datetime
+
+    case_id = case_id_for(payload["event_id"], datetime.fromisoformat(payload["occurred_at"]))
+    await wait_for_case(http, case_id)
+    # A third copy after the case exists must not change anything either.
+    producer.publish(topics.COMPLAINTS, payload["event_id"], raw)
+    marker = complaint_payload()
+    producer.publish(topics.COMPLAINTS, marker["event_id"], json.dumps(marker).encode())
+    await wait_for_case(http, case_id_for(marker["event_id"], datetime.fromisoformat(marker["occurred_at"])))
+
+    assert await eventually(lambda: _notified(db, case_id))
+    db.expire_all()
+    assert db.exec(select(func.count()).select_from(Case).where(Case.source_event_id == payload["event_id"])).one() == 1
+    notes = db.exec(select(NotificationRecord).where(NotificationRecord.case_id == case_id)).all()
+    assert [n.recipient for n in notes] == ["town-zhouxi"]
+    opened = db.exec(
+        select(func.count()).select_from(AuditRecord).where(
+            AuditRecord.case_id == case_id, col(AuditRecord.action) == "case.opened"
+        )
+    ).one()
+    assert opened == 1
+
+
+async def test_api_rejects_bad_input_with_chinese_errors(http: httpx.AsyncClient) -> None:
+    response = await http.post("/api/v1/complaints", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    body = response.json()["error"]
+    assert body["code"] == "invalid_request" and "请求" in body["message"]
+
+    response = await http.post("/api/v1/complaints", json=complaint_payload(town="nowhere"))
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == "town"
+
+    response = await http.post("/api/v1/complaints", json=complaint_payload(category="aliens"))
+    assert response.status_code == 422
+    assert any(d["field"].endswith("category") for d in response.json()["error"]["details"])
+
+    response = await http.get("/api/v1/cases/TY20990101-0000000000")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "case_not_found"
+
+
+async def test_units_are_loaded_from_the_data_file(http: httpx.AsyncClient) -> None:
+    response = await http.get("/api/v1/units")
+    assert response.status_code == 200
+    codes = {u["code"]: u for u in response.json()}
+    assert codes["health"]["name"] == "凯里市卫生健康局"
+    assert codes["zone-lubi"]["kind"] == "zone"
+    assert codes["leading-office"]["kind"] == "office"
+
+
+def _notified(db: Session, case_id: str) -> bool:
+    db.expire_all()
+    return db.exec(select(NotificationRecord).where(NotificationRecord.case_id == case_id)).first() is not None
