@@ -12,6 +12,8 @@ def get_case(*, session: Session, case_id: str) -> CasePublic | None:
     if case is None:
         return None
     units = session.exec(
-        select(CaseAssignment.unit).where(CaseAssignment.case_id == case_id).order_by(col(CaseAssignment.unit))
+        select(CaseAssignment.unit)
+        .where(CaseAssignment.case_id == case_id)
+        .order_by(col(CaseAssignment.unit))
     ).all()
     return CasePublic.model_validate(case, update={"assigned_units": list(units)})

@@ -18,11 +18,11 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 def get_publisher(request: Request) -> KafkaPublisher:
-    return request.app.state.publisher  # type: ignore[no-any-return]
+    return request.app.state.publisher
 
 
 def get_app_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

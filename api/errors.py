@@ -32,18 +32,27 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(InvalidEvent)
     async def _invalid_event(_: Request, exc: InvalidEvent) -> JSONResponse:
         return JSONResponse(
-            error_body("invalid_event", "提交的内容不符合要求，请检查后重新提交。", exc.details or exc.reason),
+            error_body(
+                "invalid_event",
+                "提交的内容不符合要求，请检查后重新提交。",
+                exc.details or exc.reason,
+            ),
             status_code=422,
         )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         details = [
-            {"field": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg"), "type": e.get("type")}
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ())),
+                "problem": e.get("msg"),
+                "type": e.get("type"),
+            }
             for e in exc.errors()
         ]
         return JSONResponse(
-            error_body("invalid_request", "请求内容有误，请按提示修改后重新提交。", details), status_code=422
+            error_body("invalid_request", "请求内容有误，请按提示修改后重新提交。", details),
+            status_code=422,
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -57,4 +66,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
-        return JSONResponse(error_body("internal_error", "系统内部错误，请稍后重试。"), status_code=500)
+        return JSONResponse(
+            error_body("internal_error", "系统内部错误，请稍后重试。"), status_code=500
+        )

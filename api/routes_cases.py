@@ -18,7 +18,9 @@ router = APIRouter(prefix="/api/v1", tags=["cases"])
 def read_case(case_id: str, session: SessionDep) -> CasePublic:
     case = crud.get_case(session=session, case_id=case_id)
     if case is None:
-        raise ApiError(404, "case_not_found", "未找到该案件；如刚刚提交，请稍后再查询。", {"case_id": case_id})
+        raise ApiError(
+            404, "case_not_found", "未找到该案件；如刚刚提交，请稍后再查询。", {"case_id": case_id}
+        )
     return case
 
 

@@ -53,7 +53,9 @@ async def submit_complaint(body: ComplaintSubmission, publisher: PublisherDep) -
             complaint.model_dump_json().encode("utf-8"),
         )
     except KafkaError as exc:
-        raise ApiError(503, "broker_unavailable", "系统暂时无法受理，请稍后重试。", repr(exc)) from exc
+        raise ApiError(
+            503, "broker_unavailable", "系统暂时无法受理，请稍后重试。", repr(exc)
+        ) from exc
     case_id = case_id_for(complaint.event_id, complaint.occurred_at)
     return ComplaintAccepted(
         case_id=case_id,

@@ -71,7 +71,10 @@ def verify_session(session: Session, batch: int = 5000) -> VerifyResult:
         last = 0
         while True:
             rows = session.exec(
-                select(AuditRecord).where(AuditRecord.seq > last).order_by(col(AuditRecord.seq)).limit(batch)
+                select(AuditRecord)
+                .where(AuditRecord.seq > last)
+                .order_by(col(AuditRecord.seq))
+                .limit(batch)
             ).all()
             if not rows:
                 return

@@ -21,7 +21,11 @@ class InvalidEvent(ValueError):
 
 def describe(error: ValidationError) -> list[dict[str, Any]]:
     return [
-        {"field": ".".join(str(p) for p in e["loc"]) or "(body)", "problem": e["msg"], "type": e["type"]}
+        {
+            "field": ".".join(str(p) for p in e["loc"]) or "(body)",
+            "problem": e["msg"],
+            "type": e["type"],
+        }
         for e in error.errors(include_url=False, include_input=False)
     ]
 
@@ -31,7 +35,13 @@ def check_complaint(complaint: ComplaintReceived) -> ComplaintReceived:
     if not reference.is_jurisdiction(complaint.town):
         raise InvalidEvent(
             f"unknown town: {complaint.town!r}",
-            [{"field": "town", "problem": "not a town, street or zone code", "type": "unknown_code"}],
+            [
+                {
+                    "field": "town",
+                    "problem": "not a town, street or zone code",
+                    "type": "unknown_code",
+                }
+            ],
         )
     return complaint
 

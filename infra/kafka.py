@@ -46,7 +46,9 @@ def ensure_topics(bootstrap: str, partitions: int, names: Iterable[str] = topics
         created: list[str] = []
         for name in wanted:
             try:
-                admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)])
+                admin.create_topics(
+                    [NewTopic(name, num_partitions=partitions, replication_factor=1)]
+                )
                 created.append(name)
             except TopicAlreadyExistsError:
                 pass

@@ -38,16 +38,44 @@ def start_postgres(home: Path, port: int, database: str = "tuoyu") -> tuple[Mana
         shutil.chown(home, "postgres", "postgres")
     if not (data / "PG_VERSION").exists():
         subprocess.run(
-            [*_as_postgres(), pg_bin("initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-             "-E", "UTF8", "--locale=C.UTF-8"],
-            check=True, capture_output=True,
+            [
+                *_as_postgres(),
+                pg_bin("initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
+            check=True,
+            capture_output=True,
         )
     proc = ManagedProcess(
         "postgres",
-        [*_as_postgres(), pg_bin("postgres"), "-D", str(data), "-p", str(port), "-k", str(home),
-         "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200",
-         # Test clusters only: durability is not what these runs measure.
-         "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
+        [
+            *_as_postgres(),
+            pg_bin("postgres"),
+            "-D",
+            str(data),
+            "-p",
+            str(port),
+            "-k",
+            str(home),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "max_connections=200",
+            # Test clusters only: durability is not what these runs measure.
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+        ],
         home / "postgres.log",
         grace=15,
     ).start()
@@ -57,7 +85,9 @@ def start_postgres(home: Path, port: int, database: str = "tuoyu") -> tuple[Mana
         import psycopg
 
         with psycopg.connect(admin_url, autocommit=True, connect_timeout=2) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
+            ).fetchone()
             if not exists:
                 conn.execute(f'CREATE DATABASE "{database}"')
         return True

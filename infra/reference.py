@@ -25,7 +25,10 @@ class CategoryInfo(BaseModel):
 @cache
 def units() -> dict[str, Unit]:
     raw = tomllib.loads((DATA_DIR / "units.toml").read_text("utf-8"))
-    return {u["code"]: Unit(code=u["code"], name=u["name"], kind=UnitKind(u["kind"])) for u in raw["unit"]}
+    return {
+        u["code"]: Unit(code=u["code"], name=u["name"], kind=UnitKind(u["kind"]))
+        for u in raw["unit"]
+    }
 
 
 @cache

@@ -46,8 +46,16 @@ def start_tansu(settings: Settings) -> ManagedProcess:
     url = f"tcp://{host}:{port}"
     proc = ManagedProcess(
         "tansu",
-        [tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-         "--storage-engine", "memory://tansu/"],
+        [
+            tansu_binary(),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+        ],
         settings.data_dir / "logs" / "tansu.log",
         env={"RUST_LOG": "warn"},
         grace=5,
@@ -73,8 +81,16 @@ def ensure_kafka_jars(settings: Settings) -> Path:
         return jars
     jars.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        ["mvn", "-q", "-B", "-f", str(KAFKA_POM), "dependency:copy-dependencies",
-         f"-DoutputDirectory={jars}", "-DincludeScope=runtime"],
+        [
+            "mvn",
+            "-q",
+            "-B",
+            "-f",
+            str(KAFKA_POM),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={jars}",
+            "-DincludeScope=runtime",
+        ],
         check=True,
     )
     marker.write_text("ok\n")
@@ -91,51 +107,74 @@ def start_apache_kafka(settings: Settings) -> ManagedProcess:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "server.properties"
     config.write_text(
-        "\n".join([
-            "process.roles=broker,controller",
-            "node.id=1",
-            f"controller.quorum.bootstrap.servers={host}:{controller_port}",
-            f"listeners=PLAINTEXT://{host}:{port},CONTROLLER://{host}:{controller_port}",
-            f"advertised.listeners=PLAINTEXT://{host}:{port}",
-            "controller.listener.names=CONTROLLER",
-            "inter.broker.listener.name=PLAINTEXT",
-            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-            f"log.dirs={logs.resolve()}",
-            f"num.partitions={settings.topic_partitions}",
-            "offsets.topic.replication.factor=1",
-            "offsets.topic.num.partitions=4",
-            "transaction.state.log.replication.factor=1",
-            "transaction.state.log.min.isr=1",
-            "share.coordinator.state.topic.replication.factor=1",
-            "share.coordinator.state.topic.min.isr=1",
-            # One node: no reason to wait for more group members to join.
-            "group.initial.rebalance.delay.ms=0",
-            "",
-        ])
+        "\n".join(
+            [
+                "process.roles=broker,controller",
+                "node.id=1",
+                f"controller.quorum.bootstrap.servers={host}:{controller_port}",
+                f"listeners=PLAINTEXT://{host}:{port},CONTROLLER://{host}:{controller_port}",
+                f"advertised.listeners=PLAINTEXT://{host}:{port}",
+                "controller.listener.names=CONTROLLER",
+                "inter.broker.listener.name=PLAINTEXT",
+                "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                f"log.dirs={logs.resolve()}",
+                f"num.partitions={settings.topic_partitions}",
+                "offsets.topic.replication.factor=1",
+                "offsets.topic.num.partitions=4",
+                "transaction.state.log.replication.factor=1",
+                "transaction.state.log.min.isr=1",
+                "share.coordinator.state.topic.replication.factor=1",
+                "share.coordinator.state.topic.min.isr=1",
+                # One node: no reason to wait for more group members to join.
+                "group.initial.rebalance.delay.ms=0",
+                "",
+            ]
+        )
     )
     log4j = home / "log4j2.properties"
     log4j.write_text(
         "status = warn\n"
         "appender.out.type = Console\nappender.out.name = out\n"
-        "appender.out.layout.type = PatternLayout\nappender.out.layout.pattern = [%d] %p %m (%c)%n\n"
+        "appender.out.layout.type = PatternLayout\n"
+        "appender.out.layout.pattern = [%d] %p %m (%c)%n\n"
         "rootLogger.level = warn\nrootLogger.appenderRef.out.ref = out\n"
         "logger.server.name = kafka.server\nlogger.server.level = info\n"
     )
     java = [
-        "java", "-Xms256m", "-Xmx1g", "-XX:+UseG1GC", "-Djava.awt.headless=true",
-        f"-Dlog4j2.configurationFile={log4j.resolve()}", "-cp", f"{jars.resolve()}/*",
+        "java",
+        "-Xms256m",
+        "-Xmx1g",
+        "-XX:+UseG1GC",
+        "-Djava.awt.headless=true",
+        f"-Dlog4j2.configurationFile={log4j.resolve()}",
+        "-cp",
+        f"{jars.resolve()}/*",
     ]
     if not (logs / "meta.properties").exists():
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
         subprocess.run(
-            [*java, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config),
-             "--standalone"],
-            check=True, capture_output=True,
+            [
+                *java,
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                cluster_id,
+                "-c",
+                str(config),
+                "--standalone",
+            ],
+            check=True,
+            capture_output=True,
         )
     proc = ManagedProcess(
-        "kafka", [*java, "kafka.Kafka", str(config)], settings.data_dir / "logs" / "kafka.log", grace=30
+        "kafka",
+        [*java, "kafka.Kafka", str(config)],
+        settings.data_dir / "logs" / "kafka.log",
+        grace=30,
     ).start()
-    proc.wait_until(lambda: _broker_ready(settings.kafka_bootstrap), 120, "answering Kafka requests")
+    proc.wait_until(
+        lambda: _broker_ready(settings.kafka_bootstrap), 120, "answering Kafka requests"
+    )
     return proc
 
 
@@ -157,19 +196,32 @@ def start_temporal(settings: Settings, ui: bool = True) -> ManagedProcess:
     home = settings.data_dir / "temporal"
     home.mkdir(parents=True, exist_ok=True)
     argv = [
-        venv_binary("temporal"), "server", "start-dev",
-        "--ip", host, "--port", str(port),
-        "--db-filename", str((home / "temporal.db").resolve()),
-        "--namespace", settings.temporal_namespace,
+        venv_binary("temporal"),
+        "server",
+        "start-dev",
+        "--ip",
+        host,
+        "--port",
+        str(port),
+        "--db-filename",
+        str((home / "temporal.db").resolve()),
+        "--namespace",
+        settings.temporal_namespace,
         # Measured: about twice the workflow start rate of the default pragmas.
-        "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
-        "--log-level", "warn",
+        "--sqlite-pragma",
+        "journal_mode=wal",
+        "--sqlite-pragma",
+        "synchronous=normal",
+        "--log-level",
+        "warn",
     ]
     if ui:
         argv += ["--ui-port", str(settings.temporal_ui_port or port + 1000)]
     else:
         argv += ["--headless"]
-    proc = ManagedProcess("temporal", argv, settings.data_dir / "logs" / "temporal.log", grace=10).start()
+    proc = ManagedProcess(
+        "temporal", argv, settings.data_dir / "logs" / "temporal.log", grace=10
+    ).start()
     proc.wait_until(lambda: temporal_healthy(settings), 60, "serving")
     return proc
 
@@ -182,7 +234,9 @@ def temporal_healthy(settings: Settings) -> bool:
     async def check() -> bool:
         from temporalio.client import Client
 
-        client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+        client = await Client.connect(
+            settings.temporal_address, namespace=settings.temporal_namespace
+        )
         return await client.service_client.check_health()
 
     return asyncio.run(check())

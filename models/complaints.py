@@ -47,7 +47,9 @@ class ComplaintBody(BaseModel):
 
     channel: Channel = Channel.HOTLINE
     category: Category
-    town: str = Field(min_length=1, max_length=64, description="unit code of the town, street or zone")
+    town: str = Field(
+        min_length=1, max_length=64, description="unit code of the town, street or zone"
+    )
     institution_name: str | None = Field(default=None, max_length=200)
     description: str = Field(min_length=1, max_length=5000)
     anonymous: bool = False

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, cast
 
+from faust import Stream
 from faust.types import EventT, StreamT
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -41,7 +42,9 @@ async def dead_letter(raw: bytes | None, reason: str, event: EventT[Any]) -> Non
     )
     sent = await topics.dead_letter.send(key=message.key, value=letter.model_dump_json().encode())
     await sent  # delivered before the original is acknowledged
-    log.warning("dead-lettered %s:%s:%s: %s", message.topic, message.partition, message.offset, reason)
+    log.warning(
+        "dead-lettered %s:%s:%s: %s", message.topic, message.partition, message.offset, reason
+    )
 
 
 async def hand_off(event: EventT[Any]) -> None:
@@ -55,7 +58,9 @@ async def hand_off(event: EventT[Any]) -> None:
     delay = 0.2
     while True:
         try:
-            case_id = await submit_complaint(await temporal(), complaint, settings.temporal_task_queue)
+            case_id = await submit_complaint(
+                await temporal(), complaint, settings.temporal_task_queue
+            )
             log.debug("complaint %s handed to case %s", complaint.event_id, case_id)
             return
         except WorkflowAlreadyStartedError:
@@ -77,7 +82,7 @@ async def hand_off(event: EventT[Any]) -> None:
 
 @app.agent(topics.complaints)
 async def complaints_intake(stream: StreamT[bytes]) -> None:
-    manual = stream.noack()
+    manual = cast(Stream[bytes], stream).noack()
     acker = OrderedAcker(manual, settings.intake_max_in_flight)
     try:
         async for event in manual.events():

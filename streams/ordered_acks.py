@@ -19,7 +19,9 @@ from faust.types import EventT, StreamT
 class OrderedAcker:
     def __init__(self, stream: StreamT[Any], max_in_flight: int) -> None:
         self._stream = stream
-        self._queue: asyncio.Queue[tuple[EventT[Any], asyncio.Task[None]]] = asyncio.Queue(max_in_flight)
+        self._queue: asyncio.Queue[tuple[EventT[Any], asyncio.Task[None]]] = asyncio.Queue(
+            max_in_flight
+        )
         self._task: asyncio.Task[None] | None = None
 
     async def submit(self, event: EventT[Any], handoff: Awaitable[None]) -> None:

@@ -7,6 +7,8 @@ leg of the matrix; `make test` runs both legs.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -44,12 +46,15 @@ def database_url(test_data_dir: Path) -> Iterator[str]:
         yield f"sqlite:///{test_data_dir / 'tuoyu.db'}"
         return
     assert kind == "postgresql", f"TUOYU_TEST_DATABASE={kind!r}: sqlite or postgresql"
+    # Not under pytest's temp dir: that is private to root, and PostgreSQL runs as `postgres`.
+    home = Path(tempfile.mkdtemp(prefix="tuoyu-pg-"))
     proc: ManagedProcess
-    proc, url = start_postgres(test_data_dir / "postgres", free_port())
+    proc, url = start_postgres(home, free_port())
     try:
         yield url
     finally:
         proc.stop()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +63,7 @@ def settings(test_data_dir: Path, database_url: str) -> Settings:
     kafka_port = free_port()
     return Settings(
         data_dir=test_data_dir,
-        broker=broker,  # type: ignore[arg-type]
+        broker=broker,
         kafka_bootstrap=f"127.0.0.1:{kafka_port}",
         kafka_controller_port=free_port(),
         kafka_jars_dir=Path(os.environ.get("TUOYU_KAFKA_JARS_DIR", REPO / ".tuoyu" / "kafka-jars")),

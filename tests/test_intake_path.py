@@ -23,8 +23,8 @@ from tests.kafka_reader import TopicReader
 from workers.stack import Stack
 
 
-async def eventually(check: Callable[[], bool], timeout: float = 120) -> bool:
-    deadline = time.monotonic() + timeout
+async def eventually(check: Callable[[], bool], within: float = 120) -> bool:
+    deadline = time.monotonic() + within
     while not check():
         if time.monotonic() > deadline:
             return False
@@ -32,13 +32,15 @@ async def eventually(check: Callable[[], bool], timeout: float = 120) -> bool:
     return True
 
 
-async def wait_for_case(http: httpx.AsyncClient, case_id: str, timeout: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
+async def wait_for_case(
+    http: httpx.AsyncClient, case_id: str, within: float = 120
+) -> dict[str, Any]:
+    deadline = time.monotonic() + within
     while True:
         response = await http.get(f"/api/v1/cases/{case_id}")
         if response.status_code == 200 or time.monotonic() > deadline:
             assert response.status_code == 200, response.text
-            return response.json()  # type: ignore[no-any-return]
+            return response.json()
         await asyncio.sleep(0.2)
 
 
@@ -71,7 +73,9 @@ async def test_complaint_posted_to_api_becomes_case_with_audit_and_dispatch(
     # Each dispatch is published first, then recorded: wait for the records.
     def actions() -> list[str]:
         db.expire_all()
-        return sorted(db.exec(select(AuditRecord.action).where(AuditRecord.case_id == case_id)).all())
+        return sorted(
+            db.exec(select(AuditRecord.action).where(AuditRecord.case_id == case_id)).all()
+        )
 
     expected = ["case.opened"] + ["notification.dispatched"] * 3
     assert await eventually(lambda: actions() == expected), actions()
@@ -94,7 +98,9 @@ async def test_invalid_messages_go_to_dead_letter_and_the_agent_keeps_going(
 
     reader = TopicReader(stack.settings.kafka_bootstrap, topics.DEAD_LETTER)
     try:
-        letters = await reader.wait_for(lambda r: (r.key or b"").startswith(b"dl-"), count=len(bad_inputs))
+        letters = await reader.wait_for(
+            lambda r: (r.key or b"").startswith(b"dl-"), count=len(bad_inputs)
+        )
     finally:
         reader.close()
     by_key = {r.key.decode(): json.loads(r.value) for r in letters}
@@ -129,23 +135,34 @@ async def test_the_same_event_twice_gives_one_case_and_one_dispatch(
     producer.publish(topics.COMPLAINTS, payload["event_id"], raw)
     marker = complaint_payload()
     producer.publish(topics.COMPLAINTS, marker["event_id"], json.dumps(marker).encode())
-    await wait_for_case(http, case_id_for(marker["event_id"], datetime.fromisoformat(marker["occurred_at"])))
+    await wait_for_case(
+        http, case_id_for(marker["event_id"], datetime.fromisoformat(marker["occurred_at"]))
+    )
 
     assert await eventually(lambda: _notified(db, case_id))
     db.expire_all()
-    assert db.exec(select(func.count()).select_from(Case).where(Case.source_event_id == payload["event_id"])).one() == 1
+    assert (
+        db.exec(
+            select(func.count())
+            .select_from(Case)
+            .where(Case.source_event_id == payload["event_id"])
+        ).one()
+        == 1
+    )
     notes = db.exec(select(NotificationRecord).where(NotificationRecord.case_id == case_id)).all()
     assert [n.recipient for n in notes] == ["town-zhouxi"]
     opened = db.exec(
-        select(func.count()).select_from(AuditRecord).where(
-            AuditRecord.case_id == case_id, col(AuditRecord.action) == "case.opened"
-        )
+        select(func.count())
+        .select_from(AuditRecord)
+        .where(AuditRecord.case_id == case_id, col(AuditRecord.action) == "case.opened")
     ).one()
     assert opened == 1
 
 
 async def test_api_rejects_bad_input_with_chinese_errors(http: httpx.AsyncClient) -> None:
-    response = await http.post("/api/v1/complaints", content=b"{not json", headers={"content-type": "application/json"})
+    response = await http.post(
+        "/api/v1/complaints", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert response.status_code == 422
     body = response.json()["error"]
     assert body["code"] == "invalid_request" and "请求" in body["message"]
@@ -174,4 +191,7 @@ async def test_units_are_loaded_from_the_data_file(http: httpx.AsyncClient) -> N
 
 def _notified(db: Session, case_id: str) -> bool:
     db.expire_all()
-    return db.exec(select(NotificationRecord).where(NotificationRecord.case_id == case_id)).first() is not None
+    return (
+        db.exec(select(NotificationRecord).where(NotificationRecord.case_id == case_id)).first()
+        is not None
+    )

@@ -64,7 +64,9 @@ def test_critical_cases_go_to_town_and_leads_at_once_others_to_the_town() -> Non
     assert abuse.dispatch_to == ["town-kaitang", "health", "psb"]
     fees = route("town-kaitang", catalogue[Category.PREPAYMENT])
     assert fees.dispatch_to == ["town-kaitang"]
-    assert Routing(priority=Priority.CRITICAL, town="health", lead=["health"]).dispatch_to == ["health"]
+    assert Routing(priority=Priority.CRITICAL, town="health", lead=["health"]).dispatch_to == [
+        "health"
+    ]
 
 
 def test_reference_data_covers_every_category_and_names_only_known_units() -> None:

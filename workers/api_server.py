@@ -10,7 +10,9 @@ from infra.settings import get_settings
 
 def main() -> None:
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_level="info")
+    uvicorn.run(
+        create_app(settings), host=settings.http_host, port=settings.http_port, log_level="info"
+    )
 
 
 if __name__ == "__main__":

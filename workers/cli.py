@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import signal
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,9 +14,13 @@ from rich.table import Table
 
 from infra.settings import get_settings
 
-app = typer.Typer(help="tuoyu: supervision of childcare institutions (Kaili City).", no_args_is_help=True)
+app = typer.Typer(
+    help="tuoyu: supervision of childcare institutions (Kaili City).", no_args_is_help=True
+)
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
-schema_app = typer.Typer(help="JSON Schemas of the events on the contract's topics.", no_args_is_help=True)
+schema_app = typer.Typer(
+    help="JSON Schemas of the events on the contract's topics.", no_args_is_help=True
+)
 app.add_typer(audit_app, name="audit")
 app.add_typer(schema_app, name="schema")
 console = Console()
@@ -29,7 +32,9 @@ def up() -> None:
     from workers.stack import Stack
 
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     stack = Stack(settings)
     interrupted = False
 
@@ -49,7 +54,9 @@ def up() -> None:
         console.print(table)
         console.print("Press Ctrl-C to stop.")
         dead = stack.watch()
-        console.print(f"[red]{dead.name} exited with code {dead.returncode()}; stopping the rest.[/red]")
+        console.print(
+            f"[red]{dead.name} exited with code {dead.returncode()}; stopping the rest.[/red]"
+        )
         console.print(dead.tail())
         stack.stop()
         raise typer.Exit(1)
@@ -93,7 +100,9 @@ def audit_verify() -> None:
     if result.ok:
         console.print(f"Audit trail intact: {result.checked} records.")
         return
-    console.print(f"[red]Audit trail broken at record {result.first_bad_seq}: {result.problem}[/red]")
+    console.print(
+        f"[red]Audit trail broken at record {result.first_bad_seq}: {result.problem}[/red]"
+    )
     raise typer.Exit(1)
 
 
@@ -109,12 +118,16 @@ def event_schemas() -> dict[str, dict[str, Any]]:
 
 
 @schema_app.command("export")
-def schema_export(directory: Annotated[Path, typer.Argument(help="where to write the *.schema.json files")]) -> None:
+def schema_export(
+    directory: Annotated[Path, typer.Argument(help="where to write the *.schema.json files")],
+) -> None:
     """Write a JSON Schema for every inbound and outbound event type."""
     for name, schema in event_schemas().items():
         path = directory / f"{name}.schema.json"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n", "utf-8")
+        path.write_text(
+            json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n", "utf-8"
+        )
         console.print(f"wrote {path}")
 
 
@@ -123,4 +136,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -56,10 +56,17 @@ class Stack:
         log.info("database migrated, %d units loaded; topics created: %s", units, created or "none")
 
     def start_worker(self, name: str) -> ManagedProcess:
-        module = {"temporal-worker": "workers.temporal_worker", "stream-worker": "workers.stream_worker",
-                  "api": "workers.api_server"}[name]
+        module = {
+            "temporal-worker": "workers.temporal_worker",
+            "stream-worker": "workers.stream_worker",
+            "api": "workers.api_server",
+        }[name]
         proc = ManagedProcess(
-            name, [sys.executable, "-m", module], self.logs / f"{name}.log", env=child_env(self.settings), grace=20
+            name,
+            [sys.executable, "-m", module],
+            self.logs / f"{name}.log",
+            env=child_env(self.settings),
+            grace=20,
         ).start()
         self.workers[name] = proc
         return proc
@@ -100,7 +107,9 @@ class Stack:
     def write_pids(self) -> None:
         path = self.pid_file()
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({p.name: p.pid for p in [*self.servers, *self.workers.values()]}))
+        path.write_text(
+            json.dumps({p.name: p.pid for p in [*self.servers, *self.workers.values()]})
+        )
 
     def endpoints(self) -> list[tuple[str, str]]:
         s = self.settings
@@ -132,14 +141,18 @@ def status(settings: Settings) -> list[tuple[str, bool, str]]:
     rows: list[tuple[str, bool, str]] = []
     host, port = settings.kafka_host_port
     rows.append(("Kafka", port_open(host, port), settings.kafka_bootstrap))
-    rows.append(("Temporal", _safe(lambda: servers.temporal_healthy(settings)), settings.temporal_address))
+    rows.append(
+        ("Temporal", _safe(lambda: servers.temporal_healthy(settings)), settings.temporal_address)
+    )
     url = f"http://{settings.http_host}:{settings.http_port}/healthz"
     rows.append(("HTTP API", _safe(lambda: httpx.get(url, timeout=2).status_code == 200), url))
     pid_path = settings.data_dir / "run" / "pids.json"
     pids: dict[str, int] = json.loads(pid_path.read_text()) if pid_path.exists() else {}
     for name in ("temporal-worker", "stream-worker"):
         pid = pids.get(name)
-        rows.append((name, pid is not None and _pid_alive(pid), f"pid {pid}" if pid else "not started"))
+        rows.append(
+            (name, pid is not None and _pid_alive(pid), f"pid {pid}" if pid else "not started")
+        )
     return rows
 
 

@@ -79,7 +79,9 @@ class CaseActivities:
                 )
             for unit in routing.dispatch_to:
                 role = "responsible" if unit == routing.town else "lead"
-                session.add(CaseAssignment(case_id=params.case_id, unit=unit, role=role, assigned_at=now))
+                session.add(
+                    CaseAssignment(case_id=params.case_id, unit=unit, role=role, assigned_at=now)
+                )
             audit.append(
                 session,
                 AuditEntry(
@@ -101,7 +103,9 @@ class CaseActivities:
                 ),
             )
             session.commit()
-        activity.logger.info("case %s opened, dispatching to %s", params.case_id, routing.dispatch_to)
+        activity.logger.info(
+            "case %s opened, dispatching to %s", params.case_id, routing.dispatch_to
+        )
         return routing
 
     @activity.defn
@@ -109,7 +113,9 @@ class CaseActivities:
         """Publish to the unit (at least once), then record it (exactly once)."""
         notification = dispatch_notification(params)
         self._publisher.publish(
-            topics.NOTIFICATIONS, notification.recipient, notification.model_dump_json().encode("utf-8")
+            topics.NOTIFICATIONS,
+            notification.recipient,
+            notification.model_dump_json().encode("utf-8"),
         )
         with self._sessions() as session:
             if session.get(NotificationRecord, notification.event_id) is not None:
@@ -167,4 +173,3 @@ def dispatch_notification(params: PublishDispatchInput) -> Notification:
         title=title,
         text=text,
     )
-

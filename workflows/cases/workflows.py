@@ -17,7 +17,9 @@ with workflow.unsafe.imports_passed_through():
 # Local activities: a database write and a Kafka produce each take milliseconds, and running
 # them inside the workflow task spares the server an activity task per step.
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
-ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
+ACTIVITY_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
+)
 
 
 @workflow.defn
@@ -30,7 +32,9 @@ class CaseWorkflow:
     def complaint(self, complaint: ComplaintReceived) -> None:
         # The same event may arrive twice (a replayed topic, a retried hand-off).
         known = self._state.event_ids if self._state else []
-        if complaint.event_id in known or any(p.event_id == complaint.event_id for p in self._pending):
+        if complaint.event_id in known or any(
+            p.event_id == complaint.event_id for p in self._pending
+        ):
             return
         self._pending.append(complaint)
 
@@ -47,7 +51,9 @@ class CaseWorkflow:
 
         routing = await workflow.execute_local_activity_method(
             CaseActivities.open_case,
-            OpenCaseInput(case_id=params.case_id, workflow_id=workflow.info().workflow_id, complaint=first),
+            OpenCaseInput(
+                case_id=params.case_id, workflow_id=workflow.info().workflow_id, complaint=first
+            ),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
