@@ -69,7 +69,12 @@ class KafkaPublisher:
         )
 
     def publish(self, topic: str, key: str, value: bytes) -> None:
-        self._producer.send(topic, key=key.encode("utf-8"), value=value).get(timeout=self._timeout)
+        self.publish_all(topic, [(key, value)])
+
+    def publish_all(self, topic: str, messages: list[tuple[str, bytes]]) -> None:
+        futures = [self._producer.send(topic, key=k.encode("utf-8"), value=v) for k, v in messages]
+        for future in futures:
+            future.get(timeout=self._timeout)
 
     def close(self) -> None:
         self._producer.close(timeout=5)

@@ -42,10 +42,15 @@ class CaseState(BaseModel):
     event_ids: list[str] = []
 
 
-class PublishDispatchInput(BaseModel):
+class PublishDispatchesInput(BaseModel):
+    """One dispatch per recipient; `round` tells repeated dispatches of one case apart."""
+
     case_id: str
-    event_id: str
-    recipient: str
+    recipients: list[str]
+    round: int = 1
     priority: Priority
     complaint: ComplaintReceived
     occurred_at: AwareDatetime
+
+    def event_id(self, recipient: str) -> str:
+        return f"{self.case_id}:dispatch:{recipient}:{self.round}"

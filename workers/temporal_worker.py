@@ -25,12 +25,12 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     publisher = KafkaPublisher(settings.kafka_bootstrap)
     activities = CaseActivities(session_factory(engine), publisher)
     try:
-        with ThreadPoolExecutor(max_workers=32, thread_name_prefix="activity") as executor:
+        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="activity") as executor:
             worker = Worker(
                 client,
                 task_queue=settings.temporal_task_queue,
                 workflows=[CaseWorkflow],
-                activities=[activities.open_case, activities.publish_dispatch],
+                activities=[activities.open_case, activities.publish_dispatches],
                 activity_executor=executor,
             )
             async with worker:

@@ -14,7 +14,7 @@ from models.audit import AuditEntry
 from models.cases import Case, CaseAssignment, CaseStatus, ComplainantContact, Priority
 from models.notifications import Notification, NotificationKind, NotificationRecord
 from models.timeutil import SHANGHAI
-from models.workflow_io import OpenCaseInput, PublishDispatchInput, Routing
+from models.workflow_io import OpenCaseInput, PublishDispatchesInput, Routing
 
 PRIORITY_NAMES = {
     Priority.CRITICAL: "紧急",
@@ -26,9 +26,9 @@ ACTOR = "system:case-workflow"
 
 
 class Publisher(Protocol):
-    """Sends one message and returns once the broker has acknowledged it."""
+    """Sends messages and returns once the broker has acknowledged every one."""
 
-    def publish(self, topic: str, key: str, value: bytes) -> None: ...
+    def publish_all(self, topic: str, messages: list[tuple[str, bytes]]) -> None: ...
 
 
 def route(town: str, category: reference.CategoryInfo) -> Routing:
@@ -109,48 +109,51 @@ class CaseActivities:
         return routing
 
     @activity.defn
-    def publish_dispatch(self, params: PublishDispatchInput) -> None:
-        """Publish to the unit (at least once), then record it (exactly once)."""
-        notification = dispatch_notification(params)
-        self._publisher.publish(
+    def publish_dispatches(self, params: PublishDispatchesInput) -> None:
+        """Publish to every recipient (at least once), then record each (exactly once)."""
+        notifications = [dispatch_notification(params, unit) for unit in params.recipients]
+        self._publisher.publish_all(
             topics.NOTIFICATIONS,
-            notification.recipient,
-            notification.model_dump_json().encode("utf-8"),
+            [(n.recipient, n.model_dump_json().encode("utf-8")) for n in notifications],
         )
         with self._sessions() as session:
-            if session.get(NotificationRecord, notification.event_id) is not None:
-                return
-            session.add(
-                NotificationRecord(
-                    event_id=notification.event_id,
-                    kind=notification.kind,
-                    recipient=notification.recipient,
-                    case_id=notification.case_id,
-                    title=notification.title,
-                    text=notification.text,
-                    published_at=datetime.now(UTC),
+            for notification in notifications:
+                if session.get(NotificationRecord, notification.event_id) is not None:
+                    continue
+                session.add(
+                    NotificationRecord(
+                        event_id=notification.event_id,
+                        kind=notification.kind,
+                        recipient=notification.recipient,
+                        case_id=notification.case_id,
+                        title=notification.title,
+                        text=notification.text,
+                        published_at=datetime.now(UTC),
+                    )
                 )
-            )
-            audit.append(
-                session,
-                AuditEntry(
-                    actor=ACTOR,
-                    action="notification.dispatched",
-                    channel="kafka",
-                    case_id=params.case_id,
-                    institution=params.complaint.institution_name,
-                    occurred_at=params.occurred_at,
-                    idempotency_key=notification.event_id,
-                    details={"recipient": notification.recipient, "topic": topics.NOTIFICATIONS},
-                ),
-            )
+                audit.append(
+                    session,
+                    AuditEntry(
+                        actor=ACTOR,
+                        action="notification.dispatched",
+                        channel="kafka",
+                        case_id=params.case_id,
+                        institution=params.complaint.institution_name,
+                        occurred_at=params.occurred_at,
+                        idempotency_key=notification.event_id,
+                        details={
+                            "recipient": notification.recipient,
+                            "topic": topics.NOTIFICATIONS,
+                        },
+                    ),
+                )
             session.commit()
 
 
-def dispatch_notification(params: PublishDispatchInput) -> Notification:
+def dispatch_notification(params: PublishDispatchesInput, recipient: str) -> Notification:
     complaint = params.complaint
     info = reference.catalogue()[complaint.category]
-    unit = reference.units()[params.recipient]
+    unit = reference.units()[recipient]
     institution = complaint.institution_name or "未具名机构"
     received = complaint.occurred_at.astimezone(SHANGHAI).strftime("%Y年%m月%d日 %H:%M")
     title = f"【派单】{info.name}（{PRIORITY_NAMES[params.priority]}）{params.case_id}"
@@ -164,10 +167,10 @@ def dispatch_notification(params: PublishDispatchInput) -> Notification:
         "请按规定时限签收并办理。"
     )
     return Notification(
-        event_id=params.event_id,
+        event_id=params.event_id(recipient),
         occurred_at=params.occurred_at,
         kind=NotificationKind.DISPATCH,
-        recipient=params.recipient,
+        recipient=recipient,
         case_id=params.case_id,
         priority=params.priority,
         title=title,

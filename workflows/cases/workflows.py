@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
@@ -11,7 +10,12 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from models.cases import CaseStatus
     from models.complaints import ComplaintReceived
-    from models.workflow_io import CaseState, CaseWorkflowInput, OpenCaseInput, PublishDispatchInput
+    from models.workflow_io import (
+        CaseState,
+        CaseWorkflowInput,
+        OpenCaseInput,
+        PublishDispatchesInput,
+    )
     from workflows.cases.activities import CaseActivities
 
 # Local activities: a database write and a Kafka produce each take milliseconds, and running
@@ -59,24 +63,17 @@ class CaseWorkflow:
         )
         self._state.routing = routing
 
-        now = workflow.now()
-        await asyncio.gather(
-            *(
-                workflow.execute_local_activity_method(
-                    CaseActivities.publish_dispatch,
-                    PublishDispatchInput(
-                        case_id=params.case_id,
-                        event_id=f"{params.case_id}:dispatch:{unit}:1",
-                        recipient=unit,
-                        priority=routing.priority,
-                        complaint=first,
-                        occurred_at=now,
-                    ),
-                    start_to_close_timeout=ACTIVITY_TIMEOUT,
-                    retry_policy=ACTIVITY_RETRY,
-                )
-                for unit in routing.dispatch_to
-            )
+        await workflow.execute_local_activity_method(
+            CaseActivities.publish_dispatches,
+            PublishDispatchesInput(
+                case_id=params.case_id,
+                recipients=routing.dispatch_to,
+                priority=routing.priority,
+                complaint=first,
+                occurred_at=workflow.now(),
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
         )
         self._state.dispatched_to = routing.dispatch_to
         self._state.status = CaseStatus.DISPATCHED
