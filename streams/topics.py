@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
+from faust.types import TopicT
+
 from models import topics
 from streams.app import app
 
-complaints = app.topic(
-    topics.COMPLAINTS,
-    key_type=bytes,
-    value_type=bytes,
-    value_serializer="raw",
-    key_serializer="raw",
-)
-dead_letter = app.topic(
-    topics.DEAD_LETTER,
-    key_type=bytes,
-    value_type=bytes,
-    value_serializer="raw",
-    key_serializer="raw",
-)
+
+def raw_topic(name: str) -> TopicT:
+    return app.topic(
+        name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
+    )
+
+
+complaints = raw_topic(topics.COMPLAINTS)
+dead_letter = raw_topic(topics.DEAD_LETTER)
