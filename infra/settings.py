@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     temporal_task_queue: str = "tuoyu-cases"
+    temporal_workers: int = Field(default=1, ge=1, le=8)  # Temporal worker processes
     temporal_embedded: bool = True  # false: TUOYU_TEMPORAL_ADDRESS is an existing cluster
     temporal_ui_port: int | None = None  # default: Temporal's own (frontend port + 1000)
     database_url: str | None = None

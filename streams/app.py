@@ -12,6 +12,7 @@ app = faust.App(
     settings.stream_app_id,
     broker=f"kafka://{settings.kafka_bootstrap}",
     store="memory://",
+    datadir=str(settings.data_dir / "streams"),
     topic_replication_factor=1,
     topic_partitions=settings.topic_partitions,
     # Topics are created by `tuoyu up` before any worker starts, with the contract's counts.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import signal
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from infra.logs import configure as configure_logging
 from infra.settings import get_settings
 
 app = typer.Typer(
@@ -32,9 +32,7 @@ def up() -> None:
     from workers.stack import Stack
 
     settings = get_settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings.log_level)
     stack = Stack(settings)
     interrupted = False
 

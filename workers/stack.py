@@ -55,12 +55,7 @@ class Stack:
         created = ensure_topics(self.settings.kafka_bootstrap, self.settings.topic_partitions)
         log.info("database migrated, %d units loaded; topics created: %s", units, created or "none")
 
-    def start_worker(self, name: str) -> ManagedProcess:
-        module = {
-            "temporal-worker": "workers.temporal_worker",
-            "stream-worker": "workers.stream_worker",
-            "api": "workers.api_server",
-        }[name]
+    def start_worker(self, name: str, module: str) -> ManagedProcess:
         proc = ManagedProcess(
             name,
             [sys.executable, "-m", module],
@@ -72,10 +67,13 @@ class Stack:
         return proc
 
     def start_workers(self) -> None:
-        for name in ("temporal-worker", "stream-worker", "api"):
-            self.start_worker(name)
-        api = self.workers["api"]
-        api.wait_until(self.api_healthy, 60, "serving HTTP")
+        for i in range(1, self.settings.temporal_workers + 1):
+            self.start_worker(
+                "temporal-worker" if i == 1 else f"temporal-worker-{i}", "workers.temporal_worker"
+            )
+        self.start_worker("stream-worker", "workers.stream_worker")
+        self.start_worker("api", "workers.api_server")
+        self.workers["api"].wait_until(self.api_healthy, 60, "serving HTTP")
         self.write_pids()
 
     def start(self) -> Stack:

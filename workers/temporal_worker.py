@@ -11,6 +11,7 @@ from temporalio.worker import Worker
 
 from infra.db import make_engine, session_factory
 from infra.kafka import KafkaPublisher
+from infra.logs import configure as configure_logging
 from infra.settings import Settings, get_settings
 from infra.temporal import connect
 from workflows.cases.activities import CaseActivities
@@ -43,9 +44,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
 
 def main() -> None:
     settings = get_settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings.log_level)
 
     async def serve() -> None:
         stop = asyncio.Event()
