@@ -6,11 +6,15 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from kafka.errors import KafkaError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from infra.intake import InvalidEvent
+from models import topics
+from models.notifications import DeadLetter, DeadLetterSource
 
 log = logging.getLogger(__name__)
 
@@ -24,13 +28,33 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
+async def dead_letter(request: Request, reason: str) -> None:
+    """A rejected submission goes to the dead-letter topic too, so nothing sent is lost."""
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    body = await request.body()
+    letter = DeadLetter.of(
+        body, reason, DeadLetterSource(channel=f"http {request.method} {request.url.path}")
+    )
+    try:
+        await run_in_threadpool(
+            request.app.state.publisher.publish,
+            topics.DEAD_LETTER,
+            letter.event_id,
+            letter.model_dump_json().encode(),
+        )
+    except KafkaError:
+        log.exception("could not dead-letter a rejected %s %s", request.method, request.url.path)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status)
 
     @app.exception_handler(InvalidEvent)
-    async def _invalid_event(_: Request, exc: InvalidEvent) -> JSONResponse:
+    async def _invalid_event(request: Request, exc: InvalidEvent) -> JSONResponse:
+        await dead_letter(request, exc.reason)
         return JSONResponse(
             error_body(
                 "invalid_event",
@@ -41,7 +65,7 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         details = [
             {
                 "field": ".".join(str(p) for p in e.get("loc", ())),
@@ -50,6 +74,8 @@ def install(app: FastAPI) -> None:
             }
             for e in exc.errors()
         ]
+        summary = "; ".join(f"{d['field']}: {d['problem']}" for d in details[:5])
+        await dead_letter(request, f"invalid request: {summary}")
         return JSONResponse(
             error_body("invalid_request", "请求内容有误，请按提示修改后重新提交。", details),
             status_code=422,

@@ -195,3 +195,27 @@ def _notified(db: Session, case_id: str) -> bool:
         db.exec(select(NotificationRecord).where(NotificationRecord.case_id == case_id)).first()
         is not None
     )
+
+
+async def test_rejected_http_submissions_are_dead_lettered_with_their_bytes(
+    stack: Stack, http: httpx.AsyncClient
+) -> None:
+    raw = b'{"category": "aliens", "marker": "http-dead-letter-test"}'
+    response = await http.post(
+        "/api/v1/complaints", content=raw, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    reader = TopicReader(stack.settings.kafka_bootstrap, topics.DEAD_LETTER)
+    try:
+        found = await reader.wait_for(
+            lambda r: (
+                b"http-dead-letter-test" in base64.b64decode(json.loads(r.value)["original_base64"])
+            )
+        )
+    finally:
+        reader.close()
+    assert found, "the rejected body is not on the dead-letter topic"
+    letter = json.loads(found[0].value)
+    assert letter["source"]["channel"] == "http POST /api/v1/complaints"
+    assert base64.b64decode(letter["original_base64"]) == raw
+    assert "category" in letter["reason"]
