@@ -16,11 +16,14 @@ import httpx
 import pytest
 from sqlmodel import Session
 from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 
 from infra.db import SessionFactory, make_engine, session_factory
 from infra.kafka import KafkaPublisher
 from infra.postgres import start_postgres
 from infra.process import ManagedProcess, free_port
+from infra.servers import venv_binary
 from infra.settings import Settings
 from infra.temporal import connect
 from workers.stack import Stack
@@ -115,3 +118,16 @@ def producer(stack: Stack) -> Iterator[KafkaPublisher]:
 @pytest.fixture(scope="session")
 async def temporal_client(stack: Stack) -> Client:
     return await connect(stack.settings)
+
+
+@pytest.fixture(scope="session")
+async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping test server: timers of hours, days and years pass in milliseconds."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=venv_binary("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
