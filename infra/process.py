@@ -68,7 +68,8 @@ class ManagedProcess:
         return None if self.proc is None else self.proc.poll()
 
     def wait_until(self, check: Callable[[], bool], timeout: float, what: str) -> None:
-        """Poll `check` until it is true; fail early if the process exits."""
+        """Poll `check` until it is true; fail early if the process exits, and stop it if it
+        does not become ready in time."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.alive():
@@ -79,7 +80,9 @@ class ManagedProcess:
             except Exception as exc:  # a health probe failing is the normal "not yet"
                 log.debug("%s not ready: %r", self.name, exc)
             time.sleep(0.2)
-        raise ProcessFailed(f"{self.name} was not {what} within {timeout:.0f}s: {self.tail()}")
+        tail = self.tail()
+        self.stop(grace=5)  # not ready is as good as dead: leave nothing behind
+        raise ProcessFailed(f"{self.name} was not {what} within {timeout:.0f}s: {tail}")
 
     def tail(self, lines: int = 30) -> str:
         try:

@@ -35,3 +35,13 @@ def test_a_child_that_exits_during_start_up_fails_the_wait_with_its_output(tmp_p
     with pytest.raises(ProcessFailed, match="no config"):
         proc.wait_until(lambda: False, 30, "ready")
     assert proc.returncode() == 3
+
+
+def test_a_child_that_never_becomes_ready_is_stopped(tmp_path: Path) -> None:
+    proc = ManagedProcess(
+        "slow", [sys.executable, "-c", "import time; time.sleep(60)"], tmp_path / "s.log"
+    )
+    proc.start()
+    with pytest.raises(ProcessFailed, match="not ready"):
+        proc.wait_until(lambda: False, 1, "ready")
+    assert not proc.alive()
