@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from models.cases import case_id_for
 from models.complaints import ComplaintReceived
 
 
@@ -27,3 +28,8 @@ def complaint_payload(**overrides: Any) -> dict[str, Any]:
 
 def complaint(**overrides: Any) -> ComplaintReceived:
     return ComplaintReceived.model_validate(complaint_payload(**overrides))
+
+
+def case_id_of(payload: dict[str, Any]) -> str:
+    """The case reference the system derives for a complaint payload."""
+    return case_id_for(payload["event_id"], datetime.fromisoformat(payload["occurred_at"]))

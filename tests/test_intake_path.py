@@ -16,9 +16,9 @@ from infra.audit import verify_session
 from infra.kafka import KafkaPublisher
 from models import topics
 from models.audit import AuditRecord
-from models.cases import Case, case_id_for
+from models.cases import Case
 from models.notifications import NotificationRecord
-from tests.factories import complaint_payload
+from tests.factories import case_id_of, complaint_payload
 from tests.kafka_reader import TopicReader
 from workers.stack import Stack
 
@@ -113,9 +113,7 @@ async def test_invalid_messages_go_to_dead_letter_and_the_agent_keeps_going(
     assert "unknown town" in by_key["dl-unknown-town"]["reason"]
     assert "anonymous" in by_key["dl-wrong-type"]["reason"]
 
-    from datetime import datetime
-
-    case_id = case_id_for(good["event_id"], datetime.fromisoformat(good["occurred_at"]))
+    case_id = case_id_of(good)
     case = await wait_for_case(http, case_id)
     assert case["assigned_units"] == ["town-lushan"]
 
@@ -127,17 +125,13 @@ async def test_the_same_event_twice_gives_one_case_and_one_dispatch(
     raw = json.dumps(payload).encode()
     producer.publish(topics.COMPLAINTS, payload["event_id"], raw)
     producer.publish(topics.COMPLAINTS, payload["event_id"], raw)
-    from datetime import datetime
-
-    case_id = case_id_for(payload["event_id"], datetime.fromisoformat(payload["occurred_at"]))
+    case_id = case_id_of(payload)
     await wait_for_case(http, case_id)
     # A third copy after the case exists must not change anything either.
     producer.publish(topics.COMPLAINTS, payload["event_id"], raw)
     marker = complaint_payload()
     producer.publish(topics.COMPLAINTS, marker["event_id"], json.dumps(marker).encode())
-    await wait_for_case(
-        http, case_id_for(marker["event_id"], datetime.fromisoformat(marker["occurred_at"]))
-    )
+    await wait_for_case(http, case_id_of(marker))
 
     assert await eventually(lambda: _notified(db, case_id))
     db.expire_all()

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime
 
 import httpx
 
 from infra import servers
 from infra.kafka import KafkaPublisher
 from models import topics
-from models.cases import case_id_for
-from tests.factories import complaint_payload
+from tests.factories import case_id_of, complaint_payload
 from tests.test_intake_path import wait_for_case
 from workers.stack import Stack
 
@@ -28,13 +26,13 @@ async def test_complaints_survive_a_temporal_outage(
             producer.publish(topics.COMPLAINTS, payload["event_id"], json.dumps(payload).encode())
         await asyncio.sleep(3)  # let the agent try, fail and back off
         first = payloads[0]
-        case_id = case_id_for(first["event_id"], datetime.fromisoformat(first["occurred_at"]))
+        case_id = case_id_of(first)
         assert (await http.get(f"/api/v1/cases/{case_id}")).status_code == 404
     finally:
         restarted = await asyncio.to_thread(servers.start_temporal, stack.settings, False)
         stack.servers[stack.servers.index(temporal)] = restarted
 
     for payload in payloads:
-        case_id = case_id_for(payload["event_id"], datetime.fromisoformat(payload["occurred_at"]))
+        case_id = case_id_of(payload)
         case = await wait_for_case(http, case_id)
         assert case["assigned_units"] == ["town-panghai"]
