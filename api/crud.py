@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from models.cases import Case, CaseAssignment, CasePublic
+from models.audit import AuditRecord
+from models.cases import Case, CaseAssignment, CaseLink, CasePublic, CaseStatus, UnitRecord
 
 
 def get_case(*, session: Session, case_id: str) -> CasePublic | None:
@@ -14,6 +15,55 @@ def get_case(*, session: Session, case_id: str) -> CasePublic | None:
     units = session.exec(
         select(CaseAssignment.unit)
         .where(CaseAssignment.case_id == case_id)
+        .where(CaseAssignment.role != "former")
         .order_by(col(CaseAssignment.unit))
     ).all()
-    return CasePublic.model_validate(case, update={"assigned_units": list(units)})
+    links = session.exec(
+        select(CaseLink.linked_case_id)
+        .where(CaseLink.case_id == case_id)
+        .order_by(col(CaseLink.linked_at))
+    ).all()
+    return CasePublic.model_validate(
+        case, update={"assigned_units": list(units), "linked_cases": list(links)}
+    )
+
+
+def list_cases(
+    *,
+    session: Session,
+    unit: str | None = None,
+    status: CaseStatus | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Case]:
+    """The inbox: cases a unit handles or works on, newest first."""
+    query = select(Case)
+    if unit is not None:
+        involved = (
+            select(CaseAssignment.case_id)
+            .where(CaseAssignment.unit == unit)
+            .where(CaseAssignment.role != "former")
+        )
+        query = query.where(col(Case.id).in_(involved))
+    if status is not None:
+        query = query.where(Case.status == status)
+    query = query.order_by(col(Case.received_at).desc()).offset(offset).limit(limit)
+    return list(session.exec(query).all())
+
+
+def case_history(*, session: Session, case_id: str) -> list[AuditRecord]:
+    return list(
+        session.exec(
+            select(AuditRecord).where(AuditRecord.case_id == case_id).order_by(col(AuditRecord.seq))
+        ).all()
+    )
+
+
+def unit_records(*, session: Session, unit: str) -> list[UnitRecord]:
+    return list(
+        session.exec(
+            select(UnitRecord)
+            .where(UnitRecord.unit == unit)
+            .order_by(col(UnitRecord.occurred_at).desc())
+        ).all()
+    )

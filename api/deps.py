@@ -7,9 +7,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlmodel import Session
+from temporalio.client import Client
 
+from api.errors import ApiError
 from infra.kafka import KafkaPublisher
 from infra.settings import Settings
+from infra.temporal import connect
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -28,3 +31,23 @@ def get_app_settings(request: Request) -> Settings:
 SessionDep = Annotated[Session, Depends(get_session)]
 PublisherDep = Annotated[KafkaPublisher, Depends(get_publisher)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+async def get_temporal(request: Request) -> Client:
+    """One client per process, connected on first use: the API starts even while Temporal
+    is still coming up, and answers 503 until it is there."""
+    state = request.app.state
+    if state.temporal is None:
+        async with state.temporal_lock:
+            if state.temporal is None:
+                try:
+                    state.temporal = await connect(state.settings)
+                except RuntimeError as exc:
+                    raise ApiError(
+                        503, "workflow_unavailable", "办案系统暂时不可用，请稍后重试。", str(exc)
+                    ) from exc
+    client: Client = state.temporal
+    return client
+
+
+TemporalDep = Annotated[Client, Depends(get_temporal)]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
-from api import errors, routes_cases, routes_complaints
+from api import errors, routes_actions, routes_cases, routes_complaints, routes_statistics
 from infra.db import make_engine, session_factory
 from infra.kafka import KafkaPublisher
 from infra.settings import Settings, get_settings
@@ -34,6 +35,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.sessions = session_factory(engine)
         app.state.publisher = KafkaPublisher(settings.kafka_bootstrap)
+        app.state.temporal = None
+        app.state.temporal_lock = asyncio.Lock()
         try:
             yield
         finally:
@@ -44,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(routes_complaints.router)
     app.include_router(routes_cases.router)
+    app.include_router(routes_actions.router)
+    app.include_router(routes_statistics.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -1,29 +1,73 @@
-"""Cases and reference data."""
+"""Cases (inbox, detail, live state, history) and reference data."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Query
 from sqlmodel import col, select
 
 from api import crud
-from api.deps import SessionDep
+from api.case_actions import query_state
+from api.deps import SessionDep, TemporalDep
 from api.errors import ApiError
-from models.cases import CasePublic
+from models.cases import CasePublic, CaseStatus, UnitRecord
 from models.units import Unit, UnitPublic
+from models.workflow_io import CaseState
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
+
+
+def not_found(case_id: str) -> ApiError:
+    return ApiError(
+        404, "case_not_found", "未找到该案件；如刚刚提交，请稍后再查询。", {"case_id": case_id}
+    )
+
+
+@router.get("/cases", response_model=list[CasePublic])
+def list_cases(
+    session: SessionDep,
+    unit: str | None = Query(default=None, description="cases this unit handles or works on"),
+    status: CaseStatus | None = None,
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: int = Query(default=0, ge=0),
+) -> list[CasePublic]:
+    cases = crud.list_cases(session=session, unit=unit, status=status, limit=limit, offset=offset)
+    return [c for c in (crud.get_case(session=session, case_id=x.id) for x in cases) if c]
 
 
 @router.get("/cases/{case_id}", response_model=CasePublic)
 def read_case(case_id: str, session: SessionDep) -> CasePublic:
     case = crud.get_case(session=session, case_id=case_id)
     if case is None:
-        raise ApiError(
-            404, "case_not_found", "未找到该案件；如刚刚提交，请稍后再查询。", {"case_id": case_id}
-        )
+        raise not_found(case_id)
     return case
+
+
+@router.get("/cases/{case_id}/state", response_model=CaseState)
+async def read_state(case_id: str, temporal: TemporalDep) -> CaseState:
+    """The workflow's own view: handler, level, deadlines and recent history."""
+    state = await query_state(temporal, case_id)
+    if state is None:
+        raise not_found(case_id)
+    return state
+
+
+@router.get("/cases/{case_id}/history")
+def read_history(case_id: str, session: SessionDep) -> list[dict[str, Any]]:
+    """Every audited step of the case, in order, from the tamper-evident trail."""
+    records = crud.case_history(session=session, case_id=case_id)
+    if not records:
+        raise not_found(case_id)
+    return [r.model_dump(exclude={"prev_hash"}) for r in records]
 
 
 @router.get("/units", response_model=list[UnitPublic])
 def list_units(session: SessionDep) -> list[Unit]:
     return list(session.exec(select(Unit).order_by(col(Unit.kind), col(Unit.code))).all())
+
+
+@router.get("/units/{code}/records", response_model=list[UnitRecord])
+def list_unit_records(code: str, session: SessionDep) -> list[UnitRecord]:
+    """Records against a unit: escalations and public notices and interviews (通报约谈)."""
+    return crud.unit_records(session=session, unit=code)

@@ -42,6 +42,15 @@ def append(session: Session, entry: AuditEntry) -> AuditRecord:
     return record
 
 
+def exists(session: Session, idempotency_key: str) -> bool:
+    return (
+        session.exec(
+            select(AuditRecord.seq).where(AuditRecord.idempotency_key == idempotency_key)
+        ).first()
+        is not None
+    )
+
+
 @dataclass
 class VerifyResult:
     ok: bool

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     # How many inbound events the stream worker hands to Temporal concurrently.
     intake_max_in_flight: int = Field(default=64, ge=1)
     log_level: str = "INFO"
+    # The case ladder's time limits; default infra/data/deadlines.toml.
+    deadlines_file: Path | None = None
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,4 +1,4 @@
-"""Cases: one per complaint (later issues join duplicates), run by one Temporal workflow."""
+"""Cases: one per complaint (duplicates join an open one), run by one Temporal workflow."""
 
 from __future__ import annotations
 
@@ -14,7 +14,11 @@ from models.timeutil import SHANGHAI
 
 
 class CaseStatus(StrEnum):
-    DISPATCHED = "dispatched"
+    DISPATCHED = "dispatched"  # with a unit, waiting for it to accept
+    ACCEPTED = "accepted"  # the unit is investigating
+    RESOLVED = "resolved"  # result reported, waiting for follow-up or closure
+    CLOSED = "closed"
+    MERGED = "merged"  # joined an open case about the same institution and concern
 
 
 class Priority(StrEnum):
@@ -22,6 +26,21 @@ class Priority(StrEnum):
     HIGH = "high"
     ORDINARY = "ordinary"
     CONSULTATION = "consultation"
+
+
+class Level(StrEnum):
+    """Where a case sits on the ladder: town acts first, then the city, then the office."""
+
+    TOWN = "town"
+    CITY = "city"
+    LEADING_OFFICE = "leading-office"
+
+
+class Outcome(StrEnum):
+    SUBSTANTIATED = "substantiated"
+    PARTLY_SUBSTANTIATED = "partly-substantiated"
+    UNSUBSTANTIATED = "unsubstantiated"
+    ANSWERED = "answered"  # a consultation answered
 
 
 def case_id_for(event_id: str, occurred_at: datetime) -> str:
@@ -44,30 +63,54 @@ class CaseBase(SQLModel):
     priority: Priority = Field(sa_type=String(16))
     channel: Channel = Field(sa_type=String(16))
     town: str = Field(max_length=64, index=True)
+    institution_id: str | None = Field(default=None, max_length=64)
     institution_name: str | None = Field(default=None, max_length=200)
     description: str = Field(max_length=5000)
     anonymous: bool = False
 
 
-class Case(CaseBase, table=True):
+class CaseProgress(SQLModel):
+    """Where the case stands; written by the workflow's activities after every step."""
+
+    handler: str | None = Field(default=None, max_length=64, index=True)
+    level: Level | None = Field(default=None, sa_type=String(16))
+    round: int = 1
+    accept_by: datetime | None = None
+    resolve_by: datetime | None = None
+    accepted_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    outcome: Outcome | None = Field(default=None, sa_type=String(24))
+    findings: str | None = Field(default=None, max_length=5000)
+    result_unit: str | None = Field(default=None, max_length=64)
+    satisfied: bool | None = None
+    followed_up_at: datetime | None = None
+    reopened: int = 0
+    merged_into: str | None = Field(default=None, max_length=32)
+
+
+class Case(CaseBase, CaseProgress, table=True):
     __tablename__ = "cases"
 
     id: str = Field(primary_key=True, max_length=32)
     status: CaseStatus = Field(sa_type=String(16))
     source_event_id: str = Field(max_length=128, unique=True)
-    received_at: datetime
+    # Duplicates are found by institution (registry id, or town + name) and category.
+    institution_key: str | None = Field(default=None, max_length=300, index=True)
+    received_at: datetime = Field(index=True)
     created_at: datetime
     updated_at: datetime
     workflow_id: str = Field(max_length=64)
 
 
-class CasePublic(CaseBase):
+class CasePublic(CaseBase, CaseProgress):
     id: str
     status: CaseStatus
     received_at: datetime
     created_at: datetime
     updated_at: datetime
     assigned_units: list[str] = []
+    linked_cases: list[str] = []
 
 
 class ComplainantContact(SQLModel, table=True):
@@ -81,11 +124,58 @@ class ComplainantContact(SQLModel, table=True):
 
 
 class CaseAssignment(SQLModel, table=True):
-    """A unit a case was dispatched to."""
+    """A unit involved in a case: its handler, collaborators, assisting units."""
 
     __tablename__ = "case_assignments"
 
     case_id: str = Field(primary_key=True, foreign_key="cases.id", max_length=32)
     unit: str = Field(primary_key=True, foreign_key="units.code", max_length=64)
-    role: str = Field(max_length=16)  # "lead" or "responsible"
+    role: str = Field(max_length=16)  # handler, collaborator, assisting, former
     assigned_at: datetime
+
+
+class CaseRound(SQLModel, table=True):
+    """One spell of a case with one handling unit, with its deadlines: the statistics' source."""
+
+    __tablename__ = "case_rounds"
+
+    case_id: str = Field(primary_key=True, foreign_key="cases.id", max_length=32)
+    round: int = Field(primary_key=True)
+    unit: str = Field(max_length=64, index=True)
+    level: Level = Field(sa_type=String(16))
+    dispatched_at: datetime = Field(index=True)
+    accept_by: datetime | None = None
+    accepted_at: datetime | None = None
+    resolve_by: datetime | None = None
+    resolved_at: datetime | None = None
+    ended_at: datetime | None = None
+    end_reason: str | None = Field(default=None, max_length=32)
+
+
+class CaseLink(SQLModel, table=True):
+    """A complaint that joined an open case instead of opening its own."""
+
+    __tablename__ = "case_links"
+
+    case_id: str = Field(primary_key=True, foreign_key="cases.id", max_length=32)
+    linked_case_id: str = Field(primary_key=True, foreign_key="cases.id", max_length=32)
+    event_id: str = Field(max_length=128)
+    linked_at: datetime
+
+
+class UnitRecordKind(StrEnum):
+    ESCALATED = "escalated"  # the case was taken up a level because the unit did not act in time
+    NOTICE_INTERVIEW = "notice-interview"  # 通报约谈 by the leading group office
+
+
+class UnitRecord(SQLModel, table=True):
+    """A record against a unit that did not do its job in time."""
+
+    __tablename__ = "unit_records"
+
+    key: str = Field(primary_key=True, max_length=160)
+    unit: str = Field(foreign_key="units.code", max_length=64, index=True)
+    case_id: str = Field(foreign_key="cases.id", max_length=32, index=True)
+    kind: UnitRecordKind = Field(sa_type=String(24))
+    reason: str = Field(max_length=500)
+    occurred_at: datetime = Field(index=True)

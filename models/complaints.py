@@ -50,6 +50,9 @@ class ComplaintBody(BaseModel):
     town: str = Field(
         min_length=1, max_length=64, description="unit code of the town, street or zone"
     )
+    institution_id: str | None = Field(
+        default=None, max_length=64, description="registry id of the institution, if known"
+    )
     institution_name: str | None = Field(default=None, max_length=200)
     description: str = Field(min_length=1, max_length=5000)
     anonymous: bool = False

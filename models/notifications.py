@@ -14,7 +14,12 @@ from sqlmodel import SQLModel
 
 
 class NotificationKind(StrEnum):
-    DISPATCH = "dispatch"
+    DISPATCH = "dispatch"  # 派单: a case to handle
+    REMINDER = "reminder"  # 催办: acceptance overdue
+    ESCALATION = "escalation"  # 升级: taken up to the city
+    NOTICE_INTERVIEW = "notice-interview"  # 通报约谈: to the leading group office
+    ASSISTANCE = "assistance"  # 协办: asked to help
+    WITHDRAWN = "withdrawn"  # the case was taken from this unit
 
 
 class Notification(BaseModel):
@@ -26,6 +31,7 @@ class Notification(BaseModel):
     recipient: str = Field(description="unit code; also the Kafka key")
     case_id: str
     priority: str
+    due_at: AwareDatetime | None = Field(default=None, description="when the unit must act")
     title: str
     text: str
 

@@ -1,56 +1,144 @@
-"""Inputs and results of the case workflow and its activities (plain models, never tables)."""
+"""Inputs, signals and results of the case workflow and its activities (never tables)."""
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel
+from datetime import datetime
+from typing import Any
 
-from models.cases import CaseStatus, Priority
-from models.complaints import ComplaintReceived
+from pydantic import AwareDatetime, BaseModel, Field
 
-
-class CaseWorkflowInput(BaseModel):
-    case_id: str
+from models.actors import Actor
+from models.cases import CaseStatus, Level, Outcome, Priority, UnitRecordKind
+from models.complaints import Category, ComplaintReceived
+from models.deadlines import RoundDeadlines
+from models.notifications import NotificationKind
 
 
 class Routing(BaseModel):
-    """Who handles a case: the town acts first; critical cases go to the leads at once too."""
+    """Who handles a case first. Critical cases start at the city with the town alongside."""
 
     priority: Priority
     town: str
     lead: list[str]
+    handler: str
+    level: Level
+    collaborators: list[str] = []
 
     @property
     def dispatch_to(self) -> list[str]:
-        if self.priority is Priority.CRITICAL:
-            return list(dict.fromkeys([self.town, *self.lead]))
-        return [self.town]
+        return list(dict.fromkeys([self.handler, *self.collaborators]))
 
 
 class OpenCaseInput(BaseModel):
     case_id: str
     workflow_id: str
     complaint: ComplaintReceived
+    allow_merge: bool = True
+
+
+class OpenCaseResult(BaseModel):
+    routing: Routing
+    institution_name: str | None = None
+    merged_into: str | None = None
+
+
+class JoinCase(BaseModel):
+    """Signal to an open case: another complaint about the same institution and concern."""
+
+    case_id: str
+    event_id: str
+    occurred_at: AwareDatetime
+
+
+class HistoryEntry(BaseModel):
+    step: int
+    at: datetime
+    action: str
+    actor: str
+    unit: str | None = None
+    reason: str | None = None
 
 
 class CaseState(BaseModel):
-    """What the case workflow answers to its `state` query."""
+    """Everything the workflow knows; answered to the `state` query, carried over on
+    continue-as-new."""
 
     case_id: str
     status: CaseStatus | None = None
-    routing: Routing | None = None
-    dispatched_to: list[str] = []
+    category: Category | None = None
+    priority: Priority | None = None
+    anonymous: bool = False
+    town: str | None = None
+    lead: list[str] = []
+    handler: str | None = None
+    level: Level | None = None
+    escalated: bool = False
+    collaborators: list[str] = []
+    assisting: list[str] = []
+    round: int = 0
+    round_started_at: datetime | None = None
+    deadlines: RoundDeadlines = RoundDeadlines()
+    reminded: bool = False
+    accepted_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    outcome: Outcome | None = None
+    findings: str | None = None
+    result_unit: str | None = None
+    satisfied: bool | None = None
+    followed_up_at: datetime | None = None
+    reopened: int = 0
+    returned_by: list[str] = []
+    merged_into: str | None = None
+    linked_cases: list[str] = []
     event_ids: list[str] = []
+    step: int = 0
+    history: list[HistoryEntry] = []
+
+    @property
+    def dispatched_to(self) -> list[str]:
+        return [u for u in [self.handler, *self.collaborators] if u is not None]
 
 
-class PublishDispatchesInput(BaseModel):
-    """One dispatch per recipient; `round` tells repeated dispatches of one case apart."""
-
+class CaseWorkflowInput(BaseModel):
     case_id: str
-    recipients: list[str]
-    round: int = 1
-    priority: Priority
-    complaint: ComplaintReceived
-    occurred_at: AwareDatetime
+    state: CaseState | None = Field(default=None, description="set on continue-as-new")
+    history_limit: int = Field(
+        default=5000, description="events after which the workflow continues as new"
+    )
 
-    def event_id(self, recipient: str) -> str:
-        return f"{self.case_id}:dispatch:{recipient}:{self.round}"
+
+class NotificationSpec(BaseModel):
+    kind: NotificationKind
+    recipient: str
+    note: str | None = None
+
+
+class UnitRecordSpec(BaseModel):
+    unit: str
+    kind: UnitRecordKind
+    reason: str
+
+
+class RecordStep(BaseModel):
+    """One step of a case, to persist, audit and announce; `state` is as after the step."""
+
+    state: CaseState
+    action: str
+    actor: Actor
+    reason: str | None = None
+    details: dict[str, Any] = {}
+    occurred_at: AwareDatetime
+    notifications: list[NotificationSpec] = []
+    unit_records: list[UnitRecordSpec] = []
+    round_end_reason: str | None = Field(
+        default=None, description="set when this step ended the previous round"
+    )
+    new_round: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.state.case_id}:step:{self.state.step}"
+
+    def event_id(self, spec: NotificationSpec) -> str:
+        return f"{self.state.case_id}:{spec.kind}:{spec.recipient}:{self.state.step}"

@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -18,15 +19,21 @@ from sqlmodel import Session
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from infra.db import SessionFactory, make_engine, session_factory
+from infra.deadlines import load_policy
 from infra.kafka import KafkaPublisher
+from infra.migrate import prepare_database
 from infra.postgres import start_postgres
 from infra.process import ManagedProcess, free_port
 from infra.servers import venv_binary
 from infra.settings import Settings
 from infra.temporal import connect
+from tests.case_env import TASK_QUEUE, CaseEnv, RecordingPublisher
 from workers.stack import Stack
+from workflows.cases.activities import CaseActivities
+from workflows.cases.workflows import CaseWorkflow
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -131,3 +138,26 @@ async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
         yield env
     finally:
         await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def case_env(
+    time_skipping: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[CaseEnv]:
+    """Case workflows on the time-skipping server, their activities on a real database."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('ladder') / 'cases.db'}"
+    prepare_database(url)
+    engine = make_engine(url)
+    policy = load_policy()
+    publisher = RecordingPublisher()
+    activities = CaseActivities(session_factory(engine), publisher, policy)
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        async with Worker(
+            time_skipping.client,
+            task_queue=TASK_QUEUE,
+            workflows=[CaseWorkflow],
+            activities=activities.all(),
+            activity_executor=executor,
+        ):
+            yield CaseEnv(time_skipping, session_factory(engine), publisher, policy)
+    engine.dispose()

@@ -12,7 +12,7 @@ from infra import reference
 from infra.audit import verify
 from infra.intake import InvalidEvent, parse_complaint
 from models.audit import GENESIS_HASH, AuditHead, AuditRecord
-from models.cases import Priority, case_id_for
+from models.cases import Level, Priority, case_id_for
 from models.complaints import Category
 from models.notifications import DeadLetter, DeadLetterSource
 from models.workflow_io import Routing
@@ -57,16 +57,25 @@ def test_case_reference_is_stable_and_uses_shanghai_date() -> None:
     assert first != case_id_for("evt-2", late_evening_utc)
 
 
-def test_critical_cases_go_to_town_and_leads_at_once_others_to_the_town() -> None:
+def test_critical_cases_go_to_city_lead_with_town_and_psb_others_to_the_town() -> None:
     catalogue = reference.catalogue()
     abuse = route("town-kaitang", catalogue[Category.CHILD_ABUSE])
     assert abuse.priority is Priority.CRITICAL
-    assert abuse.dispatch_to == ["town-kaitang", "health", "psb"]
+    assert (abuse.handler, abuse.level) == ("health", Level.CITY)
+    assert abuse.dispatch_to == ["health", "town-kaitang", "psb"]
     fees = route("town-kaitang", catalogue[Category.PREPAYMENT])
+    assert (fees.handler, fees.level) == ("town-kaitang", Level.TOWN)
     assert fees.dispatch_to == ["town-kaitang"]
-    assert Routing(priority=Priority.CRITICAL, town="health", lead=["health"]).dispatch_to == [
-        "health"
-    ]
+    assert fees.lead == ["samr", "civil"]
+    routing = Routing(
+        priority=Priority.CRITICAL,
+        town="t",
+        lead=["health"],
+        handler="health",
+        level=Level.CITY,
+        collaborators=["health", "t"],
+    )
+    assert routing.dispatch_to == ["health", "t"]
 
 
 def test_reference_data_covers_every_category_and_names_only_known_units() -> None:

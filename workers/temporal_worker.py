@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from temporalio.worker import Worker
 
 from infra.db import make_engine, session_factory
+from infra.deadlines import load_policy
 from infra.kafka import KafkaPublisher
 from infra.logs import configure as configure_logging
 from infra.settings import Settings, get_settings
@@ -24,14 +25,16 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     client = await connect(settings)
     engine = make_engine(settings.resolved_database_url)
     publisher = KafkaPublisher(settings.kafka_bootstrap)
-    activities = CaseActivities(session_factory(engine), publisher)
+    activities = CaseActivities(
+        session_factory(engine), publisher, load_policy(settings.deadlines_file)
+    )
     try:
         with ThreadPoolExecutor(max_workers=8, thread_name_prefix="activity") as executor:
             worker = Worker(
                 client,
                 task_queue=settings.temporal_task_queue,
                 workflows=[CaseWorkflow],
-                activities=[activities.open_case, activities.publish_dispatches],
+                activities=activities.all(),
                 activity_executor=executor,
             )
             async with worker:

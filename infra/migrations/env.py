@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 
 import models.audit
 import models.cases
+import models.institutions
 import models.notifications
 import models.units  # noqa: F401  (tables register on SQLModel.metadata)
 from infra.db import make_engine

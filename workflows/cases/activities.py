@@ -2,27 +2,40 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+from sqlalchemy import text
+from sqlmodel import Session, col, select
 from temporalio import activity
 
 from infra import audit, reference
 from infra.db import SessionFactory
+from infra.deadlines import after, plan
 from models import topics
 from models.audit import AuditEntry
-from models.cases import Case, CaseAssignment, CaseStatus, ComplainantContact, Priority
-from models.notifications import Notification, NotificationKind, NotificationRecord
-from models.timeutil import SHANGHAI
-from models.workflow_io import OpenCaseInput, PublishDispatchesInput, Routing
+from models.cases import (
+    Case,
+    CaseAssignment,
+    CaseLink,
+    CaseRound,
+    CaseStatus,
+    ComplainantContact,
+    Level,
+    Priority,
+    UnitRecord,
+)
+from models.complaints import ComplaintReceived
+from models.deadlines import DeadlinePolicy, PlanRound, RoundDeadlines
+from models.institutions import Institution
+from models.notifications import NotificationRecord
+from models.workflow_io import OpenCaseInput, OpenCaseResult, RecordStep, Routing
+from workflows.cases.texts import render
 
-PRIORITY_NAMES = {
-    Priority.CRITICAL: "紧急",
-    Priority.HIGH: "高",
-    Priority.ORDINARY: "普通",
-    Priority.CONSULTATION: "咨询",
-}
 ACTOR = "system:case-workflow"
+STILL_OPEN = (CaseStatus.DISPATCHED, CaseStatus.ACCEPTED, CaseStatus.RESOLVED)
 
 
 class Publisher(Protocol):
@@ -32,44 +45,100 @@ class Publisher(Protocol):
 
 
 def route(town: str, category: reference.CategoryInfo) -> Routing:
-    return Routing(priority=category.priority, town=town, lead=category.lead)
+    """Non-critical cases go to the town first; critical ones to the city lead at once, with
+    the town and the other leads alongside."""
+    if category.priority is Priority.CRITICAL:
+        return Routing(
+            priority=category.priority,
+            town=town,
+            lead=category.lead,
+            handler=category.lead[0],
+            level=Level.CITY,
+            collaborators=[town, *category.lead[1:]],
+        )
+    return Routing(
+        priority=category.priority, town=town, lead=category.lead, handler=town, level=Level.TOWN
+    )
+
+
+def institution_key(complaint: ComplaintReceived, institution: Institution | None) -> str | None:
+    if institution is not None:
+        return f"id:{institution.id}"
+    if complaint.institution_name:
+        name = "".join(complaint.institution_name.split())
+        return f"name:{complaint.town}:{name}"
+    return None
 
 
 class CaseActivities:
-    def __init__(self, session_factory: SessionFactory, publisher: Publisher) -> None:
+    def __init__(
+        self, session_factory: SessionFactory, publisher: Publisher, policy: DeadlinePolicy
+    ) -> None:
         self._sessions = session_factory
         self._publisher = publisher
+        self._policy = policy
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [self.plan_round, self.open_case, self.record_step]
 
     @activity.defn
-    def open_case(self, params: OpenCaseInput) -> Routing:
-        """Persist the case, its assignments and its first audit record; safe to repeat."""
+    def plan_round(self, params: PlanRound) -> RoundDeadlines:
+        """Deadlines come from configuration and the holiday calendar, so not from workflow
+        code: recorded once here, a later calendar update cannot change a running case."""
+        return plan(self._policy, params)
+
+    @activity.defn
+    def open_case(self, params: OpenCaseInput) -> OpenCaseResult:
+        """Persist the case (or its joining an open duplicate) and its first audit record;
+        safe to repeat."""
         complaint = params.complaint
-        info = reference.catalogue()[complaint.category]
-        routing = route(complaint.town, info)
-        now = datetime.now(UTC)
         with self._sessions() as session:
-            if session.get(Case, params.case_id) is not None:
-                return routing
-            session.add(
-                Case(
-                    id=params.case_id,
-                    status=CaseStatus.DISPATCHED,
-                    source_event_id=complaint.event_id,
-                    received_at=complaint.occurred_at,
-                    created_at=now,
-                    updated_at=now,
-                    workflow_id=params.workflow_id,
-                    category=complaint.category,
-                    priority=routing.priority,
-                    channel=complaint.channel,
-                    town=complaint.town,
-                    institution_name=complaint.institution_name,
-                    description=complaint.description,
-                    anonymous=complaint.anonymous,
-                )
+            institution = (
+                session.get(Institution, complaint.institution_id)
+                if complaint.institution_id
+                else None
             )
+            # Jurisdiction: the registry's town for a known institution, else the reported one.
+            town = institution.town if institution is not None else complaint.town
+            name = institution.name if institution is not None else complaint.institution_name
+            routing = route(town, reference.catalogue()[complaint.category])
+            key = institution_key(complaint, institution)
+            existing = session.get(Case, params.case_id)
+            if existing is not None and (
+                existing.status != CaseStatus.MERGED or params.allow_merge
+            ):
+                return OpenCaseResult(
+                    routing=routing, institution_name=name, merged_into=existing.merged_into
+                )
+            target = (
+                self._open_duplicate(session, complaint, key)
+                if params.allow_merge and key is not None
+                else None
+            )
+            now = datetime.now(UTC)
+            case = existing or Case(
+                id=params.case_id,
+                source_event_id=complaint.event_id,
+                received_at=complaint.occurred_at,
+                created_at=now,
+                workflow_id=params.workflow_id,
+                category=complaint.category,
+                priority=routing.priority,
+                channel=complaint.channel,
+                description=complaint.description,
+                anonymous=complaint.anonymous,
+                status=CaseStatus.DISPATCHED,
+                town=town,
+                updated_at=now,
+            )
+            case.institution_id = institution.id if institution is not None else None
+            case.institution_name, case.institution_key = name, key
+            case.status = CaseStatus.MERGED if target else CaseStatus.DISPATCHED
+            case.merged_into = target
+            case.handler, case.level, case.updated_at = routing.handler, routing.level, now
+            session.add(case)
             session.flush()
-            if complaint.complainant is not None and not complaint.anonymous:
+            if existing is None and complaint.complainant is not None and not complaint.anonymous:
                 session.add(
                     ComplainantContact(
                         case_id=params.case_id,
@@ -77,49 +146,116 @@ class CaseActivities:
                         phone=complaint.complainant.phone,
                     )
                 )
-            for unit in routing.dispatch_to:
-                role = "responsible" if unit == routing.town else "lead"
+            if target is not None:
                 session.add(
-                    CaseAssignment(case_id=params.case_id, unit=unit, role=role, assigned_at=now)
+                    CaseLink(
+                        case_id=target,
+                        linked_case_id=params.case_id,
+                        event_id=complaint.event_id,
+                        linked_at=now,
+                    )
                 )
             audit.append(
                 session,
                 AuditEntry(
                     actor=ACTOR,
-                    action="case.opened",
+                    action="case.merged" if target else "case.opened",
                     channel=complaint.channel,
                     case_id=params.case_id,
-                    institution=complaint.institution_name,
+                    institution=name,
                     occurred_at=complaint.occurred_at,
-                    idempotency_key=f"{params.case_id}:opened",
+                    idempotency_key=f"{params.case_id}:{'merged' if target else 'opened'}",
                     reason=f"complaint {complaint.event_id}",
                     details={
                         "event_id": complaint.event_id,
                         "category": complaint.category,
                         "priority": routing.priority,
-                        "town": complaint.town,
-                        "dispatch_to": routing.dispatch_to,
+                        "town": town,
+                        "institution_id": case.institution_id,
+                        "merged_into": target,
                     },
                 ),
             )
             session.commit()
         activity.logger.info(
-            "case %s opened, dispatching to %s", params.case_id, routing.dispatch_to
+            "case %s %s", params.case_id, f"joins {target}" if target else "opened"
         )
-        return routing
+        return OpenCaseResult(routing=routing, institution_name=name, merged_into=target)
+
+    def _open_duplicate(
+        self, session: Session, complaint: ComplaintReceived, key: str
+    ) -> str | None:
+        """The open case this complaint duplicates: same institution and category, received
+        within the window."""
+        if session.get_bind().dialect.name == "postgresql":
+            # Two duplicates arriving together must not both open a case.
+            lock = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+            session.exec(text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=lock))  # type: ignore[call-overload]
+        candidates = session.exec(
+            select(Case)
+            .where(Case.institution_key == key)
+            .where(Case.category == complaint.category)
+            .where(col(Case.status).in_(STILL_OPEN))
+            .where(Case.received_at <= complaint.occurred_at)
+            .order_by(col(Case.received_at))
+        ).all()
+        window = self._policy.duplicate_window
+        for case in candidates:
+            if after(case.received_at, window) >= complaint.occurred_at:
+                return case.id
+        return None
 
     @activity.defn
-    def publish_dispatches(self, params: PublishDispatchesInput) -> None:
-        """Publish to every recipient (at least once), then record each (exactly once)."""
-        notifications = [dispatch_notification(params, unit) for unit in params.recipients]
-        self._publisher.publish_all(
-            topics.NOTIFICATIONS,
-            [(n.recipient, n.model_dump_json().encode("utf-8")) for n in notifications],
-        )
+    def record_step(self, step: RecordStep) -> None:
+        """Publish the step's notifications (at least once), then persist the step, its audit
+        record and each notification (exactly once, keyed by the step)."""
+        s = step.state
         with self._sessions() as session:
+            case = session.get(Case, s.case_id)
+            if case is None:
+                raise RuntimeError(f"case {s.case_id} is not in the database")
+            notifications = [render(step, spec, case) for spec in step.notifications]
+        if notifications:
+            self._publisher.publish_all(
+                topics.NOTIFICATIONS,
+                [(n.recipient, n.model_dump_json().encode("utf-8")) for n in notifications],
+            )
+        with self._sessions() as session:
+            if audit.exists(session, step.key):
+                return
+            case = session.get(Case, s.case_id)
+            assert case is not None
+            self._update_case(session, case, step)
+            self._update_rounds(session, step)
+            self._update_assignments(session, step)
+            for spec in step.unit_records:
+                session.add(
+                    UnitRecord(
+                        key=f"{step.key}:{spec.unit}:{spec.kind}",
+                        unit=spec.unit,
+                        case_id=s.case_id,
+                        kind=spec.kind,
+                        reason=spec.reason,
+                        occurred_at=step.occurred_at,
+                    )
+                )
+            audit.append(
+                session,
+                AuditEntry(
+                    actor=step.actor.label,
+                    actor_role=step.actor.role,
+                    actor_unit=step.actor.unit,
+                    action=step.action,
+                    channel="workflow",
+                    reason=step.reason,
+                    case_id=s.case_id,
+                    institution=case.institution_name,
+                    occurred_at=step.occurred_at,
+                    idempotency_key=step.key,
+                    details={**step.details, "status": s.status, "handler": s.handler},
+                ),
+            )
             for notification in notifications:
-                if session.get(NotificationRecord, notification.event_id) is not None:
-                    continue
                 session.add(
                     NotificationRecord(
                         event_id=notification.event_id,
@@ -135,13 +271,14 @@ class CaseActivities:
                     session,
                     AuditEntry(
                         actor=ACTOR,
-                        action="notification.dispatched",
+                        action="notification.sent",
                         channel="kafka",
-                        case_id=params.case_id,
-                        institution=params.complaint.institution_name,
-                        occurred_at=params.occurred_at,
+                        case_id=s.case_id,
+                        institution=case.institution_name,
+                        occurred_at=step.occurred_at,
                         idempotency_key=notification.event_id,
                         details={
+                            "kind": notification.kind,
                             "recipient": notification.recipient,
                             "topic": topics.NOTIFICATIONS,
                         },
@@ -149,30 +286,77 @@ class CaseActivities:
                 )
             session.commit()
 
+    @staticmethod
+    def _update_case(session: Session, case: Case, step: RecordStep) -> None:
+        s = step.state
+        assert s.status is not None
+        case.status = s.status
+        case.handler, case.level, case.round = s.handler, s.level, s.round
+        case.accept_by, case.resolve_by = s.deadlines.accept_by, s.deadlines.resolve_by
+        case.accepted_at, case.resolved_at, case.closed_at = (
+            s.accepted_at,
+            s.resolved_at,
+            s.closed_at,
+        )
+        case.outcome, case.findings, case.result_unit = s.outcome, s.findings, s.result_unit
+        case.satisfied, case.followed_up_at, case.reopened = (
+            s.satisfied,
+            s.followed_up_at,
+            s.reopened,
+        )
+        case.updated_at = datetime.now(UTC)
+        session.add(case)
 
-def dispatch_notification(params: PublishDispatchesInput, recipient: str) -> Notification:
-    complaint = params.complaint
-    info = reference.catalogue()[complaint.category]
-    unit = reference.units()[recipient]
-    institution = complaint.institution_name or "未具名机构"
-    received = complaint.occurred_at.astimezone(SHANGHAI).strftime("%Y年%m月%d日 %H:%M")
-    title = f"【派单】{info.name}（{PRIORITY_NAMES[params.priority]}）{params.case_id}"
-    text = (
-        f"{unit.name}：\n"
-        f"现将案件 {params.case_id} 派送你单位办理。\n"
-        f"类别：{info.name}；优先级：{PRIORITY_NAMES[params.priority]}；"
-        f"所在镇（街道）：{reference.units()[complaint.town].name}；机构：{institution}。\n"
-        f"受理时间：{received}（北京时间）。\n"
-        f"反映内容：{complaint.description}\n"
-        "请按规定时限签收并办理。"
-    )
-    return Notification(
-        event_id=params.event_id(recipient),
-        occurred_at=params.occurred_at,
-        kind=NotificationKind.DISPATCH,
-        recipient=recipient,
-        case_id=params.case_id,
-        priority=params.priority,
-        title=title,
-        text=text,
-    )
+    @staticmethod
+    def _update_rounds(session: Session, step: RecordStep) -> None:
+        s = step.state
+        if step.round_end_reason is not None:
+            ended = s.round - 1 if step.new_round else s.round
+            previous = session.get(CaseRound, (s.case_id, ended))
+            if previous is not None and previous.ended_at is None:
+                previous.ended_at, previous.end_reason = step.occurred_at, step.round_end_reason
+                session.add(previous)
+        if step.new_round:
+            session.add(
+                CaseRound(
+                    case_id=s.case_id,
+                    round=s.round,
+                    unit=s.handler or "",
+                    level=s.level or Level.TOWN,
+                    dispatched_at=step.occurred_at,
+                    accept_by=s.deadlines.accept_by,
+                    accepted_at=s.accepted_at,
+                    resolve_by=s.deadlines.resolve_by,
+                )
+            )
+            return
+        current = session.get(CaseRound, (s.case_id, s.round))
+        if current is not None:
+            current.accepted_at = s.accepted_at
+            current.resolved_at = current.resolved_at or s.resolved_at
+            session.add(current)
+
+    @staticmethod
+    def _update_assignments(session: Session, step: RecordStep) -> None:
+        s = step.state
+        roles = {u: "assisting" for u in s.assisting}
+        roles.update({u: "collaborator" for u in s.collaborators})
+        if s.handler:
+            roles[s.handler] = "handler"
+        existing = {
+            a.unit: a
+            for a in session.exec(
+                select(CaseAssignment).where(CaseAssignment.case_id == s.case_id)
+            ).all()
+        }
+        for unit, assignment in existing.items():
+            role = roles.pop(unit, "former")
+            if assignment.role != role:
+                assignment.role = role
+                session.add(assignment)
+        for unit, role in roles.items():
+            session.add(
+                CaseAssignment(
+                    case_id=s.case_id, unit=unit, role=role, assigned_at=step.occurred_at
+                )
+            )

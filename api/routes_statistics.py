@@ -1,0 +1,33 @@
+"""Statistics per unit and period: on-time acceptance, on-time closure, satisfaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import SessionDep
+from api.errors import ApiError
+from infra.statistics import compute
+from models.statistics import Statistics
+from models.timeutil import SHANGHAI
+
+router = APIRouter(prefix="/api/v1", tags=["statistics"])
+
+
+@router.get("/statistics", response_model=Statistics)
+def statistics(
+    session: SessionDep,
+    start: Annotated[
+        date | None, Query(description="first day (Beijing time); default: 1st of this month")
+    ] = None,
+    end: Annotated[date | None, Query(description="last day, included; default: today")] = None,
+    unit: str | None = None,
+) -> Statistics:
+    today = datetime.now(SHANGHAI).date()
+    start = start or today.replace(day=1)
+    end = end or today
+    if end < start:
+        raise ApiError(422, "invalid_period", "统计截止日期不能早于起始日期。")
+    return compute(session, start, end, now=datetime.now(UTC), unit=unit)

@@ -1,0 +1,100 @@
+"""Counting the figures of `models.statistics` from cases, rounds and unit records.
+
+A round counts towards a rate once it is due: acceptance when the unit accepted, or its
+acceptance deadline passed while it still held the case; closure likewise. A round taken away
+before its deadline (returned, handed down, taken over) does not count against the unit.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, time, timedelta
+
+from sqlmodel import Session, col, select
+
+from infra import reference
+from models.cases import Case, CaseRound, CaseStatus, UnitRecord, UnitRecordKind
+from models.statistics import Rate, Statistics, UnitStatistics
+from models.timeutil import SHANGHAI
+
+
+def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """Local (Asia/Shanghai) days from `start` to `end`, both included."""
+    return (
+        datetime.combine(start, time(0, tzinfo=SHANGHAI)),
+        datetime.combine(end + timedelta(days=1), time(0, tzinfo=SHANGHAI)),
+    )
+
+
+def _count(rate: Rate, done: datetime | None, due: datetime | None, held_until: datetime) -> None:
+    if due is None:
+        return
+    if done is not None:
+        rate.total += 1
+        rate.hits += done <= due
+    elif due <= held_until:
+        rate.total += 1
+
+
+def compute(
+    session: Session, start: date, end: date, *, now: datetime, unit: str | None = None
+) -> Statistics:
+    low, high = period_bounds(start, end)
+    cases = session.exec(
+        select(Case).where(Case.received_at >= low).where(Case.received_at < high)
+    ).all()
+    per_unit: dict[str, UnitStatistics] = {}
+
+    def stats_for(code: str) -> UnitStatistics:
+        if code not in per_unit:
+            known = reference.units().get(code)
+            per_unit[code] = UnitStatistics(unit=code, name=known.name if known else code)
+        return per_unit[code]
+
+    rounds = session.exec(
+        select(CaseRound)
+        .where(CaseRound.dispatched_at >= low)
+        .where(CaseRound.dispatched_at < high)
+    ).all()
+    for r in rounds:
+        stats = stats_for(r.unit)
+        stats.rounds += 1
+        held_until = min(now, r.ended_at) if r.ended_at else now
+        _count(stats.on_time_acceptance, r.accepted_at, r.accept_by, held_until)
+        _count(stats.on_time_closure, r.resolved_at, r.resolve_by, held_until)
+
+    followed = session.exec(
+        select(Case)
+        .where(col(Case.followed_up_at).is_not(None))
+        .where(col(Case.followed_up_at) >= low)
+        .where(col(Case.followed_up_at) < high)
+    ).all()
+    for case in followed:
+        if case.result_unit and case.satisfied is not None:
+            rate = stats_for(case.result_unit).satisfaction
+            rate.total += 1
+            rate.hits += case.satisfied
+
+    records = session.exec(
+        select(UnitRecord).where(UnitRecord.occurred_at >= low).where(UnitRecord.occurred_at < high)
+    ).all()
+    for record in records:
+        stats = stats_for(record.unit)
+        if record.kind == UnitRecordKind.ESCALATED:
+            stats.escalations += 1
+        else:
+            stats.notice_interviews += 1
+
+    counted = [c for c in cases if c.status != CaseStatus.MERGED]
+    units = sorted(per_unit.values(), key=lambda u: u.unit)
+    if unit is not None:
+        units = [u for u in units if u.unit == unit]
+    return Statistics(
+        start=start,
+        end=end,
+        cases=len(counted),
+        by_category=dict(Counter(str(c.category) for c in counted).most_common()),
+        by_town=dict(Counter(c.town for c in counted).most_common()),
+        by_status=dict(Counter(str(c.status) for c in cases).most_common()),
+        units=units,
+    )

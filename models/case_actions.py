@@ -1,0 +1,105 @@
+"""What units do to a case, one model per action (each is a Temporal update of the case)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.actors import Actor
+from models.cases import Outcome
+
+
+class _Action(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# Bodies, as clients send them; the API adds the actor from the caller's credentials.
+
+
+class AcceptBody(_Action):
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ReturnBody(_Action):
+    reason: str = Field(min_length=2, max_length=2000, description="why it is not ours")
+    to_unit: str | None = Field(
+        default=None, max_length=64, description="the town or street it belongs to, if known"
+    )
+
+
+class NoteBody(_Action):
+    text: str = Field(min_length=1, max_length=5000)
+
+
+class AssistBody(_Action):
+    unit: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+class ResultBody(_Action):
+    outcome: Outcome
+    findings: str = Field(min_length=2, max_length=5000)
+
+
+class CloseBody(_Action):
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+class FollowUpBody(_Action):
+    satisfied: bool
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class HandDownBody(_Action):
+    unit: str = Field(min_length=1, max_length=64, description="town, street or zone")
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+class TakeOverBody(_Action):
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+# Update inputs: the body plus who did it.
+
+
+class AcceptCase(AcceptBody):
+    actor: Actor
+
+
+class ReturnCase(ReturnBody):
+    actor: Actor
+
+
+class AddNote(NoteBody):
+    actor: Actor
+
+
+class RequestAssistance(AssistBody):
+    actor: Actor
+
+
+class ReportResult(ResultBody):
+    actor: Actor
+
+
+class CloseCase(CloseBody):
+    actor: Actor
+
+
+class RecordFollowUp(FollowUpBody):
+    actor: Actor
+
+
+class HandDown(HandDownBody):
+    actor: Actor
+
+
+class TakeOver(TakeOverBody):
+    actor: Actor
+
+
+class Refusal(BaseModel):
+    """Why an action was refused; `message` is shown to the user as is."""
+
+    code: str
+    message: str
+    status: int = 409

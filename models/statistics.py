@@ -1,0 +1,38 @@
+"""Supervision statistics per unit and period (the leading group office's figures)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, computed_field
+
+
+class Rate(BaseModel):
+    hits: int = 0
+    total: int = 0
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def value(self) -> float | None:
+        return round(self.hits / self.total, 4) if self.total else None
+
+
+class UnitStatistics(BaseModel):
+    unit: str
+    name: str
+    rounds: int = 0  # times a case was dispatched to this unit as handler
+    on_time_acceptance: Rate = Rate()  # 及时签收率
+    on_time_closure: Rate = Rate()  # 按时办结率
+    satisfaction: Rate = Rate()  # 满意率
+    escalations: int = 0  # records against the unit: taken up a level
+    notice_interviews: int = 0  # records against the unit: 通报约谈
+
+
+class Statistics(BaseModel):
+    start: date
+    end: date  # inclusive
+    cases: int
+    by_category: dict[str, int]
+    by_town: dict[str, int]
+    by_status: dict[str, int]
+    units: list[UnitStatistics]

@@ -1,0 +1,114 @@
+"""The case workflow on the time-skipping test server, with a real (SQLite) database.
+
+Kafka is replaced by a recorder here: these tests are about the ladder's timing and rules;
+the notifications' trip over a real broker is covered by the tests on the running stack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from infra.db import SessionFactory
+from models.actors import Actor, Role
+from models.cases import case_id_for, workflow_id_for
+from models.complaints import ComplaintReceived
+from models.deadlines import DeadlinePolicy
+from models.notifications import Notification
+from models.workflow_io import CaseState, CaseWorkflowInput
+from tests.factories import complaint
+from workflows.cases.starter import submit_complaint
+from workflows.cases.workflows import CaseWorkflow
+
+TASK_QUEUE = "cases-under-test"
+
+
+@dataclass
+class RecordingPublisher:
+    sent: list[Notification] = field(default_factory=list)
+
+    def publish_all(self, topic: str, messages: list[tuple[str, bytes]]) -> None:
+        self.sent.extend(Notification.model_validate_json(value) for _, value in messages)
+
+    def to(self, case_id: str, kind: str | None = None) -> list[Notification]:
+        return [n for n in self.sent if n.case_id == case_id and (kind is None or n.kind == kind)]
+
+
+def town(unit: str = "town-lushan") -> Actor:
+    return Actor(name="镇办干部", role=Role.TOWN, unit=unit)
+
+
+def department(unit: str) -> Actor:
+    return Actor(name="部门干部", role=Role.DEPARTMENT, unit=unit)
+
+
+OPERATOR = Actor(name="话务员", role=Role.OPERATOR)
+LEADING_OFFICE = Actor(name="领导小组办公室", role=Role.LEADING_OFFICE, unit="leading-office")
+
+
+@dataclass
+class CaseEnv:
+    env: WorkflowEnvironment
+    sessions: SessionFactory
+    publisher: RecordingPublisher
+    policy: DeadlinePolicy
+
+    @property
+    def client(self) -> Client:
+        return self.env.client
+
+    async def now(self) -> datetime:
+        return await self.env.get_current_time()
+
+    async def open(self, **overrides: Any) -> tuple[ComplaintReceived, WorkflowHandle[Any, Any]]:
+        """Submit a complaint, dated by the test server's clock; wait until it is dispatched."""
+        overrides.setdefault("occurred_at", (await self.now()).isoformat())
+        received = complaint(**overrides)
+        case_id = await submit_complaint(self.client, received, TASK_QUEUE)
+        handle = self.client.get_workflow_handle(workflow_id_for(case_id))
+        await self.until(handle, lambda s: s.status is not None and s.step >= 1)
+        return received, handle
+
+    async def start(self, received: ComplaintReceived, **params: Any) -> WorkflowHandle[Any, Any]:
+        case_id = case_id_for(received.event_id, received.occurred_at)
+        return await self.client.start_workflow(
+            CaseWorkflow.run,
+            CaseWorkflowInput(case_id=case_id, **params),
+            id=workflow_id_for(case_id),
+            task_queue=TASK_QUEUE,
+            start_signal="complaint",
+            start_signal_args=[received],
+        )
+
+    async def state(self, handle: WorkflowHandle[Any, Any]) -> CaseState:
+        return await handle.query(CaseWorkflow.state)
+
+    async def until(
+        self,
+        handle: WorkflowHandle[Any, Any],
+        check: Callable[[CaseState], bool],
+        within: float = 30,
+    ) -> CaseState:
+        """The state once `check` holds. Timers fire on the virtual clock, but the steps they
+        start run in real time: poll until they are done."""
+        deadline = time.monotonic() + within
+        while True:
+            state = await self.state(handle)
+            if check(state):
+                return state
+            assert time.monotonic() < deadline, f"state never matched: {state}"
+            await asyncio.sleep(0.05)
+
+    async def pass_time_until(self, moment: datetime | None) -> None:
+        """Move the virtual clock a little past `moment`."""
+        assert moment is not None
+        gap = moment - await self.now() + timedelta(seconds=1)
+        if gap > timedelta(0):
+            await self.env.sleep(gap)
