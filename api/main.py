@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.resolved_database_url)
+        engine = make_engine(settings.resolved_database_url, writer=False)
         app.state.settings = settings
         app.state.sessions = session_factory(engine)
         app.state.publisher = KafkaPublisher(settings.kafka_bootstrap)

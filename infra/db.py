@@ -11,7 +11,9 @@ from sqlmodel import Session, create_engine
 SessionFactory = Callable[[], Session]
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, writer: bool = True) -> Engine:
+    """`writer=False` for processes that only read (the API): on SQLite their transactions
+    then start deferred and, in WAL mode, neither wait for writers nor hold them up."""
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
@@ -32,8 +34,8 @@ def make_engine(url: str) -> Engine:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _begin_immediate(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
     return engine
 

@@ -83,6 +83,7 @@ def settings(test_data_dir: Path, database_url: str) -> Settings:
         sip_port=free_port(),
         topic_partitions=4,
         log_level="INFO",
+        deadlines_file=REPO / "tests" / "data" / "deadlines-fast.toml",
     )
 
 
@@ -97,7 +98,7 @@ def stack(settings: Settings) -> Iterator[Stack]:
 
 @pytest.fixture(scope="session")
 def sessions(stack: Stack) -> Iterator[SessionFactory]:
-    engine = make_engine(stack.settings.resolved_database_url)
+    engine = make_engine(stack.settings.resolved_database_url, writer=False)
     yield session_factory(engine)
     engine.dispose()
 

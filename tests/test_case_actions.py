@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
@@ -96,7 +96,9 @@ async def test_town_returns_a_case_within_the_window_and_it_is_rerouted(case_env
     assert (state.handler, state.level) == ("samr", Level.CITY)
     with case_env.sessions() as session:
         rounds = session.exec(
-            select(CaseRound).where(CaseRound.case_id == state.case_id).order_by(CaseRound.round)
+            select(CaseRound)
+            .where(CaseRound.case_id == state.case_id)
+            .order_by(col(CaseRound.round))
         ).all()
         assert [(r.unit, r.end_reason) for r in rounds] == [
             ("town-lushan", "returned"),

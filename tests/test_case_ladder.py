@@ -48,7 +48,8 @@ async def test_ordinary_case_goes_to_the_town_with_working_day_deadlines(
     assert state.status is CaseStatus.RESOLVED and state.result_unit == "town-lushan"
     with case_env.sessions() as session:
         [round_] = session.exec(select(CaseRound).where(CaseRound.case_id == state.case_id)).all()
-        assert round_.accepted_at is not None and round_.accepted_at <= round_.accept_by
+        assert round_.accepted_at is not None and round_.accept_by is not None
+        assert round_.accepted_at <= round_.accept_by
         assert round_.resolved_at is not None
         assert (
             session.exec(select(UnitRecord).where(UnitRecord.case_id == state.case_id)).all() == []

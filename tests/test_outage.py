@@ -11,7 +11,7 @@ from infra import servers
 from infra.kafka import KafkaPublisher
 from models import topics
 from tests.factories import case_id_of, complaint_payload
-from tests.test_intake_path import wait_for_case
+from tests.polling import wait_for_case
 from workers.stack import Stack
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -92,7 +93,7 @@ def audit_verify() -> None:
     from infra.audit import verify_session
     from infra.db import make_engine, session_factory
 
-    engine = make_engine(get_settings().resolved_database_url)
+    engine = make_engine(get_settings().resolved_database_url, writer=False)
     with session_factory(engine)() as session:
         result = verify_session(session)
     if result.ok:
@@ -102,6 +103,62 @@ def audit_verify() -> None:
         f"[red]Audit trail broken at record {result.first_bad_seq}: {result.problem}[/red]"
     )
     raise typer.Exit(1)
+
+
+def _percent(rate: Any) -> str:
+    return "—" if rate.value is None else f"{rate.value:.1%} ({rate.hits}/{rate.total})"
+
+
+@app.command()
+def stats(
+    start: Annotated[
+        datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="first day")
+    ] = None,
+    end: Annotated[
+        datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="last day, included")
+    ] = None,
+    unit: Annotated[str | None, typer.Option(help="only this unit")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Per-unit on-time acceptance, on-time closure and satisfaction; counts by category
+    and town. Days are Beijing time; the default period is this month to date."""
+    from infra.db import make_engine, session_factory
+    from infra.statistics import compute
+    from models.timeutil import SHANGHAI
+
+    today = datetime.now(SHANGHAI).date()
+    first = start.date() if start else today.replace(day=1)
+    last = end.date() if end else today
+    engine = make_engine(get_settings().resolved_database_url, writer=False)
+    with session_factory(engine)() as session:
+        result = compute(session, first, last, now=datetime.now(UTC), unit=unit)
+    engine.dispose()
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    console.print(f"{result.start} – {result.end}: {result.cases} cases")
+    table = Table(
+        "unit", "name", "rounds", "及时签收率", "按时办结率", "满意率", "升级", "通报约谈"
+    )
+    for u in result.units:
+        table.add_row(
+            u.unit,
+            u.name,
+            str(u.rounds),
+            _percent(u.on_time_acceptance),
+            _percent(u.on_time_closure),
+            _percent(u.satisfaction),
+            str(u.escalations),
+            str(u.notice_interviews),
+        )
+    console.print(table)
+    counts = Table("category", "cases", "town", "cases")
+    categories, towns = list(result.by_category.items()), list(result.by_town.items())
+    for i in range(max(len(categories), len(towns))):
+        c = categories[i] if i < len(categories) else ("", "")
+        t = towns[i] if i < len(towns) else ("", "")
+        counts.add_row(str(c[0]), str(c[1]), str(t[0]), str(t[1]))
+    console.print(counts)
 
 
 def event_schemas() -> dict[str, dict[str, Any]]:
