@@ -94,7 +94,7 @@ async def whole_path(settings: Settings, n: int) -> tuple[float, float]:
                     "channel": "hotline",
                     "category": "health-management",  # ordinary: one dispatch per case
                     "town": towns[i % len(towns)],
-                    "institution_name": f"测试托育机构{i % 50}",
+                    "institution_name": f"测试托育机构{i}",  # distinct: duplicates would merge
                     "description": "基准测试投诉",
                 },
                 ensure_ascii=False,

@@ -8,8 +8,9 @@ from sqlmodel import select
 
 from infra.deadlines import plan
 from models.case_actions import AcceptCase, ReportResult
-from models.cases import CaseRound, CaseStatus, Level, Outcome, Priority, UnitRecord
+from models.cases import Case, CaseRound, CaseStatus, Level, Outcome, Priority, UnitRecord
 from models.deadlines import PlanRound
+from models.institutions import Institution, Registrar
 from models.notifications import NotificationKind
 from tests.case_env import CaseEnv, department, town
 from workflows.cases.workflows import CaseWorkflow
@@ -173,3 +174,27 @@ async def test_critical_case_goes_to_three_units_at_once_on_an_hour_clock(
     state = await case_env.until(handle, lambda s: s.level is Level.LEADING_OFFICE)
     assert state.handler == "health"
     assert records_against(case_env, state.case_id) == [("health", "notice-interview")]
+
+
+async def test_registered_institution_is_routed_to_its_registered_town(case_env: CaseEnv) -> None:
+    with case_env.sessions() as session:
+        session.add(
+            Institution(
+                id="INST-KT-001",
+                name="开怀街道贝贝托育园",
+                town="street-kaihuai",
+                registrar=Registrar.SAMR,
+                registered_at=await case_env.now(),
+            )
+        )
+        session.commit()
+    # The caller named the wrong town; the registry knows better.
+    _, handle = await case_env.open(
+        category="prepayment", town="town-lushan", institution_id="INST-KT-001"
+    )
+    state = await case_env.state(handle)
+    assert (state.handler, state.town) == ("street-kaihuai", "street-kaihuai")
+    with case_env.sessions() as session:
+        case = session.get(Case, state.case_id)
+        assert case is not None and case.institution_name == "开怀街道贝贝托育园"
+        assert case.town == "street-kaihuai" and case.institution_key == "id:INST-KT-001"

@@ -34,5 +34,5 @@ async def test_complaints_survive_a_temporal_outage(
 
     for payload in payloads:
         case_id = case_id_of(payload)
-        case = await wait_for_case(http, case_id)
-        assert case["assigned_units"] == ["town-panghai"]
+        case = await wait_for_case(http, case_id, assigned_units=["town-panghai"])
+        assert case["handler"] == "town-panghai"
