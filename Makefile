@@ -41,7 +41,7 @@ schemas: install
 test: install system-deps kafka-jars lint
 	@start=$$(date +%s); \
 	TUOYU_TEST_BROKER=tansu TUOYU_TEST_DATABASE=sqlite $(PY) -m pytest -q && \
-	TUOYU_TEST_BROKER=kafka TUOYU_TEST_DATABASE=postgresql $(PY) -m pytest -q -m integration && \
+	TUOYU_TEST_BROKER=kafka TUOYU_TEST_DATABASE=postgresql $(PY) -m pytest -q -m "integration or database" && \
 	echo "make test: $$(( $$(date +%s) - start ))s of tests"
 
 clean:

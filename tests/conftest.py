@@ -40,8 +40,11 @@ REPO = Path(__file__).resolve().parent.parent
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "stack" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if "stack" in fixtures:
             item.add_marker(pytest.mark.integration)
+        if "case_env" in fixtures:
+            item.add_marker(pytest.mark.database)
 
 
 @pytest.fixture(scope="session")
@@ -142,13 +145,11 @@ async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture(scope="session")
-async def case_env(
-    time_skipping: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[CaseEnv]:
-    """Case workflows on the time-skipping server, their activities on a real database."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('ladder') / 'cases.db'}"
-    prepare_database(url)
-    engine = make_engine(url)
+async def case_env(time_skipping: WorkflowEnvironment, database_url: str) -> AsyncIterator[CaseEnv]:
+    """Case workflows on the time-skipping server, their activities on the session's database
+    (SQLite or PostgreSQL, as for the stack)."""
+    prepare_database(database_url)
+    engine = make_engine(database_url)
     policy = load_policy()
     publisher = RecordingPublisher()
     activities = CaseActivities(session_factory(engine), publisher, policy)

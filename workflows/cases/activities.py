@@ -135,7 +135,8 @@ class CaseActivities:
             case.institution_name, case.institution_key = name, key
             case.status = CaseStatus.MERGED if target else CaseStatus.DISPATCHED
             case.merged_into = target
-            case.handler, case.level, case.updated_at = routing.handler, routing.level, now
+            case.handler, case.level = (None, None) if target else (routing.handler, routing.level)
+            case.updated_at = now
             session.add(case)
             session.flush()
             if existing is None and complaint.complainant is not None and not complaint.anonymous:
