@@ -22,6 +22,7 @@ INDEX = """<!doctype html>
 <ul>
 <li><a href="/docs">接口文档</a></li>
 <li><a href="/api/v1/units">监管单位列表</a></li>
+<li><a href="/api/v1/statistics">本月办理统计（及时签收率、按时办结率、满意率）</a></li>
 </ul>
 </body></html>"""
 

@@ -38,6 +38,9 @@ def catalogue() -> dict[Category, CategoryInfo]:
     missing = set(Category) - set(found)
     if missing:
         raise ValueError(f"catalogue.toml lacks categories: {sorted(missing)}")
+    leaderless = sorted(code for code, info in found.items() if not info.lead)
+    if leaderless:
+        raise ValueError(f"catalogue.toml: categories without a lead department: {leaderless}")
     unknown = {u for info in found.values() for u in info.lead} - set(units())
     if unknown:
         raise ValueError(f"catalogue.toml names unknown units: {sorted(unknown)}")
