@@ -84,6 +84,7 @@ async def whole_path(settings: Settings, n: int) -> tuple[float, float]:
     recorded_before, started_before = recorded(), await started()
     publisher = KafkaPublisher(settings.kafka_bootstrap)
     towns = ["town-lushan", "town-zhouxi", "street-ximen", "street-dashizi", "zone-lubi"]
+    batch = uuid.uuid4().hex[:8]
     messages = [
         (
             f"bench-{i}",
@@ -94,7 +95,8 @@ async def whole_path(settings: Settings, n: int) -> tuple[float, float]:
                     "channel": "hotline",
                     "category": "health-management",  # ordinary: one dispatch per case
                     "town": towns[i % len(towns)],
-                    "institution_name": f"测试托育机构{i}",  # distinct: duplicates would merge
+                    # Distinct per complaint, across runs: duplicates would merge.
+                    "institution_name": f"测试托育机构{batch}-{i}",
                     "description": "基准测试投诉",
                 },
                 ensure_ascii=False,

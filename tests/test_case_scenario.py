@@ -42,6 +42,10 @@ async def test_complaint_walks_town_city_leading_office_result_follow_up_and_clo
     case = await wait_for_case(http, case_id)
     assert (case["handler"], case["level"], case["priority"]) == ("town-lushan", "town", "high")
 
+    live = (await http.get(f"/api/v1/cases/{case_id}/state")).json()
+    assert live["handler"] == "town-lushan" and live["deadlines"]["accept_by"] is not None
+    assert [h["action"] for h in live["history"]][:1] == ["case.dispatched"]
+
     # Nobody at the town accepts: reminder after 4 s, escalation to the city after 8 s.
     case = await wait_for_case(http, case_id, level="city")
     assert case["handler"] == "health" and "town-lushan" in case["assigned_units"]
