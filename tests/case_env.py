@@ -72,7 +72,7 @@ class CaseEnv:
         overrides.setdefault("occurred_at", (await self.now()).isoformat())
         received = complaint(**overrides)
         case_id = await submit_complaint(self.client, received, TASK_QUEUE)
-        handle = self.client.get_workflow_handle_for(CaseWorkflow.run, workflow_id_for(case_id))
+        handle = self.client.get_workflow_handle(workflow_id_for(case_id), result_type=CaseState)
         await self.until(handle, lambda s: s.status is not None and s.step >= 1)
         return received, handle
 

@@ -23,6 +23,7 @@ from models.case_actions import (
 )
 from models.cases import Case, CaseAssignment, CaseLink, CaseRound, CaseStatus, Level, Outcome
 from models.notifications import NotificationKind
+from models.workflow_io import CaseState
 from tests.case_env import LEADING_OFFICE, OPERATOR, CaseEnv, department, town
 from tests.factories import complaint
 from workflows.cases import rules
@@ -282,7 +283,7 @@ async def test_long_lived_case_continues_as_new_and_keeps_its_state(case_env: Ca
             CaseWorkflow.note, AddNote(actor=town(), text=f"第{i + 1}次进展")
         )
 
-    latest = case_env.client.get_workflow_handle_for(CaseWorkflow.run, handle.id)
+    latest = case_env.client.get_workflow_handle(handle.id, result_type=CaseState)
     state = await case_env.until(latest, lambda s: s.step >= 17)
     assert (await latest.describe()).run_id != first_run
     assert state.status is CaseStatus.ACCEPTED and state.handler == "town-lushan"
