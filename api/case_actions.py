@@ -1,6 +1,8 @@
-"""Relaying a unit's action to the case workflow as a Temporal update."""
+"""Relaying actions to workflows as Temporal updates, and reading their state by query."""
 
 from __future__ import annotations
+
+from typing import TypeVar
 
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -10,35 +12,46 @@ from api.errors import ApiError
 from models.cases import workflow_id_for
 from models.workflow_io import CaseState
 
+T = TypeVar("T")
 
-def case_gone(case_id: str) -> ApiError:
+
+def gone(workflow_id: str) -> ApiError:
     return ApiError(
-        409, "case_not_open", "该案件已办结、已并案或尚未立案，不能再操作。", {"case_id": case_id}
+        409,
+        "not_open",
+        "该事项已办结、已并案或尚未开始，不能再操作。",
+        {"id": workflow_id},
     )
 
 
-async def act(client: Client, case_id: str, update: str, arg: object) -> CaseState:
-    handle = client.get_workflow_handle(workflow_id_for(case_id))
+async def update(client: Client, workflow_id: str, name: str, arg: object, result: type[T]) -> T:
+    handle = client.get_workflow_handle(workflow_id)
     try:
-        return await handle.execute_update(update, arg, result_type=CaseState)
+        return await handle.execute_update(name, arg, result_type=result)
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         if isinstance(cause, ApplicationError) and cause.type == "ActionRefused":
             code, status = [*cause.details, "refused", 409][:2]
-            raise ApiError(int(status), str(code), cause.message, {"case_id": case_id}) from None
+            raise ApiError(int(status), str(code), cause.message, {"id": workflow_id}) from None
         raise
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
-            raise case_gone(case_id) from None
+            raise gone(workflow_id) from None
         raise
 
 
-async def query_state(client: Client, case_id: str) -> CaseState | None:
+async def query(client: Client, workflow_id: str, result: type[T]) -> T | None:
     try:
-        return await client.get_workflow_handle(workflow_id_for(case_id)).query(
-            "state", result_type=CaseState
-        )
+        return await client.get_workflow_handle(workflow_id).query("state", result_type=result)
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             return None
         raise
+
+
+async def act(client: Client, case_id: str, name: str, arg: object) -> CaseState:
+    return await update(client, workflow_id_for(case_id), name, arg, CaseState)
+
+
+async def query_state(client: Client, case_id: str) -> CaseState | None:
+    return await query(client, workflow_id_for(case_id), CaseState)

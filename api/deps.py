@@ -10,9 +10,11 @@ from sqlmodel import Session
 from temporalio.client import Client
 
 from api.errors import ApiError
+from infra.identity import IdentityHasher
 from infra.kafka import KafkaPublisher
 from infra.settings import Settings
 from infra.temporal import connect
+from models.credit import EnforcementPolicy
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -51,3 +53,17 @@ async def get_temporal(request: Request) -> Client:
 
 
 TemporalDep = Annotated[Client, Depends(get_temporal)]
+
+
+def get_hasher(request: Request) -> IdentityHasher:
+    hasher: IdentityHasher = request.app.state.hasher
+    return hasher
+
+
+def get_enforcement_policy(request: Request) -> EnforcementPolicy:
+    policy: EnforcementPolicy = request.app.state.enforcement
+    return policy
+
+
+HasherDep = Annotated[IdentityHasher, Depends(get_hasher)]
+EnforcementPolicyDep = Annotated[EnforcementPolicy, Depends(get_enforcement_policy)]

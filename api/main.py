@@ -9,8 +9,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
-from api import errors, routes_actions, routes_cases, routes_complaints, routes_statistics
+from api import (
+    errors,
+    routes_actions,
+    routes_cases,
+    routes_complaints,
+    routes_enforcement,
+    routes_statistics,
+)
 from infra.db import make_engine, session_factory
+from infra.deadlines import load_enforcement
+from infra.identity import load_hasher
 from infra.kafka import KafkaPublisher
 from infra.settings import Settings, get_settings
 
@@ -36,6 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.sessions = session_factory(engine)
         app.state.publisher = KafkaPublisher(settings.kafka_bootstrap)
+        app.state.hasher = load_hasher(settings)
+        app.state.enforcement = load_enforcement(settings.enforcement_file)
         app.state.temporal = None
         app.state.temporal_lock = asyncio.Lock()
         try:
@@ -50,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_cases.router)
     app.include_router(routes_actions.router)
     app.include_router(routes_statistics.router)
+    app.include_router(routes_enforcement.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.case_actions import act
-from api.deps import TemporalDep
+from api.deps import HasherDep, TemporalDep
 from api.errors import ApiError
 from api.identity import ActorDep
 from infra import reference
@@ -82,11 +82,16 @@ async def assist(
 
 @router.post("/result", response_model=CaseState, summary="反馈办理结果")
 async def report_result(
-    case_id: str, body: ResultBody, actor: ActorDep, temporal: TemporalDep
+    case_id: str, body: ResultBody, actor: ActorDep, temporal: TemporalDep, hasher: HasherDep
 ) -> CaseState:
-    return await act(
-        temporal, case_id, "report_result", ReportResult(**body.model_dump(), actor=actor)
+    # Identity numbers go no further than this: hashed here, before the workflow sees them.
+    report = ReportResult(
+        outcome=body.outcome,
+        findings=body.findings,
+        persons=[hasher.ref(p) for p in body.persons],
+        actor=actor,
     )
+    return await act(temporal, case_id, "report_result", report)
 
 
 @router.post("/follow-up", response_model=CaseState, summary="回访")

@@ -1,13 +1,17 @@
-"""Deadlines from the policy file: clock durations, or working days on the Chinese calendar."""
+"""Policy files (deadlines, enforcement) and their time arithmetic: clock durations, working
+days on the Chinese calendar, calendar months."""
 
 from __future__ import annotations
 
+import calendar
 import tomllib
 from datetime import datetime
 from pathlib import Path
 
 from infra.workdays import add_working_days
+from models.credit import CreditPlan, EnforcementPolicy, PlanCredit
 from models.deadlines import DeadlinePolicy, Duration, PlanRound, RoundDeadlines
+from models.timeutil import SHANGHAI
 
 DEFAULT_POLICY = Path(__file__).parent / "data" / "deadlines.toml"
 
@@ -35,4 +39,35 @@ def plan(policy: DeadlinePolicy, params: PlanRound) -> RoundDeadlines:
         accept_final_by=after(accept_by, limits.accept),
         resolve_by=after(params.start, resolve),
         return_by=after(params.start, policy.return_window),
+    )
+
+
+DEFAULT_ENFORCEMENT = Path(__file__).parent / "data" / "enforcement.toml"
+
+
+def load_enforcement(path: Path | None = None) -> EnforcementPolicy:
+    raw = tomllib.loads((path or DEFAULT_ENFORCEMENT).read_text("utf-8"))
+    return EnforcementPolicy.model_validate(raw)
+
+
+def add_months(start: datetime, months: int) -> datetime:
+    """Calendar months in local time; the 31st becomes the month's last day when needed."""
+    local = start.astimezone(SHANGHAI)
+    index = local.month - 1 + months
+    year, month = local.year + index // 12, index % 12 + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    return local.replace(year=year, month=month, day=day)
+
+
+def plan_credit(policy: EnforcementPolicy, params: PlanCredit) -> CreditPlan:
+    if params.stage == "notice":
+        return CreditPlan(objection_by=after(params.start, policy.objection_window))
+    acknowledge_by = after(params.start, policy.acknowledge_within)
+    limits = policy.serious if params.serious else policy.ordinary
+    return CreditPlan(
+        objection_by=params.start,
+        publicity_until=add_months(params.start, params.publicity_months),
+        repair_from=add_months(params.start, limits.min_months),
+        acknowledge_by=acknowledge_by,
+        acknowledge_final_by=after(acknowledge_by, policy.acknowledge_within),
     )

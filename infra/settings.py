@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BrokerKind = Literal["tansu", "kafka", "external"]
@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # The case ladder's time limits; default infra/data/deadlines.toml.
     deadlines_file: Path | None = None
+    # Secret for the keyed hash of identity numbers; default: a key file in the data dir.
+    id_hash_key: SecretStr | None = None
+    # Enforcement policy (sanctions, joint punishment measures, publicity periods).
+    enforcement_file: Path | None = None
+    # A real credit platform's HTTP endpoint for entries and removals; unset: topic only.
+    credit_platform_url: str | None = None
 
     @property
     def resolved_database_url(self) -> str:

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models.actors import Actor
 from models.cases import Outcome
+from models.people import PersonIdentity, PersonRef
 
 
 class _Action(BaseModel):
@@ -38,6 +39,12 @@ class AssistBody(_Action):
 class ResultBody(_Action):
     outcome: Outcome
     findings: str = Field(min_length=2, max_length=5000)
+    persons: list[PersonIdentity] = Field(
+        default=[],
+        max_length=20,
+        description="perpetrators named in a substantiated abuse result; identity numbers are "
+        "hashed on receipt and banned for life with their direct managers",
+    )
 
 
 class CloseBody(_Action):
@@ -77,7 +84,10 @@ class RequestAssistance(AssistBody):
     actor: Actor
 
 
-class ReportResult(ResultBody):
+class ReportResult(_Action):
+    outcome: Outcome
+    findings: str = Field(min_length=2, max_length=5000)
+    persons: list[PersonRef] = []
     actor: Actor
 
 

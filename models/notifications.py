@@ -20,6 +20,12 @@ class NotificationKind(StrEnum):
     NOTICE_INTERVIEW = "notice-interview"  # 通报约谈: to the leading group office
     ASSISTANCE = "assistance"  # 协办: asked to help
     WITHDRAWN = "withdrawn"  # the case was taken from this unit
+    DECISION = "decision"  # 处理决定: a sanction, to the registrar and the town
+    REINSPECTION_FAILED = "reinspection-failed"  # 复查不合格
+    BAN_ALERT = "ban-alert"  # 禁入人员预警: a banned person found applying or employed
+    PRIOR_NOTICE = "prior-notice"  # 事先告知: joint punishment ahead, right to object
+    JOINT_PUNISHMENT = "joint-punishment"  # 联合惩戒: the measures a department applies
+    CREDIT_REMOVAL = "credit-removal"  # 信用信息移出
 
 
 class Notification(BaseModel):
@@ -29,7 +35,7 @@ class Notification(BaseModel):
     occurred_at: AwareDatetime
     kind: NotificationKind
     recipient: str = Field(description="unit code; also the Kafka key")
-    case_id: str
+    case_id: str | None = None
     priority: str
     due_at: AwareDatetime | None = Field(default=None, description="when the unit must act")
     title: str
@@ -42,9 +48,9 @@ class NotificationRecord(SQLModel, table=True):
     __tablename__ = "notifications"
 
     event_id: str = SQLField(primary_key=True, max_length=160)
-    kind: NotificationKind = SQLField(sa_type=String(16))
+    kind: NotificationKind = SQLField(sa_type=String(24))
     recipient: str = SQLField(max_length=64, index=True)
-    case_id: str = SQLField(max_length=32, index=True)
+    case_id: str | None = SQLField(default=None, max_length=32, index=True)
     title: str = SQLField(max_length=200)
     text: str
     published_at: datetime

@@ -69,6 +69,7 @@ class CaseState(BaseModel):
     priority: Priority | None = None
     anonymous: bool = False
     town: str | None = None
+    received_at: datetime | None = None
     lead: list[str] = []
     handler: str | None = None
     level: Level | None = None
@@ -90,6 +91,7 @@ class CaseState(BaseModel):
     reopened: int = 0
     returned_by: list[str] = []
     merged_into: str | None = None
+    enforcement: str | None = Field(default=None, description="enforcement workflow id")
     linked_cases: list[str] = []
     event_ids: list[str] = []
     step: int = 0
@@ -142,3 +144,13 @@ class RecordStep(BaseModel):
 
     def event_id(self, spec: NotificationSpec) -> str:
         return f"{self.state.case_id}:{spec.kind}:{spec.recipient}:{self.state.step}"
+
+
+class RecheckEmployment(BaseModel):
+    """Check current employment against active bans: yearly, or for new bans' persons."""
+
+    key: str = Field(description="idempotency key of this check")
+    at: AwareDatetime
+    reason: str = Field(description="yearly or new-ban")
+    person_hashes: list[str] = []
+    case_id: str | None = None

@@ -22,7 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from infra.db import SessionFactory, make_engine, session_factory
-from infra.deadlines import load_policy
+from infra.deadlines import load_enforcement, load_policy
 from infra.kafka import KafkaPublisher
 from infra.migrate import prepare_database
 from infra.postgres import start_postgres
@@ -32,8 +32,10 @@ from infra.settings import Settings
 from infra.temporal import connect
 from tests.case_env import TASK_QUEUE, CaseEnv, RecordingPublisher
 from workers.stack import Stack
+from workers.temporal_worker import WORKFLOWS
 from workflows.cases.activities import CaseActivities
-from workflows.cases.workflows import CaseWorkflow
+from workflows.enforcement.activities import EnforcementActivities
+from workflows.registry.activities import RegistryActivities
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -152,13 +154,18 @@ async def case_env(time_skipping: WorkflowEnvironment, database_url: str) -> Asy
     engine = make_engine(database_url)
     policy = load_policy()
     publisher = RecordingPublisher()
-    activities = CaseActivities(session_factory(engine), publisher, policy)
+    sessions = session_factory(engine)
+    activities = [
+        *CaseActivities(sessions, publisher, policy).all(),
+        *EnforcementActivities(sessions, publisher, load_enforcement()).all(),
+        *RegistryActivities(sessions, publisher).all(),
+    ]
     with ThreadPoolExecutor(max_workers=4) as executor:
         async with Worker(
             time_skipping.client,
             task_queue=TASK_QUEUE,
-            workflows=[CaseWorkflow],
-            activities=activities.all(),
+            workflows=WORKFLOWS,
+            activities=activities,
             activity_executor=executor,
         ):
             yield CaseEnv(time_skipping, session_factory(engine), publisher, policy)

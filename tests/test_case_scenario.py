@@ -148,4 +148,4 @@ async def test_actions_need_an_identity_and_known_units(http: httpx.AsyncClient)
     unknown = await http.post(
         "/api/v1/cases/TY20260101-0000000000/accept", json={}, headers=unit("health", "department")
     )
-    assert unknown.status_code == 409 and unknown.json()["error"]["code"] == "case_not_open"
+    assert unknown.status_code == 409 and unknown.json()["error"]["code"] == "not_open"

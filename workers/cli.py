@@ -162,12 +162,18 @@ def stats(
 
 
 def event_schemas() -> dict[str, dict[str, Any]]:
+    from pydantic import TypeAdapter
+
     from models.complaints import ComplaintReceived
+    from models.credit import CreditPlatformEvent
     from models.notifications import DeadLetter, Notification
+    from models.registry import RegistryEvent
 
     return {
         "inbound/complaint": ComplaintReceived.model_json_schema(),
+        "inbound/registry": TypeAdapter(RegistryEvent).json_schema(),
         "outbound/notification": Notification.model_json_schema(),
+        "outbound/credit-platform": CreditPlatformEvent.model_json_schema(),
         "outbound/dead-letter": DeadLetter.model_json_schema(),
     }
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from pydantic import SecretStr
 
 from infra import servers
 from infra.kafka import ensure_topics
@@ -28,6 +29,8 @@ def child_env(settings: Settings) -> dict[str, str]:
             continue
         if isinstance(value, Path):
             value = value.resolve()
+        elif isinstance(value, SecretStr):
+            value = value.get_secret_value()
         env[f"TUOYU_{name.upper()}"] = str(value)
     env["TUOYU_DATABASE_URL"] = settings.resolved_database_url
     return env

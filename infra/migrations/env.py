@@ -6,9 +6,14 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import models.audit
+import models.bans
 import models.cases
+import models.credit
+import models.enforcement
 import models.institutions
+import models.integrity
 import models.notifications
+import models.staff
 import models.units  # noqa: F401  (tables register on SQLModel.metadata)
 from infra.db import make_engine
 from infra.settings import get_settings

@@ -5,16 +5,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 from temporalio import activity
 
-from infra import audit, reference
+from infra import audit, integrity, notify, reference
 from infra.db import SessionFactory
 from infra.deadlines import after, plan
-from models import topics
+from infra.notify import Publisher
 from models.audit import AuditEntry
 from models.cases import (
     Case,
@@ -24,24 +24,25 @@ from models.cases import (
     CaseStatus,
     ComplainantContact,
     Level,
+    Outcome,
     Priority,
     UnitRecord,
 )
 from models.complaints import ComplaintReceived
 from models.deadlines import DeadlinePolicy, PlanRound, RoundDeadlines
 from models.institutions import Institution
-from models.notifications import NotificationRecord
+from models.integrity import IntegrityKind
 from models.workflow_io import OpenCaseInput, OpenCaseResult, RecordStep, Routing
 from workflows.cases.texts import render
 
 ACTOR = "system:case-workflow"
+OUTCOME_NAMES = {
+    Outcome.SUBSTANTIATED: "属实",
+    Outcome.PARTLY_SUBSTANTIATED: "部分属实",
+    Outcome.UNSUBSTANTIATED: "不属实",
+    Outcome.ANSWERED: "已答复",
+}
 STILL_OPEN = (CaseStatus.DISPATCHED, CaseStatus.ACCEPTED, CaseStatus.RESOLVED)
-
-
-class Publisher(Protocol):
-    """Sends messages and returns once the broker has acknowledged every one."""
-
-    def publish_all(self, topic: str, messages: list[tuple[str, bytes]]) -> None: ...
 
 
 def route(town: str, category: reference.CategoryInfo) -> Routing:
@@ -216,11 +217,7 @@ class CaseActivities:
             if case is None:
                 raise RuntimeError(f"case {s.case_id} is not in the database")
             notifications = [render(step, spec, case) for spec in step.notifications]
-        if notifications:
-            self._publisher.publish_all(
-                topics.NOTIFICATIONS,
-                [(n.recipient, n.model_dump_json().encode("utf-8")) for n in notifications],
-            )
+        notify.publish(self._publisher, notifications)
         with self._sessions() as session:
             if audit.exists(session, step.key):
                 return
@@ -256,34 +253,19 @@ class CaseActivities:
                     details={**step.details, "status": s.status, "handler": s.handler},
                 ),
             )
-            for notification in notifications:
-                session.add(
-                    NotificationRecord(
-                        event_id=notification.event_id,
-                        kind=notification.kind,
-                        recipient=notification.recipient,
-                        case_id=notification.case_id,
-                        title=notification.title,
-                        text=notification.text,
-                        published_at=datetime.now(UTC),
-                    )
-                )
-                audit.append(
+            notify.record(session, notifications, case.institution_name)
+            if step.action == "case.resolved" and s.outcome is not None:
+                info = reference.catalogue()[case.category]
+                integrity.append(
                     session,
-                    AuditEntry(
-                        actor=ACTOR,
-                        action="notification.sent",
-                        channel="kafka",
-                        case_id=s.case_id,
-                        institution=case.institution_name,
-                        occurred_at=step.occurred_at,
-                        idempotency_key=notification.event_id,
-                        details={
-                            "kind": notification.kind,
-                            "recipient": notification.recipient,
-                            "topic": topics.NOTIFICATIONS,
-                        },
-                    ),
+                    key=f"{step.key}:outcome",
+                    institution_key=case.institution_key,
+                    institution_name=case.institution_name,
+                    kind=IntegrityKind.COMPLAINT_OUTCOME,
+                    case_id=s.case_id,
+                    summary=f"投诉（{info.name}）经核查{OUTCOME_NAMES[s.outcome]}：{s.findings}",
+                    occurred_at=step.occurred_at,
+                    details={"outcome": s.outcome, "result_unit": s.result_unit},
                 )
             session.commit()
 

@@ -16,7 +16,8 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError, FailureError
+from temporalio.exceptions import FailureError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from models.actors import SYSTEM, Actor
@@ -32,9 +33,17 @@ with workflow.unsafe.imports_passed_through():
         ReturnCase,
         TakeOver,
     )
-    from models.cases import CaseStatus, Level, Priority, UnitRecordKind, workflow_id_for
+    from models.cases import (
+        CaseStatus,
+        Level,
+        Outcome,
+        Priority,
+        UnitRecordKind,
+        workflow_id_for,
+    )
     from models.complaints import ComplaintReceived
     from models.deadlines import PlanRound, RoundDeadlines
+    from models.enforcement import EnforcementInput
     from models.notifications import NotificationKind
     from models.workflow_io import (
         CaseState,
@@ -48,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.cases import rules
     from workflows.cases.activities import CaseActivities
+    from workflows.refusals import refuse
 
 # Local activities: a database write and a Kafka produce each take milliseconds, and running
 # them inside the workflow task spares the server an activity task per step.
@@ -59,18 +69,7 @@ ACTIVITY_RETRY = RetryPolicy(
 HISTORY_KEPT = 500
 LEADING_OFFICE = "leading-office"
 OPEN = (CaseStatus.DISPATCHED, CaseStatus.ACCEPTED)
-
-
-def refuse(refusal: Refusal | None) -> None:
-    """Validators and handlers reject an action by raising; the API shows `message`."""
-    if refusal is not None:
-        raise ApplicationError(
-            refusal.message,
-            refusal.code,
-            refusal.status,
-            type="ActionRefused",
-            non_retryable=True,
-        )
+SUBSTANTIATED = (Outcome.SUBSTANTIATED, Outcome.PARTLY_SUBSTANTIATED)
 
 
 @workflow.defn
@@ -174,6 +173,7 @@ class CaseWorkflow:
                 opened = await self._local(CaseActivities.open_case, open_input)
         routing = opened.routing
         s.category, s.priority, s.anonymous = first.category, routing.priority, first.anonymous
+        s.received_at = first.occurred_at
         s.town, s.lead = routing.town, routing.lead
         s.collaborators = routing.collaborators
         await self._start_round(routing.handler, routing.level)
@@ -410,7 +410,33 @@ class CaseWorkflow:
             "case.resolved",
             params.actor,
             reason=params.findings,
-            details={"outcome": params.outcome},
+            details={
+                "outcome": params.outcome,
+                "persons": [p.id_masked for p in params.persons],
+            },
+        )
+        if params.outcome in SUBSTANTIATED and s.enforcement is None:
+            await self._start_enforcement(params)
+
+    async def _start_enforcement(self, params: ReportResult) -> None:
+        """Sanctions, bans and joint punishment outlive the case: a workflow of their own."""
+        s = self._s
+        assert s.category is not None and s.received_at is not None and s.town is not None
+        s.enforcement = f"enforcement-{s.case_id}"
+        await workflow.start_child_workflow(
+            "EnforcementWorkflow",
+            EnforcementInput(
+                case_id=s.case_id,
+                category=s.category,
+                outcome=params.outcome,
+                findings=params.findings,
+                town=s.town,
+                lead=s.lead,
+                persons=params.persons,
+                abuse_at=s.received_at,
+            ),
+            id=s.enforcement,
+            parent_close_policy=ParentClosePolicy.ABANDON,
         )
 
     @workflow.update

@@ -1,0 +1,231 @@
+"""Enforcement: decisions, re-inspections, joint punishment, bans, staff checks, integrity files.
+
+Identity numbers arrive only in `staff-checks` and case results; they are hashed on receipt.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import col, select
+
+from api.case_actions import query, update
+from api.deps import EnforcementPolicyDep, HasherDep, SessionDep, SettingsDep, TemporalDep
+from api.errors import ApiError
+from api.identity import ActorDep
+from infra import integrity
+from models.actors import Role
+from models.bans import Ban, BanPublic, BanStatus
+from models.credit import (
+    Acknowledge,
+    AcknowledgeBody,
+    JointPunishmentState,
+    ObjectionBody,
+    RecordObjection,
+    RequestRepair,
+    Review,
+    ReviewBody,
+)
+from models.enforcement import (
+    Decide,
+    DecisionBody,
+    EnforcementState,
+    JointPunishmentBody,
+    Reinspect,
+    ReinspectionBody,
+    StartJointPunishment,
+)
+from models.integrity import IntegrityRecordPublic
+from models.people import PersonIdentity
+from models.registry import RegistryCommand, StaffCheckResult, StaffCommand
+from models.staff import StaffRole
+from workflows.registry.starter import check_staff
+
+router = APIRouter(prefix="/api/v1", tags=["enforcement"])
+
+
+def enforcement_of(case_id: str) -> str:
+    return f"enforcement-{case_id}"
+
+
+@router.get("/cases/{case_id}/enforcement", response_model=EnforcementState)
+async def read_enforcement(case_id: str, temporal: TemporalDep) -> EnforcementState:
+    state = await query(temporal, enforcement_of(case_id), EnforcementState)
+    if state is None:
+        raise ApiError(404, "no_enforcement", "该案件没有处理程序（仅查实的案件有）。")
+    return state
+
+
+@router.post("/cases/{case_id}/decisions", response_model=EnforcementState, summary="处理决定")
+async def decide(
+    case_id: str, body: DecisionBody, actor: ActorDep, temporal: TemporalDep
+) -> EnforcementState:
+    decision = Decide(**body.model_dump(), actor=actor)
+    return await update(temporal, enforcement_of(case_id), "decide", decision, EnforcementState)
+
+
+@router.post("/cases/{case_id}/reinspections", response_model=EnforcementState, summary="整改复查")
+async def reinspect(
+    case_id: str, body: ReinspectionBody, actor: ActorDep, temporal: TemporalDep
+) -> EnforcementState:
+    arg = Reinspect(**body.model_dump(), actor=actor)
+    return await update(temporal, enforcement_of(case_id), "reinspect", arg, EnforcementState)
+
+
+@router.post(
+    "/cases/{case_id}/joint-punishment", response_model=EnforcementState, summary="启动联合惩戒"
+)
+async def joint_punishment(
+    case_id: str,
+    body: JointPunishmentBody,
+    actor: ActorDep,
+    temporal: TemporalDep,
+    policy: EnforcementPolicyDep,
+) -> EnforcementState:
+    limits = policy.serious if body.serious else policy.ordinary
+    if not limits.min_months <= body.publicity_months <= limits.max_months:
+        raise ApiError(
+            422,
+            "publicity_out_of_range",
+            f"公示期应为 {limits.min_months} 至 {limits.max_months} 个月。",
+            {"min": limits.min_months, "max": limits.max_months},
+        )
+    arg = StartJointPunishment(**body.model_dump(), actor=actor)
+    return await update(
+        temporal, enforcement_of(case_id), "joint_punishment", arg, EnforcementState
+    )
+
+
+@router.get("/credit/{entry_id}", response_model=JointPunishmentState)
+async def read_credit(entry_id: str, temporal: TemporalDep) -> JointPunishmentState:
+    state = await query(temporal, entry_id, JointPunishmentState)
+    if state is None:
+        raise ApiError(404, "credit_entry_not_found", "未找到该联合惩戒事项。")
+    return state
+
+
+@router.post(
+    "/credit/{entry_id}/objection", response_model=JointPunishmentState, summary="登记异议"
+)
+async def objection(
+    entry_id: str, body: ObjectionBody, actor: ActorDep, temporal: TemporalDep
+) -> JointPunishmentState:
+    arg = RecordObjection(**body.model_dump(), actor=actor)
+    return await update(temporal, entry_id, "object", arg, JointPunishmentState)
+
+
+@router.post("/credit/{entry_id}/objection-review", response_model=JointPunishmentState)
+async def objection_review(
+    entry_id: str, body: ReviewBody, actor: ActorDep, temporal: TemporalDep
+) -> JointPunishmentState:
+    arg = Review(**body.model_dump(), actor=actor)
+    return await update(temporal, entry_id, "review_objection", arg, JointPunishmentState)
+
+
+@router.post("/credit/{entry_id}/acknowledge", response_model=JointPunishmentState)
+async def acknowledge(
+    entry_id: str, body: AcknowledgeBody, actor: ActorDep, temporal: TemporalDep
+) -> JointPunishmentState:
+    arg = Acknowledge(**body.model_dump(), actor=actor)
+    return await update(temporal, entry_id, "acknowledge", arg, JointPunishmentState)
+
+
+@router.post(
+    "/credit/{entry_id}/repair", response_model=JointPunishmentState, summary="信用修复申请"
+)
+async def repair(
+    entry_id: str, body: ObjectionBody, actor: ActorDep, temporal: TemporalDep
+) -> JointPunishmentState:
+    arg = RequestRepair(**body.model_dump(), actor=actor)
+    return await update(temporal, entry_id, "request_repair", arg, JointPunishmentState)
+
+
+@router.post("/credit/{entry_id}/repair-review", response_model=JointPunishmentState)
+async def repair_review(
+    entry_id: str, body: ReviewBody, actor: ActorDep, temporal: TemporalDep
+) -> JointPunishmentState:
+    arg = Review(**body.model_dump(), actor=actor)
+    return await update(temporal, entry_id, "review_repair", arg, JointPunishmentState)
+
+
+class StaffCheckBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    person: PersonIdentity
+    institution_id: str | None = Field(default=None, max_length=64)
+    role: StaffRole | None = None
+    manager: PersonIdentity | None = None
+    hire: bool = Field(default=False, description="record the person as employed if clear")
+    event_id: str | None = Field(default=None, max_length=128, description="for safe retries")
+
+
+@router.post("/staff-checks", response_model=StaffCheckResult, summary="从业人员禁入核查")
+async def staff_check(
+    body: StaffCheckBody,
+    actor: ActorDep,
+    hasher: HasherDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+) -> StaffCheckResult:
+    if body.hire and not body.institution_id:
+        raise ApiError(422, "institution_required", "登记入职须写明机构编号。")
+    command = RegistryCommand(
+        staff=StaffCommand(
+            type="staff-hired" if body.hire else "check",
+            event_id=body.event_id or f"api-{uuid.uuid4()}",
+            occurred_at=datetime.now(UTC),
+            institution_id=body.institution_id,
+            person=hasher.ref(body.person),
+            role=body.role,
+            manager=hasher.ref(body.manager) if body.manager else None,
+            channel=f"http:{actor.label}"[:32],
+        )
+    )
+    return await check_staff(temporal, command, settings.temporal_task_queue)
+
+
+@router.get("/bans", response_model=list[BanPublic], summary="终身禁入名单（身份证号脱敏）")
+def list_bans(
+    session: SessionDep,
+    actor: ActorDep,
+    status: BanStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[Ban]:
+    if actor.role is Role.OPERATOR:
+        raise ApiError(403, "forbidden", "无权查看禁入名单。")
+    q = select(Ban).order_by(col(Ban.banned_at).desc()).limit(limit)
+    if status is not None:
+        q = q.where(Ban.status == status)
+    return list(session.exec(q).all())
+
+
+@router.get("/institutions/{institution_id}/integrity", response_model=list[IntegrityRecordPublic])
+def institution_integrity(
+    institution_id: str,
+    session: SessionDep,
+    format: Literal["json", "csv", "jsonl"] = "json",
+) -> object:
+    """The integrity file (诚信档案) of a registered institution, oldest first."""
+    return integrity_file(f"id:{institution_id}", session=session, format=format)
+
+
+@router.get("/integrity", response_model=list[IntegrityRecordPublic])
+def integrity_file(
+    key: str,
+    session: SessionDep,
+    format: Literal["json", "csv", "jsonl"] = "json",
+) -> object:
+    """By institution key: `id:<registry id>`, or `name:<town>:<name>` for one not registered."""
+    records = [IntegrityRecordPublic.model_validate(r) for r in integrity.file_of(session, key)]
+    if format == "jsonl":
+        return PlainTextResponse(
+            "".join(r.model_dump_json() + "\n" for r in records), media_type="application/jsonl"
+        )
+    if format == "csv":
+        return PlainTextResponse(integrity.to_csv(records), media_type="text/csv; charset=utf-8")
+    return records

@@ -1,0 +1,91 @@
+"""Inbound events on `tuoyu.registry`: institutions registered; staff hired, leaving, changing
+manager. Identity numbers arrive in clear text and are hashed when the event is parsed; what
+travels on from there is the `*Command` form, with `PersonRef`s only."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from models.institutions import Registrar
+from models.people import PersonIdentity, PersonRef
+from models.staff import StaffRole
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    event_id: str = Field(min_length=1, max_length=128, description="idempotency key")
+    occurred_at: AwareDatetime
+
+
+class InstitutionRegistered(_Event):
+    type: Literal["institution-registered"]
+    institution_id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    town: str = Field(min_length=1, max_length=64)
+    registrar: Registrar
+
+
+class StaffHired(_Event):
+    type: Literal["staff-hired"]
+    institution_id: str = Field(min_length=1, max_length=64)
+    person: PersonIdentity
+    role: StaffRole
+    manager: PersonIdentity | None = None
+
+
+class StaffLeft(_Event):
+    type: Literal["staff-left"]
+    institution_id: str = Field(min_length=1, max_length=64)
+    person: PersonIdentity
+
+
+class ManagerChanged(_Event):
+    type: Literal["manager-changed"]
+    institution_id: str = Field(min_length=1, max_length=64)
+    person: PersonIdentity
+    manager: PersonIdentity | None
+
+
+RegistryEvent = Annotated[
+    InstitutionRegistered | StaffHired | StaffLeft | ManagerChanged, Field(discriminator="type")
+]
+
+
+class RegistryEnvelope(BaseModel):
+    event: RegistryEvent
+
+
+# After hashing: what workflows and activities see.
+
+
+class StaffCommand(BaseModel):
+    type: Literal["staff-hired", "staff-left", "manager-changed", "check"]
+    event_id: str
+    occurred_at: AwareDatetime
+    institution_id: str | None = None
+    person: PersonRef
+    role: StaffRole | None = None
+    manager: PersonRef | None = None
+    channel: str = "kafka"
+
+
+class RegistryCommand(BaseModel):
+    institution: InstitutionRegistered | None = None
+    staff: StaffCommand | None = None
+
+    @property
+    def event_id(self) -> str:
+        event = self.institution or self.staff
+        assert event is not None
+        return event.event_id
+
+
+class StaffCheckResult(BaseModel):
+    eligible: bool
+    person_masked: str
+    bans: list[str] = Field(default=[], description="ids of active bans on this person")
+    recorded: bool = Field(default=False, description="employment recorded")
+    message: str

@@ -1,0 +1,1 @@
+"""Sanctions, lifetime bans and joint punishment after a substantiated case."""

@@ -1,0 +1,1 @@
+"""Institution and staff registry events, hiring checks against the ban registry."""

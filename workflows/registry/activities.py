@@ -1,0 +1,268 @@
+"""Registry activities: the staff registry's reporting lines and every check against bans."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+from temporalio import activity
+
+from infra import audit, notify
+from infra.db import SessionFactory
+from infra.notify import Publisher
+from models.audit import AuditEntry
+from models.bans import Ban, BanStatus
+from models.institutions import Institution
+from models.notifications import Notification
+from models.registry import InstitutionRegistered, RegistryCommand, StaffCheckResult, StaffCommand
+from models.staff import CheckResult, Employment, StaffCheck, StaffRole
+from models.workflow_io import RecheckEmployment
+from workflows.registry.alerts import ban_alerts
+
+ACTOR = "system:registry"
+
+
+def active_bans(session: Session, person_hash: str) -> list[Ban]:
+    return list(
+        session.exec(
+            select(Ban).where(Ban.person_hash == person_hash).where(Ban.status == BanStatus.ACTIVE)
+        ).all()
+    )
+
+
+def current_employment(session: Session, person_hash: str, institution_id: str) -> list[Employment]:
+    return list(
+        session.exec(
+            select(Employment)
+            .where(Employment.person_hash == person_hash)
+            .where(Employment.institution_id == institution_id)
+            .where(col(Employment.valid_to).is_(None))
+        ).all()
+    )
+
+
+class RegistryActivities:
+    def __init__(self, session_factory: SessionFactory, publisher: Publisher) -> None:
+        self._sessions = session_factory
+        self._publisher = publisher
+
+    def all(self) -> list[Any]:
+        return [self.apply_registry_event, self.recheck_employment]
+
+    @activity.defn
+    def apply_registry_event(self, command: RegistryCommand) -> StaffCheckResult | None:
+        """Apply one registry event; safe to repeat (keyed by the event id)."""
+        if command.institution is not None:
+            with self._sessions() as session:
+                self._register(session, command.institution)
+                session.commit()
+            return None
+        staff = command.staff
+        assert staff is not None
+        if staff.type in ("staff-hired", "check"):
+            return self._check_and_hire(staff)
+        with self._sessions() as session:
+            if audit.exists(session, staff.event_id):
+                return None
+            rows = current_employment(session, staff.person.id_hash, staff.institution_id or "")
+            for row in rows:
+                row.valid_to, row.end_reason = staff.occurred_at, staff.type.replace("staff-", "")
+                session.add(row)
+                if staff.type == "manager-changed":
+                    session.add(
+                        Employment(
+                            person_hash=row.person_hash,
+                            person_masked=row.person_masked,
+                            name=row.name,
+                            institution_id=row.institution_id,
+                            role=row.role,
+                            manager_hash=staff.manager.id_hash if staff.manager else None,
+                            valid_from=staff.occurred_at,
+                            source_event_id=staff.event_id,
+                        )
+                    )
+            self._audit(session, staff, f"staff.{staff.type.replace('staff-', '')}")
+            session.commit()
+        return None
+
+    def _register(self, session: Session, event: InstitutionRegistered) -> None:
+        session.merge(
+            Institution(
+                id=event.institution_id,
+                name=event.name,
+                town=event.town,
+                registrar=event.registrar,
+                registered_at=event.occurred_at,
+            )
+        )
+        audit.append(
+            session,
+            AuditEntry(
+                actor=ACTOR,
+                action="institution.registered",
+                channel="kafka",
+                institution=event.name,
+                occurred_at=event.occurred_at,
+                idempotency_key=event.event_id,
+                details={
+                    "institution_id": event.institution_id,
+                    "town": event.town,
+                    "registrar": event.registrar,
+                },
+            ),
+        )
+
+    def _check_and_hire(self, staff: StaffCommand) -> StaffCheckResult:
+        person = staff.person
+        alerts: list[Notification] = []
+        with self._sessions() as session:
+            bans = active_bans(session, person.id_hash)
+            institution = session.get(Institution, staff.institution_id or "")
+            if bans:
+                alerts = ban_alerts(
+                    key=staff.event_id,
+                    person_masked=person.id_masked,
+                    name=person.name,
+                    institution_id=staff.institution_id,
+                    institution_name=institution.name if institution else None,
+                    town=institution.town if institution else None,
+                    reason="hiring" if staff.type == "staff-hired" else "api",
+                    at=staff.occurred_at,
+                )
+        notify.publish(self._publisher, alerts)
+        with self._sessions() as session:
+            recorded = False
+            if session.get(StaffCheck, staff.event_id) is None:
+                session.add(
+                    StaffCheck(
+                        id=staff.event_id,
+                        person_hash=person.id_hash,
+                        person_masked=person.id_masked,
+                        institution_id=staff.institution_id,
+                        reason="hiring" if staff.type == "staff-hired" else "api",
+                        result=CheckResult.BANNED if bans else CheckResult.CLEAR,
+                        checked_at=datetime.now(UTC),
+                    )
+                )
+                if staff.type == "staff-hired" and not bans and institution is not None:
+                    session.add(
+                        Employment(
+                            person_hash=person.id_hash,
+                            person_masked=person.id_masked,
+                            name=person.name,
+                            institution_id=institution.id,
+                            role=staff.role or StaffRole.OTHER,
+                            manager_hash=staff.manager.id_hash if staff.manager else None,
+                            valid_from=staff.occurred_at,
+                            source_event_id=staff.event_id,
+                        )
+                    )
+                    recorded = True
+                action = (
+                    "staff.rejected" if bans else ("staff.hired" if recorded else "staff.checked")
+                )
+                self._audit(session, staff, action, bans=[b.id for b in bans])
+                notify.record(session, alerts, institution.name if institution else None)
+                session.commit()
+        if bans:
+            message = "该人员已被终身禁入，不得录用；已通知卫生健康、公安部门和属地镇（街道）。"
+        elif staff.type == "staff-hired" and institution is None:
+            message = "核查通过，但该机构尚未登记，未记录入职。"
+        else:
+            message = "核查通过，未发现禁入记录。"
+        return StaffCheckResult(
+            eligible=not bans,
+            person_masked=person.id_masked,
+            bans=[b.id for b in bans],
+            recorded=recorded,
+            message=message,
+        )
+
+    @staticmethod
+    def _audit(session: Session, staff: StaffCommand, action: str, **details: Any) -> None:
+        audit.append(
+            session,
+            AuditEntry(
+                actor=ACTOR,
+                action=action,
+                channel=staff.channel,
+                occurred_at=staff.occurred_at,
+                idempotency_key=staff.event_id,
+                details={
+                    "institution_id": staff.institution_id,
+                    "person": staff.person.id_masked,
+                    "manager": staff.manager.id_masked if staff.manager else None,
+                    **details,
+                },
+            ),
+        )
+
+    @activity.defn
+    def recheck_employment(self, params: RecheckEmployment) -> int:
+        """Check everyone currently employed (or only `person_hashes`) against active bans;
+        alert for each match. Returns how many were found."""
+        with self._sessions() as session:
+            query = (
+                select(Employment, Ban, Institution)
+                .join(Ban, col(Ban.person_hash) == col(Employment.person_hash))
+                .join(Institution, col(Institution.id) == col(Employment.institution_id))
+                .where(col(Employment.valid_to).is_(None))
+                .where(Ban.status == BanStatus.ACTIVE)
+            )
+            if params.person_hashes:
+                query = query.where(col(Employment.person_hash).in_(params.person_hashes))
+            matches = {e.id: (e, i) for e, _, i in session.exec(query).all()}
+            total = session.exec(
+                select(Employment.id).where(col(Employment.valid_to).is_(None))
+            ).all()
+        alerts = [
+            alert
+            for employment, institution in matches.values()
+            for alert in ban_alerts(
+                key=f"{params.key}:{employment.id}",
+                person_masked=employment.person_masked,
+                name=employment.name,
+                institution_id=institution.id,
+                institution_name=institution.name,
+                town=institution.town,
+                reason=params.reason,
+                at=params.at,
+                case_id=params.case_id,
+            )
+        ]
+        notify.publish(self._publisher, alerts)
+        with self._sessions() as session:
+            for employment, institution in matches.values():
+                key = f"{params.key}:{employment.id}"
+                if session.get(StaffCheck, key) is None:
+                    session.add(
+                        StaffCheck(
+                            id=key,
+                            person_hash=employment.person_hash,
+                            person_masked=employment.person_masked,
+                            institution_id=institution.id,
+                            reason=params.reason,
+                            result=CheckResult.BANNED,
+                            checked_at=params.at,
+                        )
+                    )
+            notify.record(session, alerts, None)
+            audit.append(
+                session,
+                AuditEntry(
+                    actor=ACTOR,
+                    action="staff.rechecked",
+                    occurred_at=params.at,
+                    case_id=params.case_id,
+                    idempotency_key=params.key,
+                    details={
+                        "reason": params.reason,
+                        "checked": len(total) if not params.person_hashes else None,
+                        "banned_found": len(matches),
+                    },
+                ),
+            )
+            session.commit()
+        activity.logger.info("recheck %s: %d banned person(s) employed", params.key, len(matches))
+        return len(matches)
