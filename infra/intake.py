@@ -7,7 +7,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from infra import reference
+from infra.identity import IdentityHasher
 from models.complaints import ComplaintReceived
+from models.people import PersonIdentity
+from models.registry import InstitutionRegistered, RegistryCommand, RegistryEnvelope, StaffCommand
 
 
 class InvalidEvent(ValueError):
@@ -56,3 +59,31 @@ def parse_complaint(raw: bytes | None) -> ComplaintReceived:
         summary = "; ".join(f"{d['field']}: {d['problem']}" for d in details[:5])
         raise InvalidEvent(f"invalid complaint: {summary}", details) from exc
     return check_complaint(complaint)
+
+
+def parse_registry(raw: bytes | None, hasher: IdentityHasher) -> RegistryCommand:
+    """Validate a registry event and hash its identity numbers: nothing downstream sees them."""
+    if not raw:
+        raise InvalidEvent("empty message")
+    try:
+        event = RegistryEnvelope.model_validate_json(b'{"event":' + raw + b"}").event
+    except ValidationError as exc:
+        details = describe(exc)
+        summary = "; ".join(f"{d['field']}: {d['problem']}" for d in details[:5])
+        raise InvalidEvent(f"invalid registry event: {summary}", details) from exc
+    if isinstance(event, InstitutionRegistered):
+        if not reference.is_jurisdiction(event.town):
+            raise InvalidEvent(f"unknown town: {event.town!r}")
+        return RegistryCommand(institution=event)
+    manager: PersonIdentity | None = getattr(event, "manager", None)
+    return RegistryCommand(
+        staff=StaffCommand(
+            type=event.type,
+            event_id=event.event_id,
+            occurred_at=event.occurred_at,
+            institution_id=event.institution_id,
+            person=hasher.ref(event.person),
+            role=getattr(event, "role", None),
+            manager=hasher.ref(manager) if manager is not None else None,
+        )
+    )

@@ -15,4 +15,5 @@ def raw_topic(name: str) -> TopicT:
 
 
 complaints = raw_topic(topics.COMPLAINTS)
+registry = raw_topic(topics.REGISTRY)
 dead_letter = raw_topic(topics.DEAD_LETTER)

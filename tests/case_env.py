@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,9 +18,11 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from infra.db import SessionFactory
+from models import topics
 from models.actors import Actor, Role
 from models.cases import case_id_for, workflow_id_for
 from models.complaints import ComplaintReceived
+from models.credit import CreditPlatformEvent
 from models.deadlines import DeadlinePolicy
 from models.notifications import Notification
 from models.workflow_io import CaseState, CaseWorkflowInput
@@ -33,9 +36,13 @@ TASK_QUEUE = "cases-under-test"
 @dataclass
 class RecordingPublisher:
     sent: list[Notification] = field(default_factory=list)
+    credit: list[CreditPlatformEvent] = field(default_factory=list)
 
     def publish_all(self, topic: str, messages: list[tuple[str, bytes]]) -> None:
-        self.sent.extend(Notification.model_validate_json(value) for _, value in messages)
+        if topic == topics.CREDIT_PLATFORM:
+            self.credit.extend(CreditPlatformEvent.model_validate_json(v) for _, v in messages)
+        else:
+            self.sent.extend(Notification.model_validate_json(value) for _, value in messages)
 
     def to(self, case_id: str, kind: str | None = None) -> list[Notification]:
         return [n for n in self.sent if n.case_id == case_id and (kind is None or n.kind == kind)]
@@ -105,6 +112,12 @@ class CaseEnv:
                 return state
             assert time.monotonic() < deadline, f"state never matched: {state}"
             await asyncio.sleep(0.05)
+
+    def holding_the_clock(self) -> AbstractContextManager[None]:
+        """Awaiting a workflow's result unlocks time skipping until the result is in; with
+        other workflows' timers pending, the clock then ran off by years between tests.
+        Results are awaited inside this; the clock moves only by `pass_time_until`."""
+        return self.env.auto_time_skipping_disabled()
 
     async def pass_time_until(self, moment: datetime | None) -> None:
         """Move the virtual clock a little past `moment`."""

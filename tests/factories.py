@@ -8,6 +8,7 @@ from typing import Any
 
 from models.cases import case_id_for
 from models.complaints import ComplaintReceived
+from models.people import PersonIdentity
 
 
 def complaint_payload(**overrides: Any) -> dict[str, Any]:
@@ -34,3 +35,17 @@ def complaint(**overrides: Any) -> ComplaintReceived:
 def case_id_of(payload: dict[str, Any]) -> str:
     """The case reference the system derives for a complaint payload."""
     return case_id_for(payload["event_id"], datetime.fromisoformat(payload["occurred_at"]))
+
+
+def identity_number(sequence: int | None = None, birth: str = "19900101") -> str:
+    """A valid (check digit included) identity number from Kaili (522601), made up."""
+    from models.people import _CHECK, _WEIGHTS
+
+    seq = sequence if sequence is not None else uuid.uuid4().int % 1000
+    body = f"522601{birth}{seq:03d}"
+    total = sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True))
+    return body + _CHECK[total % 11]
+
+
+def person(name: str, **kwargs: Any) -> PersonIdentity:
+    return PersonIdentity.model_validate({"id_number": identity_number(**kwargs), "name": name})

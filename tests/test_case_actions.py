@@ -178,7 +178,8 @@ async def test_satisfied_follow_up_closes_the_case(case_env: CaseEnv) -> None:
         RecordFollowUp(actor=OPERATOR, satisfied=True, comment="家长表示满意"),
     )
     assert state.status is CaseStatus.CLOSED and state.satisfied is True
-    final = await handle.result()
+    with case_env.holding_the_clock():
+        final = await handle.result()
     assert [h.action for h in final.history][-2:] == ["case.followed-up", "case.closed"]
     with case_env.sessions() as session:
         case = session.get(Case, state.case_id)
@@ -241,7 +242,8 @@ async def test_same_institution_and_category_within_the_window_joins_the_open_ca
         complainant={"name": "李先生", "phone": "139 0000 0000"},
     )
     merged = await case_env.start(second)
-    result = await merged.result()
+    with case_env.holding_the_clock():
+        result = await merged.result()
     assert result.status is CaseStatus.MERGED and result.merged_into == state.case_id
     state = await case_env.until(handle, lambda s: result.case_id in s.linked_cases)
     assert state.history[-1].action == "case.joined"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import faust
 
-import streams.intake  # noqa: F401  (registers the agents on the app)
+import streams.intake
+import streams.registry  # noqa: F401  (these register the agents on the app)
 from infra.settings import get_settings
 from streams.app import app
 

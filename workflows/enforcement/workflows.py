@@ -260,12 +260,12 @@ class JointPunishmentWorkflow:
 
         if not await self._wait(lambda: not s.pending, s.plan.acknowledge_by):
             async with self._lock:
-                s.reminded = True
                 await self._step("reminded", SYSTEM, "逾期未反馈措施落实情况")
+                s.reminded = True
             if not await self._wait(lambda: not s.pending, s.plan.acknowledge_final_by):
                 async with self._lock:
-                    s.escalated = True
                     await self._step("escalated", SYSTEM, "逾期仍未反馈，报领导小组办公室督办")
+                    s.escalated = True
 
         # The publicity period: a durable timer; a granted credit repair ends it early.
         repaired = await self._wait(lambda: self._repair_granted, s.plan.publicity_until)

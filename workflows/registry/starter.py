@@ -22,8 +22,9 @@ YEARLY_RECHECK = "staff-yearly-recheck"
 
 
 async def submit_registry_event(client: Client, command: RegistryCommand, task_queue: str) -> None:
-    """Idempotent by the event id: a replayed event reaches the same workflow."""
-    await client.start_workflow(
+    """Idempotent by the event id: a replayed event reaches the same workflow. Waits until it
+    is applied, so that one institution's events apply in their order on the topic."""
+    await client.execute_workflow(
         RegistryEventWorkflow.run,
         command,
         id=f"registry-{command.event_id}",

@@ -1,0 +1,84 @@
+"""Handing an inbound event to Temporal: parse, start or signal its workflow, retry while
+Temporal is unreachable, dead-letter what can never be processed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from faust.types import EventT
+from temporalio.client import Client
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from infra.intake import InvalidEvent
+from infra.temporal import connect
+from models.notifications import DeadLetter, DeadLetterSource
+from streams import topics
+from streams.app import settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_client: Client | None = None
+_PERMANENT = {RPCStatusCode.INVALID_ARGUMENT, RPCStatusCode.FAILED_PRECONDITION}
+
+
+async def temporal() -> Client:
+    global _client
+    if _client is None:
+        _client = await connect(settings)
+    return _client
+
+
+async def dead_letter(raw: bytes | None, reason: str, event: EventT[Any]) -> None:
+    message = event.message
+    letter = DeadLetter.of(
+        raw or b"",
+        reason,
+        DeadLetterSource(topic=message.topic, partition=message.partition, offset=message.offset),
+    )
+    sent = await topics.dead_letter.send(key=message.key, value=letter.model_dump_json().encode())
+    await sent  # delivered before the original is acknowledged
+    log.warning(
+        "dead-lettered %s:%s:%s: %s", message.topic, message.partition, message.offset, reason
+    )
+
+
+async def hand_off(
+    event: EventT[Any],
+    parse: Callable[[bytes | None], T],
+    submit: Callable[[Client, T], Awaitable[object]],
+    redact: Callable[[bytes], bytes] | None = None,
+) -> None:
+    """Never raises but on cancellation. `redact` masks personal data in what is
+    dead-lettered."""
+    raw: bytes | None = event.value
+    kept = redact(raw) if redact and raw else raw
+    try:
+        parsed = parse(raw)
+    except InvalidEvent as exc:
+        await dead_letter(kept, exc.reason, event)
+        return
+    delay = 0.2
+    while True:
+        try:
+            await submit(await temporal(), parsed)
+            return
+        except WorkflowAlreadyStartedError:
+            return  # its workflow ran and closed: this is a replay
+        except RPCError as exc:
+            if exc.status in _PERMANENT:
+                await dead_letter(kept, f"rejected by Temporal: {exc.message}", event)
+                return
+            log.warning("Temporal unavailable (%s); retrying in %.1fs", exc.message, delay)
+        except (ConnectionError, RuntimeError) as exc:
+            log.warning("cannot reach Temporal (%r); retrying in %.1fs", exc, delay)
+        except Exception as exc:  # a bug must not stall the partition: park the message
+            log.exception("hand-off of %s:%s failed", event.message.topic, event.message.offset)
+            await dead_letter(kept, f"hand-off failed: {exc!r}", event)
+            return
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 10.0)
