@@ -16,7 +16,6 @@ from models.registry import RegistryCommand
 from streams import topics
 from streams.app import app, settings
 from streams.handoff import hand_off
-from streams.ordered_acks import OrderedAcker
 from workflows.registry.starter import submit_registry_event
 
 
@@ -35,12 +34,9 @@ async def submit(client: Client, command: RegistryCommand) -> None:
 
 @app.agent(topics.registry)
 async def registry_intake(stream: StreamT[bytes]) -> None:
-    # Events of one institution share a key, hence a partition, and are handed over in order
-    # of their offsets; a hire and a manager change of one person must not overtake.
+    # One at a time, acknowledged after each: an institution's events (one key, so one
+    # partition) apply in order, a hire before that person's manager change.
     manual = cast(Stream[bytes], stream).noack()
-    acker = OrderedAcker(manual, 1)
-    try:
-        async for event in manual.events():
-            await acker.submit(event, hand_off(event, parse, submit, redact))
-    finally:
-        await acker.close()
+    async for event in manual.events():
+        await hand_off(event, parse, submit, redact)
+        await manual.ack(event)

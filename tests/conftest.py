@@ -89,6 +89,7 @@ def settings(test_data_dir: Path, database_url: str) -> Settings:
         topic_partitions=4,
         log_level="INFO",
         deadlines_file=REPO / "tests" / "data" / "deadlines-fast.toml",
+        enforcement_file=REPO / "tests" / "data" / "enforcement-fast.toml",
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -16,6 +16,15 @@ async def eventually(check: Callable[[], bool], within: float = 120) -> bool:
         if time.monotonic() > deadline:
             return False
         await asyncio.sleep(0.2)
+    return True
+
+
+async def eventually_async(check: Callable[[], Awaitable[bool]], within: float = 120) -> bool:
+    deadline = time.monotonic() + within
+    while not await check():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.3)
     return True
 
 

@@ -1,0 +1,222 @@
+"""The whole abuse scenario on the running stack: registry events, complaint, critical
+dispatch, substantiated result, the teacher and the direct manager banned for life, joint
+punishment of the institution, the banned teacher applying elsewhere and being rejected with
+alerts. Then a search of logs, topics, tables and workflow histories for the identity numbers
+in clear text: they may appear only on `tuoyu.registry`, where they arrive."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import MetaData
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, select
+
+from infra.kafka import KafkaPublisher
+from models import topics
+from models.staff import Employment, StaffCheck
+from tests.factories import identity_number
+from tests.kafka_reader import TopicReader
+from tests.polling import eventually, eventually_async, wait_for_case
+from workers.stack import Stack
+
+HEALTH = {"X-Tuoyu-User": "health-01", "X-Tuoyu-Role": "department", "X-Tuoyu-Unit": "health"}
+LUSHAN = {"X-Tuoyu-User": "lushan-01", "X-Tuoyu-Role": "town", "X-Tuoyu-Unit": "town-lushan"}
+ADMIN = {"X-Tuoyu-User": "admin-01", "X-Tuoyu-Role": "admin"}
+
+
+def registry_event(kind: str, **fields: Any) -> bytes:
+    return json.dumps(
+        {
+            "type": kind,
+            "event_id": f"reg-{uuid.uuid4()}",
+            "occurred_at": datetime.now(UTC).isoformat(),
+            **fields,
+        },
+        ensure_ascii=False,
+    ).encode()
+
+
+def everything_stored(stack: Stack, db: Session) -> dict[str, bytes]:
+    """Logs, outbound and complaint topics, every table, Temporal's store, as bytes."""
+    data = Path(stack.settings.data_dir)
+    places = {f"log {p.name}": p.read_bytes() for p in (data / "logs").glob("*")}
+    places.update({f"temporal {p.name}": p.read_bytes() for p in (data / "temporal").glob("*")})
+    for name in (*topics.OUTBOUND, topics.COMPLAINTS):
+        reader = TopicReader(stack.settings.kafka_bootstrap, name)
+        try:
+            reader.poll()
+            reader.poll()
+            places[f"topic {name}"] = b"\n".join(r.value for r in reader.records)
+        finally:
+            reader.close()
+    metadata = MetaData()
+    metadata.reflect(bind=db.get_bind())
+    for table in metadata.sorted_tables:
+        rows = db.execute(sa_select(table)).all()
+        places[f"table {table.name}"] = "\n".join(str(tuple(r)) for r in rows).encode()
+    db.rollback()
+    return places
+
+
+async def test_abuse_scenario_end_to_end_and_no_identity_number_in_clear_text(
+    stack: Stack, http: httpx.AsyncClient, producer: KafkaPublisher, db: Session
+) -> None:
+    suffix = uuid.uuid4().hex[:6]
+    kindergarten, other = f"KL-{suffix}-A", f"KL-{suffix}-B"
+    teacher_id, director_id = identity_number(), identity_number(birth="19800505")
+    teacher = {"id_number": teacher_id, "name": "张保育员"}
+    director = {"id_number": director_id, "name": "李园长"}
+
+    # The registry: two institutions, a director and a teacher reporting to her.
+    for raw in [
+        registry_event("institution-registered", institution_id=kindergarten,
+                       name=f"西门街道小星星托育园{suffix}", town="street-ximen", registrar="samr"),
+        registry_event("institution-registered", institution_id=other,
+                       name=f"炉山镇阳光托育中心{suffix}", town="town-lushan", registrar="civil"),
+        registry_event("staff-hired", institution_id=kindergarten, person=director,
+                       role="director"),
+        registry_event("staff-hired", institution_id=kindergarten, person=teacher,
+                       role="nursery-teacher", manager=director),
+    ]:  # fmt: skip
+        producer.publish(topics.REGISTRY, kindergarten, raw)
+
+    def employed() -> int:
+        db.rollback()
+        rows = db.exec(select(Employment).where(Employment.institution_id == kindergarten))
+        return len(rows.all())
+
+    assert await eventually(lambda: employed() == 2)
+
+    # A parent calls the hotline: critical, to Health, Public Security and the street at once.
+    response = await http.post(
+        "/api/v1/complaints",
+        json={
+            "category": "child-abuse",
+            "town": "street-ximen",
+            "institution_id": kindergarten,
+            "description": "孩子回家后身上多处淤青，称被老师打。",
+            "complainant": {"name": "王女士", "phone": "138 0000 0001"},
+        },
+    )
+    assert response.status_code == 202, response.text
+    case_id = response.json()["case_id"]
+    case = await wait_for_case(http, case_id, assigned_units=["health", "psb", "street-ximen"])
+    assert case["handler"] == "health" and case["priority"] == "critical"
+
+    # Health accepts and reports the abuse substantiated, naming the teacher.
+    for action, body in [
+        ("accept", {"note": "已会同公安机关介入"}),
+        (
+            "result",
+            {
+                "outcome": "substantiated",
+                "findings": "经调取监控并询问，保育员多次殴打幼儿，情况属实。",
+                "persons": [teacher],
+            },
+        ),
+    ]:
+        answer = await http.post(f"/api/v1/cases/{case_id}/{action}", json=body, headers=HEALTH)
+        assert answer.status_code == 200, answer.text
+
+    # Both banned for life: the teacher, and the director as her direct manager then.
+    bans: list[dict[str, Any]] = []
+
+    async def banned() -> bool:
+        nonlocal bans
+        reply = await http.get("/api/v1/bans", headers=ADMIN)
+        bans = [b for b in reply.json() if b["case_id"] == case_id]
+        return len(bans) == 2
+
+    assert await eventually_async(banned)
+    assert sorted((b["name"], b["role"]) for b in bans) == [
+        ("张保育员", "perpetrator"),
+        ("李园长", "direct-manager"),
+    ]
+    assert {b["person_masked"] for b in bans} == {
+        f"{teacher_id[:3]}{'*' * 11}{teacher_id[-4:]}",
+        f"{director_id[:3]}{'*' * 11}{director_id[-4:]}",
+    }
+
+    # Joint punishment of the institution: prior notice, no objection, entry on the platform.
+    answer = await http.post(
+        f"/api/v1/cases/{case_id}/joint-punishment",
+        json={
+            "serious": True,
+            "publicity_months": 24,
+            "legal_basis": "国发〔2016〕33号",
+            "reason": "虐童行为经查属实，情节严重",
+        },
+        headers=HEALTH,
+    )
+    assert answer.status_code == 200, answer.text
+    credit = TopicReader(stack.settings.kafka_bootstrap, topics.CREDIT_PLATFORM)
+    try:
+        [entry] = await credit.wait_for(
+            lambda r: json.loads(r.value)["entry_id"] == f"credit-{case_id}"
+        )
+    finally:
+        credit.close()
+    assert json.loads(entry.value)["action"] == "entry"
+
+    # The teacher applies at another institution: refused, with alerts.
+    check = await http.post(
+        "/api/v1/staff-checks",
+        json={"person": teacher, "institution_id": other, "role": "caregiver", "hire": True},
+        headers={
+            "X-Tuoyu-User": "lushan-01",
+            "X-Tuoyu-Role": "town",
+            "X-Tuoyu-Unit": "town-lushan",
+        },
+    )
+    assert check.status_code == 200, check.text
+    assert check.json()["eligible"] is False and check.json()["recorded"] is False
+    # ... and through the registry topic too.
+    producer.publish(
+        topics.REGISTRY,
+        other,
+        registry_event("staff-hired", institution_id=other, person=teacher, role="caregiver"),
+    )
+
+    def rejected_at_other() -> int:
+        db.rollback()
+        rows = db.exec(select(StaffCheck).where(StaffCheck.institution_id == other))
+        return sum(1 for r in rows.all() if r.result == "banned")
+
+    assert await eventually(lambda: rejected_at_other() == 2)
+    notes = TopicReader(stack.settings.kafka_bootstrap, topics.NOTIFICATIONS)
+    try:
+        alerts = await notes.wait_for(
+            lambda r: (
+                json.loads(r.value)["kind"] == "ban-alert"
+                and f"炉山镇阳光托育中心{suffix}" in json.loads(r.value)["text"]
+            ),
+            count=6,
+        )
+        everything = list(notes.records)
+    finally:
+        notes.close()
+    assert {a.key.decode() for a in alerts} == {"health", "psb", "town-lushan"}
+
+    # The integrity file of the kindergarten shows it all, in order.
+    file = (await http.get(f"/api/v1/institutions/{kindergarten}/integrity")).json()
+    kinds = [r["kind"] for r in file]
+    assert kinds[0] == "complaint-outcome" and kinds.count("ban") == 2
+    assert kinds[-2:] == ["credit-notice", "credit-entry"]
+    csv_export = await http.get(
+        f"/api/v1/institutions/{kindergarten}/integrity", params={"format": "csv"}
+    )
+    assert "credit-entry" in csv_export.text
+
+    # No identity number in clear text anywhere past the hashing step.
+    places = await asyncio.to_thread(everything_stored, stack, db)
+    for secret in (teacher_id, director_id):
+        for place, text in places.items():
+            assert secret.encode() not in text, f"identity number found in {place}"
+    assert everything  # the notifications topic was read
