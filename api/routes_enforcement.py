@@ -32,6 +32,8 @@ from models.credit import (
     ReviewBody,
 )
 from models.enforcement import (
+    CorrectBan,
+    CorrectionBody,
     Decide,
     DecisionBody,
     EnforcementState,
@@ -202,6 +204,33 @@ def list_bans(
     if status is not None:
         q = q.where(Ban.status == status)
     return list(session.exec(q).all())
+
+
+@router.post("/bans/{ban_id}/correction", response_model=BanPublic, summary="更正禁入决定")
+async def correct_ban(
+    ban_id: str,
+    body: CorrectionBody,
+    actor: ActorDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    session: SessionDep,
+) -> Ban:
+    """Only an administrator or the leading group office, with a reason (e.g. a court
+    ruling). The ban is marked corrected and stays in the registry and the audit trail."""
+    if actor.role not in (Role.ADMIN, Role.LEADING_OFFICE):
+        raise ApiError(403, "forbidden", "只有系统管理员或领导小组办公室可以更正禁入决定。")
+    found = await temporal.execute_workflow(
+        "BanCorrectionWorkflow",
+        CorrectBan(ban_id=ban_id, reason=body.reason, actor=actor),
+        id=f"ban-correction-{ban_id}-{uuid.uuid4().hex[:8]}",
+        task_queue=settings.temporal_task_queue,
+        result_type=bool,
+    )
+    session.expire_all()
+    ban = session.get(Ban, ban_id)
+    if not found or ban is None:
+        raise ApiError(404, "ban_not_found", "未找到该禁入记录。")
+    return ban
 
 
 @router.get("/institutions/{institution_id}/integrity", response_model=list[IntegrityRecordPublic])

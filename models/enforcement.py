@@ -146,3 +146,13 @@ class EnforcementState(BaseModel):
     open_rectifications: dict[str, AwareDatetime] = {}
     failed_reinspections: int = 0
     joint_punishment: str | None = None
+
+
+class CorrectionBody(_Body):
+    reason: str = Field(min_length=2, max_length=2000, description="e.g. the court ruling")
+
+
+class CorrectBan(CorrectionBody):
+    ban_id: str
+    actor: Actor
+    at: AwareDatetime | None = None

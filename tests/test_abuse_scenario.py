@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +27,9 @@ from models.staff import Employment, StaffCheck
 from tests.factories import identity_number
 from tests.kafka_reader import TopicReader
 from tests.polling import eventually, eventually_async, wait_for_case
-from workers.stack import Stack
+from workers.stack import Stack, child_env
+
+VENV_PATH = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 HEALTH = {"X-Tuoyu-User": "health-01", "X-Tuoyu-Role": "department", "X-Tuoyu-Unit": "health"}
 LUSHAN = {"X-Tuoyu-User": "lushan-01", "X-Tuoyu-Role": "town", "X-Tuoyu-Unit": "town-lushan"}
@@ -213,6 +218,35 @@ async def test_abuse_scenario_end_to_end_and_no_identity_number_in_clear_text(
         f"/api/v1/institutions/{kindergarten}/integrity", params={"format": "csv"}
     )
     assert "credit-entry" in csv_export.text
+    cli = await asyncio.to_thread(
+        subprocess.run,
+        ["tuoyu", "integrity", kindergarten, "--format", "jsonl"],
+        env={**child_env(stack.settings), "PATH": VENV_PATH},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert [json.loads(line)["kind"] for line in cli.stdout.splitlines()] == kinds
+
+    # A court overturns the director's part: an authorised, audited correction; never deleted.
+    [director_ban] = [b for b in bans if b["role"] == "direct-manager"]
+    refused = await http.post(
+        f"/api/v1/bans/{director_ban['id']}/correction", json={"reason": "试图删除"}, headers=HEALTH
+    )
+    assert refused.status_code == 403
+    corrected = await http.post(
+        f"/api/v1/bans/{director_ban['id']}/correction",
+        json={"reason": "（2027）黔2601刑再1号判决认定其不负管理责任"},
+        headers=ADMIN,
+    )
+    assert corrected.status_code == 200, corrected.text
+    assert corrected.json()["status"] == "corrected"
+    listed = (await http.get("/api/v1/bans", headers=ADMIN)).json()
+    assert {b["status"] for b in listed if b["case_id"] == case_id} == {"active", "corrected"}
+    clear = await http.post(
+        "/api/v1/staff-checks", json={"person": director, "institution_id": other}, headers=LUSHAN
+    )
+    assert clear.json()["eligible"] is True
 
     # No identity number in clear text anywhere past the hashing step.
     places = await asyncio.to_thread(everything_stored, stack, db)

@@ -161,6 +161,37 @@ def stats(
     console.print(counts)
 
 
+@app.command()
+def integrity(
+    institution: Annotated[str, typer.Argument(help="registry id, or a key like name:TOWN:NAME")],
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or jsonl")] = "table",
+) -> None:
+    """An institution's integrity file (诚信档案): outcomes, decisions, bans, credit entries."""
+    from infra import integrity as files
+    from infra.db import make_engine, session_factory
+    from models.integrity import IntegrityRecordPublic
+    from models.timeutil import SHANGHAI
+
+    key = institution if ":" in institution else f"id:{institution}"
+    engine = make_engine(get_settings().resolved_database_url, writer=False)
+    with session_factory(engine)() as session:
+        records = [IntegrityRecordPublic.model_validate(r) for r in files.file_of(session, key)]
+    engine.dispose()
+    if fmt == "jsonl":
+        for r in records:
+            typer.echo(r.model_dump_json())
+    elif fmt == "csv":
+        typer.echo(files.to_csv(records), nl=False)
+    else:
+        table = Table("time (Beijing)", "kind", "case", "summary")
+        for r in records:
+            when = r.occurred_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+            table.add_row(when, r.kind, r.case_id or "", r.summary)
+        console.print(table)
+    if not records:
+        raise typer.Exit(1)
+
+
 def event_schemas() -> dict[str, dict[str, Any]]:
     from pydantic import TypeAdapter
 

@@ -19,7 +19,11 @@ from infra.temporal import connect
 from workflows.cases.activities import CaseActivities
 from workflows.cases.workflows import CaseWorkflow
 from workflows.enforcement.activities import EnforcementActivities
-from workflows.enforcement.workflows import EnforcementWorkflow, JointPunishmentWorkflow
+from workflows.enforcement.workflows import (
+    BanCorrectionWorkflow,
+    EnforcementWorkflow,
+    JointPunishmentWorkflow,
+)
 from workflows.registry.activities import RegistryActivities
 from workflows.registry.starter import ensure_yearly_recheck
 from workflows.registry.workflows import EmploymentRecheckWorkflow, RegistryEventWorkflow
@@ -28,6 +32,7 @@ WORKFLOWS = [
     CaseWorkflow,
     EnforcementWorkflow,
     JointPunishmentWorkflow,
+    BanCorrectionWorkflow,
     RegistryEventWorkflow,
     EmploymentRecheckWorkflow,
 ]

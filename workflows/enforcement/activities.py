@@ -17,7 +17,7 @@ from infra.notify import Publisher
 from infra.workdays import add_working_days
 from models import topics
 from models.audit import AuditEntry
-from models.bans import Ban, BanRole
+from models.bans import Ban, BanRole, BanStatus
 from models.cases import Case, UnitRecord, UnitRecordKind
 from models.credit import (
     CreditEntry,
@@ -30,6 +30,7 @@ from models.credit import (
 )
 from models.enforcement import (
     BanIssued,
+    CorrectBan,
     Decision,
     IssueBans,
     RecordDecision,
@@ -92,6 +93,7 @@ class EnforcementActivities:
     def all(self) -> list[Any]:
         return [
             self.issue_bans,
+            self.correct_ban,
             self.record_decision,
             self.record_reinspection,
             self.plan_credit,
@@ -194,6 +196,48 @@ class EnforcementActivities:
             name=person.name,
             role=role,
         )
+
+    @activity.defn
+    def correct_ban(self, params: CorrectBan) -> bool:
+        """Lift a ban by an authorised correction; the row and its history stay."""
+        assert params.at is not None
+        with self._sessions() as session:
+            ban = session.get(Ban, params.ban_id)
+            if ban is None:
+                return False
+            if ban.status == BanStatus.CORRECTED:
+                return True
+            ban.status, ban.corrected_at = BanStatus.CORRECTED, params.at
+            ban.corrected_by, ban.correction_reason = params.actor.label, params.reason
+            session.add(ban)
+            case = session.get(Case, ban.case_id)
+            assert case is not None
+            self._audit(
+                session,
+                "ban.corrected",
+                f"ban-correction:{ban.id}",
+                case,
+                params.at,
+                actor=params.actor.label,
+                role=params.actor.role,
+                unit=params.actor.unit,
+                reason=params.reason,
+                ban_id=ban.id,
+                person=ban.person_masked,
+            )
+            integrity.append(
+                session,
+                key=f"ban-correction:{ban.id}",
+                institution_key=case.institution_key,
+                institution_name=case.institution_name,
+                kind=IntegrityKind.BAN,
+                case_id=case.id,
+                summary=f"{ban.name}（{ban.person_masked}）终身禁入决定已更正：{params.reason}",
+                occurred_at=params.at,
+                details={"ban_id": ban.id},
+            )
+            session.commit()
+        return True
 
     # -- decisions ---------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         Review,
     )
     from models.enforcement import (
+        CorrectBan,
         Decide,
         DecisionBody,
         EnforcementInput,
@@ -410,3 +411,14 @@ class JointPunishmentWorkflow:
             self._repair_granted = True
         else:
             self._s.repair_request = None  # may ask again later
+
+
+@workflow.defn
+class BanCorrectionWorkflow:
+    """An authorised correction of a ban, run once per request (the id is the request's)."""
+
+    @workflow.run
+    async def run(self, params: CorrectBan) -> bool:
+        params.at = workflow.now()
+        found: bool = await _local(EnforcementActivities.correct_ban, params)
+        return found
