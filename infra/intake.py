@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from infra import reference
 from infra.identity import IdentityHasher
+from models.camera import CameraAlarm, CameraAlarmKind, FaceMatch
 from models.complaints import ComplaintReceived
 from models.people import PersonIdentity
 from models.registry import InstitutionRegistered, RegistryCommand, RegistryEnvelope, StaffCommand
@@ -86,4 +87,27 @@ def parse_registry(raw: bytes | None, hasher: IdentityHasher) -> RegistryCommand
             role=getattr(event, "role", None),
             manager=hasher.ref(manager) if manager is not None else None,
         )
+    )
+
+
+def parse_camera_alarm(raw: bytes | None, hasher: IdentityHasher) -> FaceMatch | None:
+    """A face-match alarm, hashed; None for the other kinds (handled by their own path)."""
+    if not raw:
+        raise InvalidEvent("empty message")
+    try:
+        alarm = CameraAlarm.model_validate_json(raw)
+    except ValidationError as exc:
+        details = describe(exc)
+        summary = "; ".join(f"{d['field']}: {d['problem']}" for d in details[:5])
+        raise InvalidEvent(f"invalid camera alarm: {summary}", details) from exc
+    if alarm.kind is not CameraAlarmKind.FACE_MATCH:
+        return None
+    if alarm.person is None:
+        raise InvalidEvent("face-match alarm without the person matched")
+    return FaceMatch(
+        event_id=alarm.event_id,
+        occurred_at=alarm.occurred_at,
+        device_id=alarm.device_id,
+        institution_id=alarm.institution_id,
+        person=hasher.ref(alarm.person),
     )

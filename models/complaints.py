@@ -20,6 +20,7 @@ class Category(StrEnum):
     VIDEO_SYSTEM = "video-system"
     CONSULTATION = "consultation"
     OTHER = "other"
+    BANNED_PERSON = "banned-person"  # a banned person seen at an institution (face recognition)
 
 
 class Channel(StrEnum):
@@ -28,6 +29,7 @@ class Channel(StrEnum):
     OPEN311 = "open311"
     MAIL = "mail"
     VISIT = "visit"
+    CAMERA = "camera"
     OTHER = "other"
 
 

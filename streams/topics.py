@@ -16,4 +16,5 @@ def raw_topic(name: str) -> TopicT:
 
 complaints = raw_topic(topics.COMPLAINTS)
 registry = raw_topic(topics.REGISTRY)
+camera_alarms = raw_topic(topics.CAMERA_ALARMS)
 dead_letter = raw_topic(topics.DEAD_LETTER)

@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 
 from infra.kafka import KafkaPublisher
 from models import topics
+from models.cases import case_id_for
 from models.staff import Employment, StaffCheck
 from tests.factories import identity_number
 from tests.kafka_reader import TopicReader
@@ -208,6 +209,27 @@ async def test_abuse_scenario_end_to_end_and_no_identity_number_in_clear_text(
     finally:
         notes.close()
     assert {a.key.decode() for a in alerts} == {"health", "psb", "town-lushan"}
+
+    # A camera at the other institution recognises the teacher: a critical case opens.
+    alarm: dict[str, Any] = {
+        "event_id": f"cam-{uuid.uuid4()}",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "kind": "face-match",
+        "device_id": "52260100001320000001",
+        "institution_id": other,
+        "person": teacher,
+    }
+    producer.publish(topics.CAMERA_ALARMS, other, json.dumps(alarm, ensure_ascii=False).encode())
+    sighting = case_id_for(
+        f"camera:{alarm['event_id']}", datetime.fromisoformat(alarm["occurred_at"])
+    )
+    seen = await wait_for_case(http, sighting, assigned_units=["health", "psb", "town-lushan"])
+    assert (seen["category"], seen["priority"], seen["channel"]) == (
+        "banned-person",
+        "critical",
+        "camera",
+    )
+    assert teacher_id not in seen["description"] and "张保育员" in seen["description"]
 
     # The integrity file of the kindergarten shows it all, in order.
     file = (await http.get(f"/api/v1/institutions/{kindergarten}/integrity")).json()

@@ -195,6 +195,7 @@ def integrity(
 def event_schemas() -> dict[str, dict[str, Any]]:
     from pydantic import TypeAdapter
 
+    from models.camera import CameraAlarm
     from models.complaints import ComplaintReceived
     from models.credit import CreditPlatformEvent
     from models.notifications import DeadLetter, Notification
@@ -203,6 +204,7 @@ def event_schemas() -> dict[str, dict[str, Any]]:
     return {
         "inbound/complaint": ComplaintReceived.model_json_schema(),
         "inbound/registry": TypeAdapter(RegistryEvent).json_schema(),
+        "inbound/camera-alarm": CameraAlarm.model_json_schema(),
         "outbound/notification": Notification.model_json_schema(),
         "outbound/credit-platform": CreditPlatformEvent.model_json_schema(),
         "outbound/dead-letter": DeadLetter.model_json_schema(),

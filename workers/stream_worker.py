@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import faust
 
+import streams.camera
 import streams.intake
 import streams.registry  # noqa: F401  (these register the agents on the app)
 from infra.settings import get_settings

@@ -26,7 +26,11 @@ from workflows.enforcement.workflows import (
 )
 from workflows.registry.activities import RegistryActivities
 from workflows.registry.starter import ensure_yearly_recheck
-from workflows.registry.workflows import EmploymentRecheckWorkflow, RegistryEventWorkflow
+from workflows.registry.workflows import (
+    EmploymentRecheckWorkflow,
+    FaceMatchWorkflow,
+    RegistryEventWorkflow,
+)
 
 WORKFLOWS = [
     CaseWorkflow,
@@ -35,6 +39,7 @@ WORKFLOWS = [
     BanCorrectionWorkflow,
     RegistryEventWorkflow,
     EmploymentRecheckWorkflow,
+    FaceMatchWorkflow,
 ]
 
 log = logging.getLogger("tuoyu.temporal_worker")

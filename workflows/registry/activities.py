@@ -13,6 +13,8 @@ from infra.db import SessionFactory
 from infra.notify import Publisher
 from models.audit import AuditEntry
 from models.bans import Ban, BanStatus
+from models.camera import FaceMatch
+from models.complaints import Category, Channel, ComplaintReceived
 from models.institutions import Institution
 from models.notifications import Notification
 from models.registry import InstitutionRegistered, RegistryCommand, StaffCheckResult, StaffCommand
@@ -48,7 +50,7 @@ class RegistryActivities:
         self._publisher = publisher
 
     def all(self) -> list[Any]:
-        return [self.apply_registry_event, self.recheck_employment]
+        return [self.apply_registry_event, self.recheck_employment, self.check_face_match]
 
     @activity.defn
     def apply_registry_event(self, command: RegistryCommand) -> StaffCheckResult | None:
@@ -266,3 +268,54 @@ class RegistryActivities:
             session.commit()
         activity.logger.info("recheck %s: %d banned person(s) employed", params.key, len(matches))
         return len(matches)
+
+    @activity.defn
+    def check_face_match(self, match: FaceMatch) -> ComplaintReceived | None:
+        """A face seen by a camera: a banned person is reported at once and becomes a
+        critical case (returned as the complaint to open it with)."""
+        with self._sessions() as session:
+            bans = active_bans(session, match.person.id_hash)
+            institution = session.get(Institution, match.institution_id)
+        if not bans or institution is None:
+            return None
+        person = match.person
+        alerts = ban_alerts(
+            key=f"camera:{match.event_id}",
+            person_masked=person.id_masked,
+            name=person.name,
+            institution_id=institution.id,
+            institution_name=institution.name,
+            town=institution.town,
+            reason="camera",
+            at=match.occurred_at,
+        )
+        notify.publish(self._publisher, alerts)
+        with self._sessions() as session:
+            if session.get(StaffCheck, f"camera:{match.event_id}") is None:
+                session.add(
+                    StaffCheck(
+                        id=f"camera:{match.event_id}",
+                        person_hash=person.id_hash,
+                        person_masked=person.id_masked,
+                        institution_id=institution.id,
+                        reason="camera",
+                        result=CheckResult.BANNED,
+                        checked_at=match.occurred_at,
+                    )
+                )
+                notify.record(session, alerts, institution.name)
+                session.commit()
+        return ComplaintReceived(
+            event_id=f"camera:{match.event_id}",
+            occurred_at=match.occurred_at,
+            channel=Channel.CAMERA,
+            category=Category.BANNED_PERSON,
+            town=institution.town,
+            institution_id=institution.id,
+            institution_name=institution.name,
+            description=(
+                f"视频监控人脸识别（设备 {match.device_id}）发现终身禁入人员 "
+                f"{person.name}（{person.id_masked}）出现在{institution.name}。"
+            ),
+            anonymous=True,
+        )

@@ -15,8 +15,14 @@ from temporalio.client import (
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
+from models.camera import FaceMatch
 from models.registry import RegistryCommand, StaffCheckResult
-from workflows.registry.workflows import EmploymentRecheckWorkflow, RegistryEventWorkflow
+from workflows.cases.starter import submit_complaint
+from workflows.registry.workflows import (
+    EmploymentRecheckWorkflow,
+    FaceMatchWorkflow,
+    RegistryEventWorkflow,
+)
 
 YEARLY_RECHECK = "staff-yearly-recheck"
 
@@ -47,6 +53,20 @@ async def check_staff(
     )
     assert result is not None
     return result
+
+
+async def handle_face_match(client: Client, match: FaceMatch, task_queue: str) -> str | None:
+    """Check a face seen by a camera; a banned person opens a critical case (its id)."""
+    complaint = await client.execute_workflow(
+        FaceMatchWorkflow.run,
+        match,
+        id=f"face-{match.event_id}",
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+    if complaint is None:
+        return None
+    return await submit_complaint(client, complaint, task_queue)
 
 
 async def ensure_yearly_recheck(client: Client, task_queue: str) -> None:

@@ -9,6 +9,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from models.camera import FaceMatch
+    from models.complaints import ComplaintReceived
     from models.registry import RegistryCommand, StaffCheckResult
     from models.workflow_io import RecheckEmployment
     from workflows.registry.activities import RegistryActivities
@@ -46,5 +48,19 @@ class EmploymentRecheckWorkflow:
             RegistryActivities.recheck_employment,
             params,
             start_to_close_timeout=timedelta(minutes=30),
+            retry_policy=RETRY,
+        )
+
+
+@workflow.defn
+class FaceMatchWorkflow:
+    """A face-recognition alarm, checked against the ban registry."""
+
+    @workflow.run
+    async def run(self, match: FaceMatch) -> ComplaintReceived | None:
+        return await workflow.execute_local_activity_method(
+            RegistryActivities.check_face_match,
+            match,
+            start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RETRY,
         )
