@@ -20,6 +20,7 @@ import httpx
 from sqlalchemy import MetaData
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
+from temporalio.client import Client, ScheduleActionStartWorkflow
 
 from infra.kafka import KafkaPublisher
 from models import topics
@@ -29,6 +30,7 @@ from tests.factories import identity_number
 from tests.kafka_reader import TopicReader
 from tests.polling import eventually, eventually_async, wait_for_case
 from workers.stack import Stack, child_env
+from workflows.registry.starter import YEARLY_RECHECK
 
 VENV_PATH = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
@@ -276,3 +278,18 @@ async def test_abuse_scenario_end_to_end_and_no_identity_number_in_clear_text(
         for place, text in places.items():
             assert secret.encode() not in text, f"identity number found in {place}"
     assert everything  # the notifications topic was read
+
+
+async def test_the_yearly_recheck_is_scheduled(temporal_client: Client) -> None:
+    description = await temporal_client.get_schedule_handle(YEARLY_RECHECK).describe()
+    spec = description.schedule.spec
+    assert spec.time_zone_name == "Asia/Shanghai"
+    [calendar] = spec.calendars
+    assert (calendar.month[0].start, calendar.day_of_month[0].start, calendar.hour[0].start) == (
+        1,
+        2,
+        2,
+    )
+    action = description.schedule.action
+    assert isinstance(action, ScheduleActionStartWorkflow)
+    assert action.workflow == "EmploymentRecheckWorkflow"
