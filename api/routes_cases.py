@@ -8,9 +8,11 @@ from fastapi import APIRouter, Query
 from sqlmodel import col, select
 
 from api import crud
+from api.access import case_for, inbox_unit
 from api.case_actions import query_state
 from api.deps import SessionDep, TemporalDep
 from api.errors import ApiError
+from api.identity import ActorDep
 from models.cases import CasePublic, CaseStatus, UnitRecord
 from models.units import Unit, UnitPublic
 from models.workflow_io import CaseState
@@ -27,17 +29,20 @@ def not_found(case_id: str) -> ApiError:
 @router.get("/cases", response_model=list[CasePublic])
 def list_cases(
     session: SessionDep,
+    actor: ActorDep,
     unit: str | None = Query(default=None, description="cases this unit handles or works on"),
     status: CaseStatus | None = None,
     limit: int = Query(default=50, ge=1, le=500),
     offset: int = Query(default=0, ge=0),
 ) -> list[CasePublic]:
+    unit = inbox_unit(actor, unit)
     cases = crud.list_cases(session=session, unit=unit, status=status, limit=limit, offset=offset)
     return [c for c in (crud.get_case(session=session, case_id=x.id) for x in cases) if c]
 
 
 @router.get("/cases/{case_id}", response_model=CasePublic)
-def read_case(case_id: str, session: SessionDep) -> CasePublic:
+def read_case(case_id: str, session: SessionDep, actor: ActorDep) -> CasePublic:
+    case_for(session, actor, case_id)
     case = crud.get_case(session=session, case_id=case_id)
     if case is None:
         raise not_found(case_id)
@@ -45,8 +50,11 @@ def read_case(case_id: str, session: SessionDep) -> CasePublic:
 
 
 @router.get("/cases/{case_id}/state", response_model=CaseState)
-async def read_state(case_id: str, temporal: TemporalDep) -> CaseState:
+async def read_state(
+    case_id: str, temporal: TemporalDep, session: SessionDep, actor: ActorDep
+) -> CaseState:
     """The workflow's own view: handler, level, deadlines and recent history."""
+    case_for(session, actor, case_id)
     state = await query_state(temporal, case_id)
     if state is None:
         raise not_found(case_id)
@@ -54,8 +62,9 @@ async def read_state(case_id: str, temporal: TemporalDep) -> CaseState:
 
 
 @router.get("/cases/{case_id}/history")
-def read_history(case_id: str, session: SessionDep) -> list[dict[str, Any]]:
+def read_history(case_id: str, session: SessionDep, actor: ActorDep) -> list[dict[str, Any]]:
     """Every audited step of the case, in order, from the tamper-evident trail."""
+    case_for(session, actor, case_id)
     records = crud.case_history(session=session, case_id=case_id)
     if not records:
         raise not_found(case_id)
@@ -63,11 +72,12 @@ def read_history(case_id: str, session: SessionDep) -> list[dict[str, Any]]:
 
 
 @router.get("/units", response_model=list[UnitPublic])
-def list_units(session: SessionDep) -> list[Unit]:
+def list_units(session: SessionDep, _: ActorDep) -> list[Unit]:
     return list(session.exec(select(Unit).order_by(col(Unit.kind), col(Unit.code))).all())
 
 
 @router.get("/units/{code}/records", response_model=list[UnitRecord])
-def list_unit_records(code: str, session: SessionDep) -> list[UnitRecord]:
+def list_unit_records(code: str, session: SessionDep, actor: ActorDep) -> list[UnitRecord]:
     """Records against a unit: escalations and public notices and interviews (通报约谈)."""
+    inbox_unit(actor, code)
     return crud.unit_records(session=session, unit=code)

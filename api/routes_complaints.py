@@ -12,8 +12,10 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from api.deps import PublisherDep
 from api.errors import ApiError
+from api.identity import ActorDep
 from infra.intake import check_complaint
 from models import topics
+from models.actors import Role
 from models.cases import case_id_for
 from models.complaints import ComplaintBody, ComplaintReceived
 
@@ -35,7 +37,11 @@ class ComplaintAccepted(BaseModel):
 
 
 @router.post("/complaints", status_code=status.HTTP_202_ACCEPTED, response_model=ComplaintAccepted)
-async def submit_complaint(body: ComplaintSubmission, publisher: PublisherDep) -> ComplaintAccepted:
+async def submit_complaint(
+    body: ComplaintSubmission, publisher: PublisherDep, actor: ActorDep
+) -> ComplaintAccepted:
+    if actor.role is Role.AUDITOR:
+        raise ApiError(403, "forbidden", "审计人员不能受理投诉。")
     complaint = check_complaint(
         ComplaintReceived.model_validate(
             {

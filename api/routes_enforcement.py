@@ -14,6 +14,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 
+from api.access import case_for, may_read_bans
 from api.case_actions import query, update
 from api.deps import EnforcementPolicyDep, HasherDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import ApiError
@@ -56,7 +57,10 @@ def enforcement_of(case_id: str) -> str:
 
 
 @router.get("/cases/{case_id}/enforcement", response_model=EnforcementState)
-async def read_enforcement(case_id: str, temporal: TemporalDep) -> EnforcementState:
+async def read_enforcement(
+    case_id: str, temporal: TemporalDep, session: SessionDep, actor: ActorDep
+) -> EnforcementState:
+    case_for(session, actor, case_id)
     state = await query(temporal, enforcement_of(case_id), EnforcementState)
     if state is None:
         raise ApiError(404, "no_enforcement", "该案件没有处理程序（仅查实的案件有）。")
@@ -104,7 +108,10 @@ async def joint_punishment(
 
 
 @router.get("/credit/{entry_id}", response_model=JointPunishmentState)
-async def read_credit(entry_id: str, temporal: TemporalDep) -> JointPunishmentState:
+async def read_credit(
+    entry_id: str, temporal: TemporalDep, session: SessionDep, actor: ActorDep
+) -> JointPunishmentState:
+    case_for(session, actor, entry_id.removeprefix("credit-"))
     state = await query(temporal, entry_id, JointPunishmentState)
     if state is None:
         raise ApiError(404, "credit_entry_not_found", "未找到该联合惩戒事项。")
@@ -174,6 +181,8 @@ async def staff_check(
     temporal: TemporalDep,
     settings: SettingsDep,
 ) -> StaffCheckResult:
+    if actor.role is Role.AUDITOR:
+        raise ApiError(403, "forbidden", "审计人员不能进行入职核查。")
     if body.hire and not body.institution_id:
         raise ApiError(422, "institution_required", "登记入职须写明机构编号。")
     command = RegistryCommand(
@@ -198,7 +207,7 @@ def list_bans(
     status: BanStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[Ban]:
-    if actor.role is Role.OPERATOR:
+    if not may_read_bans(actor):
         raise ApiError(403, "forbidden", "无权查看禁入名单。")
     q = select(Ban).order_by(col(Ban.banned_at).desc()).limit(limit)
     if status is not None:
@@ -226,7 +235,7 @@ async def correct_ban(
         task_queue=settings.temporal_task_queue,
         result_type=bool,
     )
-    session.expire_all()
+    session.rollback()  # a fresh snapshot, after the workflow's write
     ban = session.get(Ban, ban_id)
     if not found or ban is None:
         raise ApiError(404, "ban_not_found", "未找到该禁入记录。")
@@ -237,16 +246,18 @@ async def correct_ban(
 def institution_integrity(
     institution_id: str,
     session: SessionDep,
+    actor: ActorDep,
     format: Literal["json", "csv", "jsonl"] = "json",
 ) -> object:
     """The integrity file (诚信档案) of a registered institution, oldest first."""
-    return integrity_file(f"id:{institution_id}", session=session, format=format)
+    return integrity_file(f"id:{institution_id}", session=session, actor=actor, format=format)
 
 
 @router.get("/integrity", response_model=list[IntegrityRecordPublic])
 def integrity_file(
     key: str,
     session: SessionDep,
+    actor: ActorDep,
     format: Literal["json", "csv", "jsonl"] = "json",
 ) -> object:
     """By institution key: `id:<registry id>`, or `name:<town>:<name>` for one not registered."""

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import SessionDep
 from api.errors import ApiError
+from api.identity import ActorDep
 from infra.statistics import compute
 from models.statistics import Statistics
 from models.timeutil import SHANGHAI
@@ -19,6 +20,7 @@ router = APIRouter(prefix="/api/v1", tags=["statistics"])
 @router.get("/statistics", response_model=Statistics)
 def statistics(
     session: SessionDep,
+    _: ActorDep,
     start: Annotated[
         date | None, Query(description="first day (Beijing time); default: 1st of this month")
     ] = None,

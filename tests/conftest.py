@@ -30,6 +30,7 @@ from infra.process import ManagedProcess, free_port
 from infra.servers import venv_binary
 from infra.settings import Settings
 from infra.temporal import connect
+from tests.auth import Tokens
 from tests.case_env import TASK_QUEUE, CaseEnv, RecordingPublisher
 from workers.stack import Stack
 from workers.temporal_worker import WORKFLOWS
@@ -116,9 +117,18 @@ def db(sessions: SessionFactory) -> Iterator[Session]:
 
 
 @pytest.fixture(scope="session")
-async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+def tokens(stack: Stack) -> Iterator[Tokens]:
+    engine = make_engine(stack.settings.resolved_database_url)
+    yield Tokens(session_factory(engine))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def http(stack: Stack, tokens: Tokens) -> AsyncIterator[httpx.AsyncClient]:
+    """Calls as a hotline operator unless a test sends another token."""
     base = f"http://{stack.settings.http_host}:{stack.settings.http_port}"
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+    headers = tokens.headers("operator")
+    async with httpx.AsyncClient(base_url=base, timeout=30, headers=headers) as client:
         yield client
 
 

@@ -26,6 +26,7 @@ from infra.kafka import KafkaPublisher
 from models import topics
 from models.cases import case_id_for
 from models.staff import Employment, StaffCheck
+from tests.auth import Tokens
 from tests.factories import identity_number
 from tests.kafka_reader import TopicReader
 from tests.polling import eventually, eventually_async, wait_for_case
@@ -33,10 +34,6 @@ from workers.stack import Stack, child_env
 from workflows.registry.starter import YEARLY_RECHECK
 
 VENV_PATH = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-
-HEALTH = {"X-Tuoyu-User": "health-01", "X-Tuoyu-Role": "department", "X-Tuoyu-Unit": "health"}
-LUSHAN = {"X-Tuoyu-User": "lushan-01", "X-Tuoyu-Role": "town", "X-Tuoyu-Unit": "town-lushan"}
-ADMIN = {"X-Tuoyu-User": "admin-01", "X-Tuoyu-Role": "admin"}
 
 
 def registry_event(kind: str, **fields: Any) -> bytes:
@@ -74,8 +71,11 @@ def everything_stored(stack: Stack, db: Session) -> dict[str, bytes]:
 
 
 async def test_abuse_scenario_end_to_end_and_no_identity_number_in_clear_text(
-    stack: Stack, http: httpx.AsyncClient, producer: KafkaPublisher, db: Session
+    stack: Stack, http: httpx.AsyncClient, producer: KafkaPublisher, db: Session, tokens: Tokens
 ) -> None:
+    health = tokens.headers("department", "health")
+    lushan = tokens.headers("town", "town-lushan")
+    admin = tokens.headers("admin")
     suffix = uuid.uuid4().hex[:6]
     kindergarten, other = f"KL-{suffix}-A", f"KL-{suffix}-B"
     teacher_id, director_id = identity_number(), identity_number(birth="19800505")
@@ -130,7 +130,7 @@ async def test_abuse_scenario_end_to_end_and_no_identity_number_in_clear_text(
             },
         ),
     ]:
-        answer = await http.post(f"/api/v1/cases/{case_id}/{action}", json=body, headers=HEALTH)
+        answer = await http.post(f"/api/v1/cases/{case_id}/{action}", json=body, headers=health)
         assert answer.status_code == 200, answer.text
 
     # Both banned for life: the teacher, and the director as her direct manager then.
@@ -138,7 +138,7 @@ async def test_abuse_scenario_end_to_end_and_no_identity_number_in_clear_text(
 
     async def banned() -> bool:
         nonlocal bans
-        reply = await http.get("/api/v1/bans", headers=ADMIN)
+        reply = await http.get("/api/v1/bans", headers=admin)
         bans = [b for b in reply.json() if b["case_id"] == case_id]
         return len(bans) == 2
 
@@ -161,7 +161,7 @@ async def test_abuse_scenario_end_to_end_and_no_identity_number_in_clear_text(
             "legal_basis": "国发〔2016〕33号",
             "reason": "虐童行为经查属实，情节严重",
         },
-        headers=HEALTH,
+        headers=health,
     )
     assert answer.status_code == 200, answer.text
     credit = TopicReader(stack.settings.kafka_bootstrap, topics.CREDIT_PLATFORM)
@@ -177,11 +177,7 @@ async def test_abuse_scenario_end_to_end_and_no_identity_number_in_clear_text(
     check = await http.post(
         "/api/v1/staff-checks",
         json={"person": teacher, "institution_id": other, "role": "caregiver", "hire": True},
-        headers={
-            "X-Tuoyu-User": "lushan-01",
-            "X-Tuoyu-Role": "town",
-            "X-Tuoyu-Unit": "town-lushan",
-        },
+        headers=lushan,
     )
     assert check.status_code == 200, check.text
     assert check.json()["eligible"] is False and check.json()["recorded"] is False
@@ -255,20 +251,20 @@ async def test_abuse_scenario_end_to_end_and_no_identity_number_in_clear_text(
     # A court overturns the director's part: an authorised, audited correction; never deleted.
     [director_ban] = [b for b in bans if b["role"] == "direct-manager"]
     refused = await http.post(
-        f"/api/v1/bans/{director_ban['id']}/correction", json={"reason": "试图删除"}, headers=HEALTH
+        f"/api/v1/bans/{director_ban['id']}/correction", json={"reason": "试图删除"}, headers=health
     )
     assert refused.status_code == 403
     corrected = await http.post(
         f"/api/v1/bans/{director_ban['id']}/correction",
         json={"reason": "（2027）黔2601刑再1号判决认定其不负管理责任"},
-        headers=ADMIN,
+        headers=admin,
     )
     assert corrected.status_code == 200, corrected.text
     assert corrected.json()["status"] == "corrected"
-    listed = (await http.get("/api/v1/bans", headers=ADMIN)).json()
+    listed = (await http.get("/api/v1/bans", headers=admin)).json()
     assert {b["status"] for b in listed if b["case_id"] == case_id} == {"active", "corrected"}
     clear = await http.post(
-        "/api/v1/staff-checks", json={"person": director, "institution_id": other}, headers=LUSHAN
+        "/api/v1/staff-checks", json={"person": director, "institution_id": other}, headers=lushan
     )
     assert clear.json()["eligible"] is True
 

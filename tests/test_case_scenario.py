@@ -17,22 +17,19 @@ from sqlmodel import Session
 
 from infra.audit import verify_session
 from models import topics
+from tests.auth import Tokens
 from tests.factories import complaint_payload
 from tests.kafka_reader import TopicReader
 from tests.polling import wait_for_case
 from workers.stack import Stack, child_env
 
 VENV_PATH = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-OPERATOR = {"X-Tuoyu-User": "hotline-01", "X-Tuoyu-Role": "operator"}
-
-
-def unit(code: str, role: str) -> dict[str, str]:
-    return {"X-Tuoyu-User": f"{code}-staff", "X-Tuoyu-Role": role, "X-Tuoyu-Unit": code}
 
 
 async def test_complaint_walks_town_city_leading_office_result_follow_up_and_close(
-    stack: Stack, http: httpx.AsyncClient, db: Session
+    stack: Stack, http: httpx.AsyncClient, db: Session, tokens: Tokens
 ) -> None:
+    operator = tokens.headers("operator")
     payload = complaint_payload(category="safety-fire", town="town-lushan")
     del payload["event_id"], payload["occurred_at"]
     response = await http.post("/api/v1/complaints", json=payload)
@@ -50,7 +47,7 @@ async def test_complaint_walks_town_city_leading_office_result_follow_up_and_clo
     case = await wait_for_case(http, case_id, level="city")
     assert case["handler"] == "health" and "town-lushan" in case["assigned_units"]
     refused = await http.post(
-        f"/api/v1/cases/{case_id}/accept", json={}, headers=unit("town-lushan", "town")
+        f"/api/v1/cases/{case_id}/accept", json={}, headers=tokens.headers("town", "town-lushan")
     )
     assert refused.status_code == 403, refused.text
     assert refused.json()["error"]["code"] == "not_handler"
@@ -64,7 +61,7 @@ async def test_complaint_walks_town_city_leading_office_result_follow_up_and_clo
     assert [r["kind"] for r in records if r["case_id"] == case_id] == ["escalated"]
 
     # The city department finally acts; the operator calls the complainant back.
-    health = unit("health", "department")
+    health = tokens.headers("department", "health")
     for action, body, headers in [
         ("accept", {"note": "已安排执法大队现场检查"}, health),
         ("notes", {"text": "现场发现安全出口堵塞"}, health),
@@ -73,7 +70,7 @@ async def test_complaint_walks_town_city_leading_office_result_follow_up_and_clo
             {"outcome": "substantiated", "findings": "安全出口堵塞，已责令立即整改"},
             health,
         ),
-        ("follow-up", {"satisfied": True, "comment": "家长满意"}, OPERATOR),
+        ("follow-up", {"satisfied": True, "comment": "家长满意"}, operator),
     ]:
         answer = await http.post(f"/api/v1/cases/{case_id}/{action}", json=body, headers=headers)
         assert answer.status_code == 200, (action, answer.text)
@@ -132,20 +129,56 @@ async def test_complaint_walks_town_city_leading_office_result_follow_up_and_clo
     assert health_stats["notice_interviews"] >= 1 and health_stats["satisfaction"]["hits"] >= 1
 
 
-async def test_actions_need_an_identity_and_known_units(http: httpx.AsyncClient) -> None:
-    missing = await http.post("/api/v1/cases/TY20260101-0000000000/accept", json={})
-    assert missing.status_code == 401 and "身份" in missing.json()["error"]["message"]
-    wrong = await http.post(
-        "/api/v1/cases/TY20260101-0000000000/accept", json={}, headers=unit("health", "town")
-    )
-    assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "unit_mismatch"
+async def test_actions_need_a_valid_token_and_reads_are_scoped(
+    http: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    unknown_case = "/api/v1/cases/TY20260101-0000000000"
+    missing = await http.post(f"{unknown_case}/accept", json={}, headers={"Authorization": ""})
+    assert missing.status_code == 401 and "令牌" in missing.json()["error"]["message"]
+    bogus = await http.get("/api/v1/units", headers={"Authorization": "Bearer ty_not-a-token"})
+    assert bogus.status_code == 401 and bogus.json()["error"]["code"] == "invalid_token"
+
+    health = tokens.headers("department", "health")
     not_town = await http.post(
-        "/api/v1/cases/TY20260101-0000000000/hand-down",
-        json={"unit": "samr", "reason": "交办"},
-        headers=unit("health", "department"),
+        f"{unknown_case}/hand-down", json={"unit": "samr", "reason": "交办"}, headers=health
     )
     assert not_town.status_code == 422 and not_town.json()["error"]["code"] == "not_a_jurisdiction"
-    unknown = await http.post(
-        "/api/v1/cases/TY20260101-0000000000/accept", json={}, headers=unit("health", "department")
+    gone = await http.post(f"{unknown_case}/accept", json={}, headers=health)
+    assert gone.status_code == 409 and gone.json()["error"]["code"] == "not_open"
+
+    # A case in Lushan: Lushan and its lead see it; another town does not, nor in its inbox.
+    posted = await http.post(
+        "/api/v1/complaints",
+        json={"category": "staffing", "town": "town-lushan", "description": "保育员无证上岗"},
     )
-    assert unknown.status_code == 409 and unknown.json()["error"]["code"] == "not_open"
+    case_id = posted.json()["case_id"]
+    await wait_for_case(http, case_id, handler="town-lushan")
+    for headers, status in [
+        (tokens.headers("town", "town-lushan"), 200),
+        (health, 200),  # staffing is led by the Health Commission
+        (tokens.headers("auditor"), 200),
+        (tokens.headers("town", "town-wanchao"), 403),
+        (tokens.headers("department", "samr"), 403),
+    ]:
+        for path in ("", "/state", "/history"):
+            answer = await http.get(f"/api/v1/cases/{case_id}{path}", headers=headers)
+            assert answer.status_code == status, (path, headers, answer.text)
+    wanchao = tokens.headers("town", "town-wanchao")
+    inbox = (await http.get("/api/v1/cases", headers=wanchao)).json()
+    assert case_id not in {c["id"] for c in inbox}
+    other_inbox = await http.get("/api/v1/cases", params={"unit": "town-lushan"}, headers=wanchao)
+    assert other_inbox.status_code == 403
+    lushan_inbox = await http.get("/api/v1/cases", headers=tokens.headers("town", "town-lushan"))
+    assert case_id in {c["id"] for c in lushan_inbox.json()}
+    # The ban registry is for Health, Public Security, the office, auditors and admins.
+    assert (await http.get("/api/v1/bans")).status_code == 403  # operator
+    assert (await http.get("/api/v1/bans", headers=wanchao)).status_code == 403
+    assert (await http.get("/api/v1/bans", headers=health)).status_code == 200
+    # Auditors read but do not act.
+    auditor = tokens.headers("auditor")
+    refused = await http.post(
+        "/api/v1/complaints",
+        json={"category": "other", "town": "town-lushan", "description": "x"},
+        headers=auditor,
+    )
+    assert refused.status_code == 403

@@ -24,6 +24,8 @@ schema_app = typer.Typer(
 )
 app.add_typer(audit_app, name="audit")
 app.add_typer(schema_app, name="schema")
+users_app = typer.Typer(help="People who use tuoyu and their access tokens.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 console = Console()
 
 
@@ -190,6 +192,56 @@ def integrity(
         console.print(table)
     if not records:
         raise typer.Exit(1)
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="a unique login name")],
+    role: Annotated[
+        str, typer.Option(help="operator, town, department, leading-office, auditor, admin")
+    ],
+    unit: Annotated[
+        str | None, typer.Option(help="unit code; required for town, department, leading-office")
+    ] = None,
+) -> None:
+    """Add a user and print their bearer token (shown only this once)."""
+    from infra.db import make_engine, session_factory
+    from infra.users import UserError, add_user
+    from models.actors import Role
+
+    try:
+        parsed = Role(role)
+    except ValueError:
+        console.print(f"[red]unknown role {role!r}[/red]")
+        raise typer.Exit(2) from None
+    engine = make_engine(get_settings().resolved_database_url)
+    try:
+        with session_factory(engine)() as session:
+            _, token = add_user(session, name, parsed, unit)
+    except UserError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    typer.echo(token)
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Users with their role and unit (never their tokens)."""
+    from sqlmodel import select
+
+    from infra.db import make_engine, session_factory
+    from models.users import User
+
+    engine = make_engine(get_settings().resolved_database_url, writer=False)
+    with session_factory(engine)() as session:
+        users = session.exec(select(User).order_by(User.name)).all()
+    engine.dispose()
+    table = Table("name", "role", "unit", "created", "disabled")
+    for u in users:
+        table.add_row(u.name, u.role, u.unit or "", u.created_at.isoformat(), str(u.disabled))
+    console.print(table)
 
 
 def event_schemas() -> dict[str, dict[str, Any]]:

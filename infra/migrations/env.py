@@ -5,16 +5,6 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import models.audit
-import models.bans
-import models.cases
-import models.credit
-import models.enforcement
-import models.institutions
-import models.integrity
-import models.notifications
-import models.staff
-import models.units  # noqa: F401  (tables register on SQLModel.metadata)
 from infra.db import make_engine
 from infra.settings import get_settings
 

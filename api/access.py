@@ -1,0 +1,60 @@
+"""Who may read what. Towns see their jurisdiction's cases, departments the cases they lead
+or work on; operators, the leading group office, auditors and administrators see all."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from api.errors import ApiError
+from infra import reference
+from models.actors import Actor, Role
+from models.cases import Case, CaseAssignment
+
+SEE_ALL = (Role.OPERATOR, Role.LEADING_OFFICE, Role.AUDITOR, Role.ADMIN)
+BAN_REGISTRY_UNITS = ("health", "psb")
+
+
+def sees_all(actor: Actor) -> bool:
+    return actor.role in SEE_ALL
+
+
+def may_see(session: Session, actor: Actor, case: Case) -> bool:
+    if sees_all(actor):
+        return True
+    if actor.unit is None:
+        return False
+    if case.town == actor.unit or actor.unit in reference.catalogue()[case.category].lead:
+        return True
+    assigned = session.exec(
+        select(CaseAssignment.unit)
+        .where(CaseAssignment.case_id == case.id)
+        .where(CaseAssignment.unit == actor.unit)
+    ).first()
+    return assigned is not None
+
+
+def case_for(session: Session, actor: Actor, case_id: str) -> Case:
+    """The case if this actor may see it; 404 when there is none, 403 when it is not theirs."""
+    case = session.get(Case, case_id)
+    if case is None:
+        raise ApiError(
+            404, "case_not_found", "未找到该案件；如刚刚提交，请稍后再查询。", {"case_id": case_id}
+        )
+    if not may_see(session, actor, case):
+        raise ApiError(403, "forbidden", "无权查看该案件。")
+    return case
+
+
+def inbox_unit(actor: Actor, requested: str | None) -> str | None:
+    """Towns and departments see their own unit's inbox only."""
+    if sees_all(actor):
+        return requested
+    if requested is not None and requested != actor.unit:
+        raise ApiError(403, "forbidden", "只能查看本单位的案件。")
+    return actor.unit
+
+
+def may_read_bans(actor: Actor) -> bool:
+    return actor.role in (Role.LEADING_OFFICE, Role.AUDITOR, Role.ADMIN) or (
+        actor.role is Role.DEPARTMENT and actor.unit in BAN_REGISTRY_UNITS
+    )

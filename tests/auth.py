@@ -1,0 +1,23 @@
+"""Bearer tokens for tests: one user per (role, unit), made in the stack's database."""
+
+from __future__ import annotations
+
+import uuid
+
+from infra.db import SessionFactory
+from infra.users import add_user
+from models.actors import Role
+
+
+class Tokens:
+    def __init__(self, sessions: SessionFactory) -> None:
+        self._sessions = sessions
+        self._made: dict[tuple[str, str | None], str] = {}
+
+    def headers(self, role: str, unit: str | None = None) -> dict[str, str]:
+        key = (role, unit)
+        if key not in self._made:
+            with self._sessions() as session:
+                name = f"{role}-{unit or 'all'}-{uuid.uuid4().hex[:6]}"
+                _, self._made[key] = add_user(session, name, Role(role), unit)
+        return {"Authorization": f"Bearer {self._made[key]}"}
