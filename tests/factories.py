@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from models.cases import case_id_for
@@ -37,11 +37,16 @@ def case_id_of(payload: dict[str, Any]) -> str:
     return case_id_for(payload["event_id"], datetime.fromisoformat(payload["occurred_at"]))
 
 
-def identity_number(sequence: int | None = None, birth: str = "19900101") -> str:
-    """A valid (check digit included) identity number from Kaili (522601), made up."""
+def identity_number(sequence: int | None = None, birth: str | None = None) -> str:
+    """A valid (check digit included) identity number from Kaili (522601), made up; random
+    birth date and sequence, so that two made-up people practically never share one."""
     from models.people import _CHECK, _WEIGHTS
 
-    seq = sequence if sequence is not None else uuid.uuid4().int % 1000
+    rand = uuid.uuid4().int
+    seq = sequence if sequence is not None else rand % 1000
+    if birth is None:
+        born = date(1970, 1, 1) + timedelta(days=(rand >> 10) % 11000)
+        birth = born.strftime("%Y%m%d")
     body = f"522601{birth}{seq:03d}"
     total = sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True))
     return body + _CHECK[total % 11]

@@ -78,7 +78,7 @@ async def test_abuse_scenario_end_to_end_and_no_identity_number_in_clear_text(
     admin = tokens.headers("admin")
     suffix = uuid.uuid4().hex[:6]
     kindergarten, other = f"KL-{suffix}-A", f"KL-{suffix}-B"
-    teacher_id, director_id = identity_number(), identity_number(birth="19800505")
+    teacher_id, director_id = identity_number(), identity_number()
     teacher = {"id_number": teacher_id, "name": "张保育员"}
     director = {"id_number": director_id, "name": "李园长"}
 
