@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
-from models.audit import GENESIS_HASH, AuditEntry, AuditHead, AuditRecord
+from infra.signing import AuditSigner, signature_valid
+from models.audit import GENESIS_HASH, AuditCheckpoint, AuditEntry, AuditHead, AuditRecord
 
 
 def append(session: Session, entry: AuditEntry) -> AuditRecord:
@@ -59,8 +60,36 @@ class VerifyResult:
     problem: str | None = None
 
 
-def verify(records: Iterable[AuditRecord], head: AuditHead | None) -> VerifyResult:
-    """Walk the chain in sequence order: any edit, deletion, insertion or reordering breaks it."""
+def checkpoint(session: Session, signer: AuditSigner) -> AuditCheckpoint | None:
+    """Sign the chain's current tip, unless it is signed already; the caller commits."""
+    head = session.get(AuditHead, 1)
+    if head is None or head.seq == 0 or session.get(AuditCheckpoint, head.seq) is not None:
+        return None
+    point = AuditCheckpoint(
+        seq=head.seq,
+        hash=head.hash,
+        signed_at=datetime.now(UTC),
+        public_key=signer.public_key,
+        signature=signer.sign(head.seq, head.hash),
+    )
+    session.add(point)
+    return point
+
+
+def verify(
+    records: Iterable[AuditRecord],
+    head: AuditHead | None,
+    checkpoints: Iterable[AuditCheckpoint] = (),
+    trusted_keys: set[str] | None = None,
+) -> VerifyResult:
+    """Walk the chain in sequence order: any edit, deletion, insertion or reordering breaks
+    it; a chain rewritten with fresh hashes breaks at the next signed checkpoint."""
+    points = {c.seq: c for c in checkpoints}
+    for signed in points.values():
+        if trusted_keys is not None and signed.public_key not in trusted_keys:
+            return VerifyResult(False, 0, signed.seq, "checkpoint signed by an unknown key")
+        if not signature_valid(signed.public_key, signed.seq, signed.hash, signed.signature):
+            return VerifyResult(False, 0, signed.seq, "checkpoint signature is not valid")
     prev_hash, expected_seq, checked = GENESIS_HASH, 1, 0
     for record in records:
         if record.seq != expected_seq:
@@ -69,26 +98,40 @@ def verify(records: Iterable[AuditRecord], head: AuditHead | None) -> VerifyResu
             return VerifyResult(False, checked, record.seq, "prev_hash does not match")
         if record.compute_hash() != record.hash:
             return VerifyResult(False, checked, record.seq, "content does not match its hash")
+        point = points.get(record.seq)
+        if point is not None and point.hash != record.hash:
+            return VerifyResult(
+                False, checked, record.seq, "chain does not match its signed checkpoint"
+            )
         prev_hash, expected_seq, checked = record.hash, expected_seq + 1, checked + 1
     if head is not None and (head.seq != checked or head.hash != prev_hash):
         return VerifyResult(False, checked, checked + 1, "records after the last one are missing")
+    beyond = [seq for seq in points if seq > checked]
+    if beyond:
+        return VerifyResult(False, checked, checked + 1, "records before a checkpoint are missing")
     return VerifyResult(True, checked)
 
 
-def verify_session(session: Session, batch: int = 5000) -> VerifyResult:
-    def stream() -> Iterable[AuditRecord]:
-        last = 0
-        while True:
-            rows = session.exec(
-                select(AuditRecord)
-                .where(AuditRecord.seq > last)
-                .order_by(col(AuditRecord.seq))
-                .limit(batch)
-            ).all()
-            if not rows:
-                return
-            yield from rows
-            last = rows[-1].seq
+def records_in_order(session: Session, batch: int = 5000) -> Iterator[AuditRecord]:
+    last = 0
+    while True:
+        rows = session.exec(
+            select(AuditRecord)
+            .where(AuditRecord.seq > last)
+            .order_by(col(AuditRecord.seq))
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
 
-    head = session.get(AuditHead, 1)
-    return verify(stream(), head)
+
+def checkpoints_of(session: Session) -> list[AuditCheckpoint]:
+    return list(session.exec(select(AuditCheckpoint).order_by(col(AuditCheckpoint.seq))).all())
+
+
+def verify_session(session: Session, trusted_keys: set[str] | None = None) -> VerifyResult:
+    return verify(
+        records_in_order(session), session.get(AuditHead, 1), checkpoints_of(session), trusted_keys
+    )

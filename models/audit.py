@@ -59,3 +59,16 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int = 0
     hash: str = Field(default=GENESIS_HASH, max_length=64)
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """The chain's tip at `seq`, signed with the audit key (Ed25519): rewriting the chain
+    after a checkpoint, even with every hash recomputed, no longer matches its signature."""
+
+    __tablename__ = "audit_checkpoints"
+
+    seq: int = Field(primary_key=True)
+    hash: str = Field(max_length=64)
+    signed_at: datetime
+    public_key: str = Field(max_length=64, description="Ed25519 public key, hex")
+    signature: str = Field(max_length=128, description="Ed25519 signature, hex")

@@ -22,6 +22,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 from temporalio.client import Client, ScheduleActionStartWorkflow
 
+from infra.audit_export import verify_jsonl
 from infra.kafka import KafkaPublisher
 from models import topics
 from models.cases import case_id_for
@@ -289,3 +290,32 @@ async def test_the_yearly_recheck_is_scheduled(temporal_client: Client) -> None:
     action = description.schedule.action
     assert isinstance(action, ScheduleActionStartWorkflow)
     assert action.workflow == "EmploymentRecheckWorkflow"
+
+
+def tuoyu(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["tuoyu", *args],
+        env={**child_env(stack.settings), "PATH": VENV_PATH},
+        capture_output=True,
+        text=True,
+    )
+
+
+async def test_the_running_stacks_trail_signs_verifies_and_exports(
+    stack: Stack, http: httpx.AsyncClient
+) -> None:
+    posted = await http.post(
+        "/api/v1/complaints",
+        json={"category": "other", "town": "town-lushan", "description": "审计链测试"},
+    )
+    await wait_for_case(http, posted.json()["case_id"], handler="town-lushan")
+    signed = await asyncio.to_thread(tuoyu, stack, "audit", "checkpoint")
+    assert signed.returncode == 0, signed.stderr
+    verified = await asyncio.to_thread(tuoyu, stack, "audit", "verify")
+    assert verified.returncode == 0 and "intact" in verified.stdout, verified.stdout
+    key = (await asyncio.to_thread(tuoyu, stack, "audit", "public-key")).stdout.strip()
+    exported = await asyncio.to_thread(tuoyu, stack, "audit", "export", "--format", "jsonl")
+    lines = exported.stdout.splitlines()
+    assert json.loads(lines[0])["public_keys"] == [key]
+    # Records keep arriving while the export runs: it verifies up to where it stopped.
+    assert verify_jsonl(lines, {key}).ok

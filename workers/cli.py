@@ -91,13 +91,18 @@ def migrate() -> None:
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Exit 0 when the hash chain is intact; 1 naming the first bad record."""
+    """Exit 0 when the hash chain and its signed checkpoints are intact; 1 naming the first
+    bad record."""
     from infra.audit import verify_session
     from infra.db import make_engine, session_factory
+    from infra.signing import key_file, load_signer
 
-    engine = make_engine(get_settings().resolved_database_url, writer=False)
+    settings = get_settings()
+    trusted = {load_signer(settings).public_key} if key_file(settings).exists() else None
+    engine = make_engine(settings.resolved_database_url, writer=False)
     with session_factory(engine)() as session:
-        result = verify_session(session)
+        result = verify_session(session, trusted)
+    engine.dispose()
     if result.ok:
         console.print(f"Audit trail intact: {result.checked} records.")
         return
@@ -105,6 +110,59 @@ def audit_verify() -> None:
         f"[red]Audit trail broken at record {result.first_bad_seq}: {result.problem}[/red]"
     )
     raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the chain's current tip now (the Temporal worker does this every minute)."""
+    from infra.audit import checkpoint
+    from infra.db import make_engine, session_factory
+    from infra.signing import load_signer
+
+    settings = get_settings()
+    engine = make_engine(settings.resolved_database_url)
+    with session_factory(engine)() as session:
+        point = checkpoint(session, load_signer(settings))
+        session.commit()
+    engine.dispose()
+    console.print(f"Signed at record {point.seq}." if point else "Nothing new to sign.")
+
+
+@audit_app.command("public-key")
+def audit_public_key() -> None:
+    """The Ed25519 public key (hex) that verifies the checkpoints."""
+    from infra.signing import load_signer
+
+    typer.echo(load_signer(get_settings()).public_key)
+
+
+@audit_app.command("export")
+def audit_export(
+    fmt: Annotated[str, typer.Option("--format", help="jsonl (verifiable) or csv")] = "jsonl",
+    out: Annotated[Path | None, typer.Option(help="file to write; default standard output")] = None,
+) -> None:
+    """Every record in order (JSON Lines add the signed checkpoints and the public keys)."""
+    import sys
+
+    from infra import audit_export as export
+    from infra.db import make_engine, session_factory
+
+    if fmt not in ("jsonl", "csv"):
+        console.print("[red]--format is jsonl or csv[/red]")
+        raise typer.Exit(2)
+    engine = make_engine(get_settings().resolved_database_url, writer=False)
+    target = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
+    try:
+        with session_factory(engine)() as session:
+            if fmt == "csv":
+                export.write_csv(session, target)
+            else:
+                for line in export.jsonl(session):
+                    target.write(line + "\n")
+    finally:
+        if out:
+            target.close()
+        engine.dispose()
 
 
 def _percent(rate: Any) -> str:

@@ -10,11 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 from temporalio.worker import Worker
 
 from infra import credit_platform
-from infra.db import make_engine, session_factory
+from infra.audit import checkpoint
+from infra.db import SessionFactory, make_engine, session_factory
 from infra.deadlines import load_enforcement, load_policy
 from infra.kafka import KafkaPublisher
 from infra.logs import configure as configure_logging
 from infra.settings import Settings, get_settings
+from infra.signing import AuditSigner, load_signer
 from infra.temporal import connect
 from workflows.cases.activities import CaseActivities
 from workflows.cases.workflows import CaseWorkflow
@@ -43,6 +45,7 @@ WORKFLOWS = [
 ]
 
 log = logging.getLogger("tuoyu.temporal_worker")
+CHECKPOINT_EVERY = 60.0  # seconds
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
@@ -70,10 +73,28 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
             )
             async with worker:
                 log.info("Temporal worker ready on task queue %s", settings.temporal_task_queue)
+                signing = asyncio.create_task(sign_checkpoints(sessions, load_signer(settings)))
                 await stop.wait()
+                signing.cancel()
     finally:
         publisher.close()
         engine.dispose()
+
+
+async def sign_checkpoints(sessions: SessionFactory, signer: AuditSigner) -> None:
+    """Every minute, sign the audit chain's tip if it moved (Ed25519 checkpoints)."""
+    while True:
+        await asyncio.sleep(CHECKPOINT_EVERY)
+
+        def sign() -> None:
+            with sessions() as session:
+                checkpoint(session, signer)
+                session.commit()
+
+        try:
+            await asyncio.to_thread(sign)
+        except Exception:  # the next round tries again; writers are never held up by this
+            log.exception("could not sign an audit checkpoint")
 
 
 def main() -> None:

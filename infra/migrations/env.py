@@ -8,6 +8,21 @@ from sqlmodel import SQLModel
 from infra.db import make_engine
 from infra.settings import get_settings
 
+# Every module with tables, so that they register on SQLModel.metadata for autogenerate.
+from models import (  # noqa: F401
+    audit,
+    bans,
+    cases,
+    credit,
+    enforcement,
+    institutions,
+    integrity,
+    notifications,
+    staff,
+    units,
+    users,
+)
+
 config = context.config
 target_metadata = SQLModel.metadata
 

@@ -1,0 +1,62 @@
+"""Exporting the audit trail so that a third party can verify it without our database.
+
+JSON Lines: a `meta` line (algorithm, canonical form, public keys), then every `record` in
+sequence order with its hashes, then every signed `checkpoint`. CSV: the records only, one
+row each, for reading rather than verifying.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO
+
+from sqlmodel import Session
+
+from infra.audit import VerifyResult, checkpoints_of, records_in_order, verify
+from models.audit import AuditCheckpoint, AuditRecord
+
+META = {
+    "type": "meta",
+    "chain": "hash = sha256(prev_hash + canonical(record without hash)); "
+    "the first prev_hash is 64 zeros",
+    "canonical": "JSON, keys sorted, no spaces, UTF-8, datetimes as UTC ISO 8601",
+    "checkpoint": "Ed25519 over 'tuoyu-audit-checkpoint:{seq}:{hash}'",
+}
+CSV_COLUMNS = list(AuditRecord.model_fields)
+
+
+def jsonl(session: Session) -> Iterator[str]:
+    points = checkpoints_of(session)
+    yield json.dumps({**META, "public_keys": sorted({p.public_key for p in points})})
+    for record in records_in_order(session):
+        yield json.dumps({"type": "record", **record.model_dump(mode="json")}, ensure_ascii=False)
+    for point in points:
+        yield json.dumps({"type": "checkpoint", **point.model_dump(mode="json")})
+
+
+def write_csv(session: Session, out: TextIO) -> int:
+    writer = csv.DictWriter(out, CSV_COLUMNS)
+    writer.writeheader()
+    count = 0
+    for record in records_in_order(session):
+        row: dict[str, Any] = record.model_dump(mode="json")
+        row["details"] = json.dumps(row["details"], ensure_ascii=False, sort_keys=True)
+        writer.writerow(row)
+        count += 1
+    return count
+
+
+def verify_jsonl(lines: Iterable[str], trusted_keys: set[str] | None = None) -> VerifyResult:
+    """Check an export on its own: the chain, and each checkpoint against its signature."""
+    records: list[AuditRecord] = []
+    points: list[AuditCheckpoint] = []
+    for line in lines:
+        item = json.loads(line)
+        kind = item.pop("type")
+        if kind == "record":
+            records.append(AuditRecord.model_validate(item))
+        elif kind == "checkpoint":
+            points.append(AuditCheckpoint.model_validate(item))
+    return verify(records, None, points, trusted_keys)
