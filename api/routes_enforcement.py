@@ -19,8 +19,9 @@ from api.case_actions import query, update
 from api.deps import EnforcementPolicyDep, HasherDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import ApiError
 from api.identity import ActorDep
-from infra import integrity
+from infra import audit_queries, integrity
 from models.actors import Role
+from models.audit import AuditPage, AuditQuery
 from models.bans import Ban, BanPublic, BanStatus
 from models.credit import (
     Acknowledge,
@@ -240,6 +241,20 @@ async def correct_ban(
     if not found or ban is None:
         raise ApiError(404, "ban_not_found", "未找到该禁入记录。")
     return ban
+
+
+@router.get("/audit", response_model=AuditPage, summary="审计记录查询")
+def audit_query(
+    session: SessionDep,
+    actor: ActorDep,
+    q: Annotated[AuditQuery, Query()],
+) -> AuditPage:
+    """Paginated by sequence: pass `next_after_seq` back as `after_seq`."""
+    if actor.role not in (Role.AUDITOR, Role.ADMIN, Role.LEADING_OFFICE):
+        raise ApiError(
+            403, "forbidden", "只有审计人员、领导小组办公室和系统管理员可以查询审计记录。"
+        )
+    return audit_queries.query(session, q)
 
 
 @router.get("/institutions/{institution_id}/integrity", response_model=list[IntegrityRecordPublic])

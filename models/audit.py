@@ -19,7 +19,7 @@ class AuditEntry(SQLModel):
 
     actor: str = Field(max_length=128)
     actor_role: str = Field(default="system", max_length=32)
-    actor_unit: str | None = Field(default=None, max_length=64)
+    actor_unit: str | None = Field(default=None, max_length=64, index=True)
     action: str = Field(max_length=64, index=True)
     channel: str | None = Field(default=None, max_length=32)
     reason: str | None = Field(default=None, max_length=2000)
@@ -72,3 +72,21 @@ class AuditCheckpoint(SQLModel, table=True):
     signed_at: datetime
     public_key: str = Field(max_length=64, description="Ed25519 public key, hex")
     signature: str = Field(max_length=128, description="Ed25519 signature, hex")
+
+
+class AuditQuery(SQLModel):
+    """Filters of an audit query; pages follow the sequence (`after_seq`)."""
+
+    case_id: str | None = None
+    institution: str | None = None
+    actor_unit: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    after_seq: int = 0
+    limit: int = Field(default=100, ge=1, le=1000)
+
+
+class AuditPage(SQLModel):
+    records: list[AuditRecord]
+    next_after_seq: int | None = Field(description="pass as after_seq for the next page")

@@ -14,10 +14,11 @@ from sqlmodel import Session
 
 from infra import audit
 from infra.audit_export import jsonl, verify_jsonl, write_csv
+from infra.audit_queries import query
 from infra.db import make_engine, session_factory
 from infra.migrate import prepare_database
 from infra.signing import AuditSigner
-from models.audit import AuditEntry, AuditRecord
+from models.audit import AuditEntry, AuditQuery, AuditRecord
 
 SIGNER = AuditSigner(Ed25519PrivateKey.generate())
 
@@ -138,3 +139,21 @@ def test_the_export_verifies_on_its_own_and_shows_tampering(engine: Engine) -> N
     assert not result.ok and result.first_bad_seq == 4
     with Session(engine) as session, Path("/dev/null").open("w") as sink:
         assert write_csv(session, sink) == 10
+
+
+def test_queries_filter_and_page_through_the_trail(engine: Engine) -> None:
+    with Session(engine) as session:
+        first = query(session, AuditQuery(case_id="TY20260101-0000000001", limit=4))
+        assert [r.seq for r in first.records] == [1, 2, 3, 4] and first.next_after_seq == 4
+        rest = query(session, AuditQuery(case_id="TY20260101-0000000001", after_seq=4, limit=100))
+        assert [r.seq for r in rest.records] == [5, 6, 7, 8, 9, 10]
+        assert rest.next_after_seq is None
+        window = query(
+            session,
+            AuditQuery(
+                since=datetime(2026, 1, 1, 8, 3, tzinfo=UTC),
+                until=datetime(2026, 1, 1, 8, 5, tzinfo=UTC),
+            ),
+        )
+        assert [r.reason for r in window.records] == ["第3条", "第4条"]
+        assert query(session, AuditQuery(case_id="TY-nothing")).records == []

@@ -182,3 +182,8 @@ async def test_actions_need_a_valid_token_and_reads_are_scoped(
         headers=auditor,
     )
     assert refused.status_code == 403
+    # The audit trail: auditors query it, towns may not.
+    trail = await http.get("/api/v1/audit", params={"case_id": case_id}, headers=auditor)
+    assert trail.status_code == 200
+    assert trail.json()["records"][0]["action"] == "case.opened"
+    assert (await http.get("/api/v1/audit", headers=wanchao)).status_code == 403

@@ -112,6 +112,54 @@ def audit_verify() -> None:
     raise typer.Exit(1)
 
 
+@audit_app.command("query")
+def audit_query(
+    case: Annotated[str | None, typer.Option(help="case reference")] = None,
+    institution: Annotated[str | None, typer.Option(help="institution name")] = None,
+    unit: Annotated[str | None, typer.Option(help="the acting unit")] = None,
+    action: Annotated[str | None, typer.Option(help="e.g. case.escalated")] = None,
+    since: Annotated[datetime | None, typer.Option(help="event time from (ISO 8601)")] = None,
+    until: Annotated[datetime | None, typer.Option(help="event time before (ISO 8601)")] = None,
+    after_seq: Annotated[int, typer.Option(help="continue after this record")] = 0,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON Lines")] = False,
+) -> None:
+    """Audit records matching every filter given, in sequence order, one page at a time."""
+    from infra.audit_queries import query
+    from infra.db import make_engine, session_factory
+    from models.audit import AuditQuery
+    from models.timeutil import SHANGHAI
+
+    def aware(moment: datetime | None) -> datetime | None:
+        return moment.replace(tzinfo=SHANGHAI) if moment and moment.tzinfo is None else moment
+
+    q = AuditQuery(
+        case_id=case,
+        institution=institution,
+        actor_unit=unit,
+        action=action,
+        since=aware(since),
+        until=aware(until),
+        after_seq=after_seq,
+        limit=limit,
+    )
+    engine = make_engine(get_settings().resolved_database_url, writer=False)
+    with session_factory(engine)() as session:
+        page = query(session, q)
+    engine.dispose()
+    if as_json:
+        for record in page.records:
+            typer.echo(record.model_dump_json())
+    else:
+        table = Table("seq", "time (Beijing)", "actor", "action", "case", "reason")
+        for r in page.records:
+            when = r.occurred_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+            table.add_row(str(r.seq), when, r.actor, r.action, r.case_id or "", r.reason or "")
+        console.print(table)
+    if page.next_after_seq is not None:
+        typer.echo(f"more: --after-seq {page.next_after_seq}", err=True)
+
+
 @audit_app.command("checkpoint")
 def audit_checkpoint() -> None:
     """Sign the chain's current tip now (the Temporal worker does this every minute)."""
