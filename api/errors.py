@@ -13,6 +13,7 @@ from kafka.errors import KafkaError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from infra.intake import InvalidEvent
+from infra.metrics import DEAD_LETTERED
 from models import topics
 from models.notifications import DeadLetter, DeadLetterSource
 
@@ -36,6 +37,7 @@ async def dead_letter(request: Request, reason: str) -> None:
     letter = DeadLetter.of(
         body, reason, DeadLetterSource(channel=f"http {request.method} {request.url.path}")
     )
+    DEAD_LETTERED.labels(letter.source.channel or "http").inc()
     try:
         await run_in_threadpool(
             request.app.state.publisher.publish,

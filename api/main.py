@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from api import (
     errors,
+    metrics,
     routes_actions,
     routes_cases,
     routes_complaints,
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="tuoyu", version="0.1.0", lifespan=lifespan)
     errors.install(app)
+    metrics.install(app)
     app.include_router(routes_complaints.router)
     app.include_router(routes_cases.router)
     app.include_router(routes_actions.router)

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     # How many inbound events the stream worker hands to Temporal concurrently.
     intake_max_in_flight: int = Field(default=64, ge=1)
     log_level: str = "INFO"
+    # Prometheus: the API serves /metrics on its own port; the workers listen here (the
+    # n-th Temporal worker process on temporal_metrics_port + n - 1).
+    temporal_metrics_port: int = 9464
+    stream_metrics_port: int = 9474
     # The case ladder's time limits; default infra/data/deadlines.toml.
     deadlines_file: Path | None = None
     # Secret for the keyed hash of identity numbers; default: a key file in the data dir.

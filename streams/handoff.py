@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -14,6 +15,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from infra.intake import InvalidEvent
+from infra.metrics import DEAD_LETTERED, EVENTS_IN, HANDED_OFF, HANDOFF_SECONDS
 from infra.temporal import connect
 from models.notifications import DeadLetter, DeadLetterSource
 from streams import topics
@@ -42,6 +44,7 @@ async def dead_letter(raw: bytes | None, reason: str, event: EventT[Any]) -> Non
     )
     sent = await topics.dead_letter.send(key=message.key, value=letter.model_dump_json().encode())
     await sent  # delivered before the original is acknowledged
+    DEAD_LETTERED.labels(message.topic).inc()
     log.warning(
         "dead-lettered %s:%s:%s: %s", message.topic, message.partition, message.offset, reason
     )
@@ -56,6 +59,9 @@ async def hand_off(
     """Never raises but on cancellation. `redact` masks personal data in what is
     dead-lettered."""
     raw: bytes | None = event.value
+    topic = event.message.topic
+    EVENTS_IN.labels(topic).inc()
+    began = time.perf_counter()
     kept = redact(raw) if redact and raw else raw
     try:
         parsed = parse(raw)
@@ -66,6 +72,8 @@ async def hand_off(
     while True:
         try:
             await submit(await temporal(), parsed)
+            HANDED_OFF.labels(topic).inc()
+            HANDOFF_SECONDS.labels(topic).observe(time.perf_counter() - began)
             return
         except WorkflowAlreadyStartedError:
             return  # its workflow ran and closed: this is a replay

@@ -87,6 +87,8 @@ def settings(test_data_dir: Path, database_url: str) -> Settings:
         database_url=database_url,
         http_port=free_port(),
         sip_port=free_port(),
+        temporal_metrics_port=free_port(),
+        stream_metrics_port=free_port(),
         topic_partitions=4,
         log_level="INFO",
         deadlines_file=REPO / "tests" / "data" / "deadlines-fast.toml",

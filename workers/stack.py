@@ -58,12 +58,14 @@ class Stack:
         created = ensure_topics(self.settings.kafka_bootstrap, self.settings.topic_partitions)
         log.info("database migrated, %d units loaded; topics created: %s", units, created or "none")
 
-    def start_worker(self, name: str, module: str) -> ManagedProcess:
+    def start_worker(
+        self, name: str, module: str, env: dict[str, str] | None = None
+    ) -> ManagedProcess:
         proc = ManagedProcess(
             name,
             [sys.executable, "-m", module],
             self.logs / f"{name}.log",
-            env=child_env(self.settings),
+            env={**child_env(self.settings), **(env or {})},
             grace=20,
         ).start()
         self.workers[name] = proc
@@ -72,7 +74,9 @@ class Stack:
     def start_workers(self) -> None:
         for i in range(1, self.settings.temporal_workers + 1):
             self.start_worker(
-                "temporal-worker" if i == 1 else f"temporal-worker-{i}", "workers.temporal_worker"
+                "temporal-worker" if i == 1 else f"temporal-worker-{i}",
+                "workers.temporal_worker",
+                {"TUOYU_TEMPORAL_METRICS_PORT": str(self.settings.temporal_metrics_port + i - 1)},
             )
         self.start_worker("stream-worker", "workers.stream_worker")
         self.start_worker("api", "workers.api_server")

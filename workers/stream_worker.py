@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import faust
+import prometheus_client
 
 import streams.camera
 import streams.intake
@@ -12,7 +13,9 @@ from streams.app import app
 
 
 def main() -> None:
-    worker = faust.Worker(app, loglevel=get_settings().log_level.lower())
+    settings = get_settings()
+    prometheus_client.start_http_server(settings.stream_metrics_port, addr=settings.http_host)
+    worker = faust.Worker(app, loglevel=settings.log_level.lower())
     worker.execute_from_commandline()
 
 

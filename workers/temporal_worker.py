@@ -17,7 +17,7 @@ from infra.kafka import KafkaPublisher
 from infra.logs import configure as configure_logging
 from infra.settings import Settings, get_settings
 from infra.signing import AuditSigner, load_signer
-from infra.temporal import connect
+from infra.temporal import connect, runtime_with_metrics
 from workflows.cases.activities import CaseActivities
 from workflows.cases.workflows import CaseWorkflow
 from workflows.enforcement.activities import EnforcementActivities
@@ -49,7 +49,7 @@ CHECKPOINT_EVERY = 60.0  # seconds
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
-    client = await connect(settings)
+    client = await connect(settings, runtime_with_metrics(settings))
     engine = make_engine(settings.resolved_database_url)
     publisher = KafkaPublisher(settings.kafka_bootstrap)
     sessions = session_factory(engine)

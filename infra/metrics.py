@@ -1,0 +1,21 @@
+"""Prometheus metrics of tuoyu's own processes (the Temporal SDK adds its own in the
+Temporal worker: workflow and activity counts and latencies)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+EVENTS_IN = Counter("tuoyu_events_in", "Inbound events read from Kafka", ["topic"])
+DEAD_LETTERED = Counter("tuoyu_dead_lettered", "Inputs sent to the dead-letter topic", ["source"])
+HANDED_OFF = Counter(
+    "tuoyu_workflows_handed_off", "Inbound events handed to their workflows", ["topic"]
+)
+HANDOFF_SECONDS = Histogram(
+    "tuoyu_handoff_seconds", "From reading an event to its workflow accepting it", ["topic"]
+)
+HTTP_SECONDS = Histogram(
+    "tuoyu_http_request_seconds", "HTTP requests by route and status", ["method", "route", "status"]
+)
+OVERDUE_CASES = Gauge(
+    "tuoyu_overdue_cases", "Open cases past their acceptance or resolution deadline", ["kind"]
+)
