@@ -18,6 +18,7 @@ from api import (
     routes_enforcement,
     routes_statistics,
 )
+from api.limits import BodyLimit
 from infra.db import make_engine, session_factory
 from infra.deadlines import load_enforcement
 from infra.identity import load_hasher
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="tuoyu", version="0.1.0", lifespan=lifespan)
     errors.install(app)
     metrics.install(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.http_max_body_bytes)
     app.include_router(routes_complaints.router)
     app.include_router(routes_cases.router)
     app.include_router(routes_actions.router)

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    http_max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     sip_port: int = 5060
 
     topic_partitions: int = Field(default=4, ge=1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import AsyncIterator
 
 import httpx
 from sqlmodel import Session, col, func, select
@@ -190,3 +191,21 @@ async def test_rejected_http_submissions_are_dead_lettered_with_their_bytes(
     assert letter["source"]["channel"] == "http POST /api/v1/complaints"
     assert base64.b64decode(letter["original_base64"]) == raw
     assert "category" in letter["reason"]
+
+
+async def test_oversize_bodies_are_refused_before_they_are_read(http: httpx.AsyncClient) -> None:
+    huge = complaint_payload(description="很" * 200_000)  # ~600 KB of UTF-8
+    declared = await http.post("/api/v1/complaints", json=huge)
+    assert declared.status_code == 413
+    assert declared.json()["error"]["code"] == "body_too_large"
+    assert "过大" in declared.json()["error"]["message"]
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(100):
+            yield b"x" * 10_000
+
+    streamed = await http.post(
+        "/api/v1/complaints", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert streamed.status_code == 413
+    assert (await http.get("/healthz")).status_code == 200  # and the API keeps going
