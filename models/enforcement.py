@@ -144,6 +144,7 @@ class EnforcementState(BaseModel):
     bans: list[BanIssued] = []
     decisions: list[str] = []
     open_rectifications: dict[str, AwareDatetime] = {}
+    reinspection_reminded: list[str] = []
     failed_reinspections: int = 0
     joint_punishment: str | None = None
 
@@ -156,3 +157,10 @@ class CorrectBan(CorrectionBody):
     ban_id: str
     actor: Actor
     at: AwareDatetime | None = None
+
+
+class RemindReinspection(BaseModel):
+    case_id: str
+    decision_id: str
+    due: AwareDatetime
+    at: AwareDatetime

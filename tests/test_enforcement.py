@@ -3,6 +3,8 @@ hiring checks, decisions and re-inspection, joint punishment from notice to remo
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -102,9 +104,6 @@ async def enforcement(case_env: CaseEnv, case_id: str, check: Any) -> Enforcemen
     handle = case_env.client.get_workflow_handle(
         f"enforcement-{case_id}", result_type=EnforcementState
     )
-    import asyncio
-    import time
-
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -232,6 +231,15 @@ async def test_decisions_reinspection_and_refusals(case_env: CaseEnv) -> None:
         ),
     )
     [rectification] = decided.open_rectifications
+    # Nobody re-inspects in time: the deciding unit and the town are reminded, once.
+    await case_env.pass_time_until(decided.open_rectifications[rectification])
+    deadline = time.monotonic() + 30
+    while not case_env.publisher.to(case_id, NotificationKind.REMINDER):
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    reminders = case_env.publisher.to(case_id, NotificationKind.REMINDER)
+    assert {n.recipient for n in reminders} == {"health", "street-ximen"}
+    assert all("复查提醒" in n.title for n in reminders)
     dispatched = case_env.publisher.to(case_id, NotificationKind.DECISION)
     assert {n.recipient for n in dispatched} == {"samr", "street-ximen"}  # registrar and town
     assert all("责令限期整改" in n.title for n in dispatched)
@@ -279,9 +287,6 @@ async def start_joint_punishment(case_env: CaseEnv, months: int = 6) -> tuple[st
 
 
 async def until_jp(handle: Any, check: Any) -> Any:
-    import asyncio
-    import time
-
     deadline = time.monotonic() + 30
     while True:
         state = await handle.query(JointPunishmentWorkflow.state)

@@ -36,6 +36,7 @@ from models.enforcement import (
     RecordDecision,
     RecordReinspection,
     RectificationStatus,
+    RemindReinspection,
     SanctionKind,
 )
 from models.institutions import Institution
@@ -96,6 +97,7 @@ class EnforcementActivities:
             self.correct_ban,
             self.record_decision,
             self.record_reinspection,
+            self.remind_reinspection,
             self.plan_credit,
             self.record_credit_step,
         ]
@@ -333,6 +335,46 @@ class EnforcementActivities:
             notify.record(session, notifications, case.institution_name)
             session.commit()
         return rectify_by
+
+    @activity.defn
+    def remind_reinspection(self, params: RemindReinspection) -> None:
+        """The rectification deadline passed with no re-inspection: remind the deciding unit
+        and the town, once."""
+        key = f"{params.decision_id}:reinspection-due"
+        with self._sessions() as session:
+            case = session.get(Case, params.case_id)
+            decision = session.get(Decision, params.decision_id)
+            assert case is not None and decision is not None
+            notifications = [
+                _notice(
+                    key,
+                    NotificationKind.REMINDER,
+                    unit,
+                    params.at,
+                    f"【复查提醒】{case.institution_name or ''} {case.id}",
+                    f"{case.institution_name or '涉事机构'}的整改期限已于 {beijing(params.due)} "
+                    "届满，尚未登记复查结果。请及时组织复查，不合格的依法从重处理。",
+                    case.id,
+                    params.due,
+                )
+                for unit in dict.fromkeys([decision.deciding_unit, case.town])
+            ]
+        notify.publish(self._publisher, notifications)
+        with self._sessions() as session:
+            if audit.exists(session, key):
+                return
+            case = session.get(Case, params.case_id)
+            assert case is not None
+            self._audit(
+                session,
+                "decision.reinspection-due",
+                key,
+                case,
+                params.at,
+                decision_id=params.decision_id,
+            )
+            notify.record(session, notifications, case.institution_name)
+            session.commit()
 
     @activity.defn
     def record_reinspection(self, params: RecordReinspection) -> None:

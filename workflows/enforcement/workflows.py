@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         RecordReinspection,
         Reinspect,
         ReinspectionBody,
+        RemindReinspection,
         StartJointPunishment,
     )
     from models.workflow_io import RecheckEmployment
@@ -92,9 +93,51 @@ class EnforcementWorkflow:
             if params.category is Category.CHILD_ABUSE and params.persons:
                 await self._ban(params)
         # Decisions, re-inspections and joint punishment arrive as updates, for as long as
-        # the case's consequences last.
-        await workflow.wait_condition(lambda: False)
-        return self._s
+        # the case's consequences last; a rectification left without re-inspection past its
+        # deadline is brought to the deciding unit's and the town's attention once.
+        while True:
+            due = self._next_reinspection()
+            moved = self._moved_since(self._progress())
+            if due is None:
+                await workflow.wait_condition(moved)
+                continue
+            decision_id, deadline = due
+            wait = (deadline - workflow.now()).total_seconds()
+            if wait > 0:
+                try:
+                    await workflow.wait_condition(moved, timeout=wait)
+                    continue
+                except TimeoutError:
+                    pass
+            async with self._lock:
+                if decision_id in self._s.open_rectifications:
+                    await _local(
+                        EnforcementActivities.remind_reinspection,
+                        RemindReinspection(
+                            case_id=self._s.case_id,
+                            decision_id=decision_id,
+                            due=deadline,
+                            at=workflow.now(),
+                        ),
+                    )
+                self._s.reinspection_reminded.append(decision_id)
+
+    def _progress(self) -> tuple[int, int]:
+        return len(self._s.decisions), len(self._s.open_rectifications)
+
+    def _moved_since(self, seen: tuple[int, int]) -> Callable[[], bool]:
+        return lambda: self._progress() != seen
+
+    def _next_reinspection(self) -> tuple[str, Any] | None:
+        pending = [
+            (deadline, decision_id)
+            for decision_id, deadline in self._s.open_rectifications.items()
+            if decision_id not in self._s.reinspection_reminded
+        ]
+        if not pending:
+            return None
+        deadline, decision_id = min(pending)
+        return decision_id, deadline
 
     async def _ban(self, params: EnforcementInput) -> None:
         now = workflow.now()
