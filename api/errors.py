@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from kafka.errors import KafkaError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from infra.identity import redact
 from infra.intake import InvalidEvent
 from infra.metrics import DEAD_LETTERED
 from models import topics
@@ -33,7 +34,9 @@ async def dead_letter(request: Request, reason: str) -> None:
     """A rejected submission goes to the dead-letter topic too, so nothing sent is lost."""
     if request.method not in ("POST", "PUT", "PATCH"):
         return
-    body = await request.body()
+    # Identity numbers (staff checks, abuse results) are masked here too: a rejected body must
+    # not carry one in clear text onto the topic.
+    body = redact(await request.body())
     letter = DeadLetter.of(
         body, reason, DeadLetterSource(channel=f"http {request.method} {request.url.path}")
     )

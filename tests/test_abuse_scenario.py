@@ -7,6 +7,7 @@ in clear text: they may appear only on `tuoyu.registry`, where they arrive."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import subprocess
@@ -319,3 +320,25 @@ async def test_the_running_stacks_trail_signs_verifies_and_exports(
     assert json.loads(lines[0])["public_keys"] == [key]
     # Records keep arriving while the export runs: it verifies up to where it stopped.
     assert verify_jsonl(lines, {key}).ok
+
+
+async def test_a_rejected_staff_check_is_dead_lettered_without_the_identity_number(
+    stack: Stack, http: httpx.AsyncClient
+) -> None:
+    valid = identity_number()
+    wrong_check = valid[:17] + ("0" if valid[17] != "0" else "1")
+    answer = await http.post(
+        "/api/v1/staff-checks",
+        json={"person": {"id_number": wrong_check, "name": "赵某"}, "institution_id": "X"},
+    )
+    assert answer.status_code == 422 and wrong_check not in answer.text
+    letters = TopicReader(stack.settings.kafka_bootstrap, topics.DEAD_LETTER)
+    try:
+        found = await letters.wait_for(
+            lambda r: "赵某".encode() in base64.b64decode(json.loads(r.value)["original_base64"])
+        )
+    finally:
+        letters.close()
+    original = base64.b64decode(json.loads(found[0].value)["original_base64"])
+    assert wrong_check.encode() not in original
+    assert f"{wrong_check[:3]}{'*' * 11}{wrong_check[-4:]}".encode() in original
