@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from api.errors import ApiError
 from infra import reference
 from models.actors import Actor, Role
-from models.cases import Case, CaseAssignment
+from models.cases import Case, CaseAssignment, ComplainantContact
 
 SEE_ALL = (Role.OPERATOR, Role.LEADING_OFFICE, Role.AUDITOR, Role.ADMIN)
 BAN_REGISTRY_UNITS = ("health", "psb")
@@ -25,6 +25,23 @@ def may_see(session: Session, actor: Actor, case: Case) -> bool:
         return False
     if case.town == actor.unit or actor.unit in reference.catalogue()[case.category].lead:
         return True
+    assigned = session.exec(
+        select(CaseAssignment.unit)
+        .where(CaseAssignment.case_id == case.id)
+        .where(CaseAssignment.unit == actor.unit)
+    ).first()
+    return assigned is not None
+
+
+def may_see_complainant(
+    session: Session, actor: Actor, case: Case, contact: ComplainantContact | None
+) -> bool:
+    """The operator who took the call, and the units assigned to the case (handler,
+    collaborators, assisting units). Not the leading office, auditors or other operators."""
+    if actor.role is Role.OPERATOR:
+        return contact is not None and contact.taken_by == actor.name
+    if actor.role not in (Role.TOWN, Role.DEPARTMENT) or actor.unit is None:
+        return False
     assigned = session.exec(
         select(CaseAssignment.unit)
         .where(CaseAssignment.case_id == case.id)

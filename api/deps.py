@@ -30,7 +30,14 @@ def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def get_audit_session(request: Request) -> Iterator[Session]:
+    """A writing session, for the audit records of views of protected data."""
+    with request.app.state.audit_sessions() as session:
+        yield session
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
+AuditSessionDep = Annotated[Session, Depends(get_audit_session)]
 PublisherDep = Annotated[KafkaPublisher, Depends(get_publisher)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 

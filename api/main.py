@@ -16,6 +16,8 @@ from api import (
     routes_cases,
     routes_complaints,
     routes_enforcement,
+    routes_intake,
+    routes_public,
     routes_statistics,
 )
 from api.limits import BodyLimit
@@ -46,6 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.resolved_database_url, writer=False)
         app.state.settings = settings
         app.state.sessions = session_factory(engine)
+        writer = make_engine(settings.resolved_database_url)
+        app.state.audit_sessions = session_factory(writer)
         app.state.publisher = KafkaPublisher(settings.kafka_bootstrap)
         app.state.hasher = load_hasher(settings)
         app.state.enforcement = load_enforcement(settings.enforcement_file)
@@ -56,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             app.state.publisher.close()
             engine.dispose()
+            writer.dispose()
 
     app = FastAPI(title="tuoyu", version="0.1.0", lifespan=lifespan)
     errors.install(app)
@@ -66,6 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_actions.router)
     app.include_router(routes_statistics.router)
     app.include_router(routes_enforcement.router)
+    app.include_router(routes_intake.router)
+    app.include_router(routes_public.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

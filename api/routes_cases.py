@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel
 from sqlmodel import col, select
 
 from api import crud
-from api.access import case_for, inbox_unit
+from api.access import case_for, inbox_unit, may_see_complainant
 from api.case_actions import query_state
-from api.deps import SessionDep, TemporalDep
+from api.deps import AuditSessionDep, SessionDep, TemporalDep
 from api.errors import ApiError
 from api.identity import ActorDep
-from models.cases import CasePublic, CaseStatus, UnitRecord
+from infra import audit
+from models.audit import AuditEntry
+from models.cases import CasePublic, CaseStatus, ComplainantContact, UnitRecord
 from models.units import Unit, UnitPublic
 from models.workflow_io import CaseState
 
@@ -81,3 +85,42 @@ def list_unit_records(code: str, session: SessionDep, actor: ActorDep) -> list[U
     """Records against a unit: escalations and public notices and interviews (通报约谈)."""
     inbox_unit(actor, code)
     return crud.unit_records(session=session, unit=code)
+
+
+class ComplainantView(BaseModel):
+    case_id: str
+    name: str | None
+    phone: str | None
+    taken_by: str | None
+
+
+@router.get("/cases/{case_id}/complainant", response_model=ComplainantView)
+def read_complainant(
+    case_id: str, session: SessionDep, audit_session: AuditSessionDep, actor: ActorDep
+) -> ComplainantView:
+    """The caller's contact: for the operator who took the call and the units working on the
+    case. Every view is recorded in the audit trail."""
+    case = case_for(session, actor, case_id)
+    contact = session.get(ComplainantContact, case_id)
+    if not may_see_complainant(session, actor, case, contact):
+        raise ApiError(403, "forbidden", "无权查看来电人信息。")
+    if contact is None:
+        raise ApiError(404, "no_complainant", "该案件为匿名投诉或未留联系方式。")
+    audit.append(
+        audit_session,
+        AuditEntry(
+            actor=actor.label,
+            actor_role=actor.role,
+            actor_unit=actor.unit,
+            action="complainant.viewed",
+            channel="http",
+            case_id=case_id,
+            institution=case.institution_name,
+            occurred_at=datetime.now(UTC),
+            reason="查看来电人联系方式",
+        ),
+    )
+    audit_session.commit()
+    return ComplainantView(
+        case_id=case_id, name=contact.name, phone=contact.phone, taken_by=contact.taken_by
+    )

@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from kafka.errors import KafkaError
 from pydantic import AwareDatetime, BaseModel, Field
 
-from api.deps import PublisherDep
+from api.deps import HasherDep, PublisherDep
 from api.errors import ApiError
 from api.identity import ActorDep
 from infra.intake import check_complaint
@@ -32,13 +32,14 @@ class ComplaintSubmission(ComplaintBody):
 class ComplaintAccepted(BaseModel):
     case_id: str
     event_id: str
+    tracking_code: str = Field(description="with the case id, lets the caller ask for progress")
     status_url: str
     message: str
 
 
 @router.post("/complaints", status_code=status.HTTP_202_ACCEPTED, response_model=ComplaintAccepted)
 async def submit_complaint(
-    body: ComplaintSubmission, publisher: PublisherDep, actor: ActorDep
+    body: ComplaintSubmission, publisher: PublisherDep, hasher: HasherDep, actor: ActorDep
 ) -> ComplaintAccepted:
     if actor.role is Role.AUDITOR:
         raise ApiError(403, "forbidden", "审计人员不能受理投诉。")
@@ -48,6 +49,7 @@ async def submit_complaint(
                 **body.model_dump(exclude={"event_id", "occurred_at"}),
                 "event_id": body.event_id or f"http-{uuid.uuid4()}",
                 "occurred_at": body.occurred_at or datetime.now(UTC),
+                "taken_by": actor.name if actor.role is Role.OPERATOR else None,
             }
         )
     )
@@ -63,9 +65,13 @@ async def submit_complaint(
             503, "broker_unavailable", "系统暂时无法受理，请稍后重试。", repr(exc)
         ) from exc
     case_id = case_id_for(complaint.event_id, complaint.occurred_at)
+    code = hasher.tracking_code(case_id)
     return ComplaintAccepted(
         case_id=case_id,
         event_id=complaint.event_id,
+        tracking_code=code,
         status_url=f"/api/v1/cases/{case_id}",
-        message=f"已受理，案件编号 {case_id}。",
+        message=(
+            f"已受理，案件编号 {case_id}，查询码 {code}。请告知来电人凭编号和查询码查询办理进度。"
+        ),
     )

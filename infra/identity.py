@@ -8,6 +8,7 @@ Changing the key makes every stored hash unmatchable: back it up with the databa
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import os
@@ -31,6 +32,12 @@ class IdentityHasher:
 
     def hash(self, id_number: str) -> str:
         return hmac.new(self._key, id_number.strip().upper().encode(), hashlib.sha256).hexdigest()
+
+    def tracking_code(self, case_id: str) -> str:
+        """The code a caller quotes with the case number to ask for progress without an
+        account: derived, so nothing is stored, and unguessable without the key."""
+        digest = hmac.new(self._key, f"tracking:{case_id}".encode(), hashlib.sha256).digest()
+        return base64.b32encode(digest[:5]).decode("ascii")
 
     def ref(self, person: PersonIdentity) -> PersonRef:
         clear = person.id_number.get_secret_value()

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from infra import reference
 from infra.identity import IdentityHasher
 from models.camera import CameraAlarm, CameraAlarmKind, FaceMatch
 from models.complaints import ComplaintReceived
+from models.inspections import InspectionReport
 from models.people import PersonIdentity
-from models.registry import InstitutionRegistered, RegistryCommand, RegistryEnvelope, StaffCommand
+from models.registry import (
+    DeviceRegistered,
+    InstitutionRegistered,
+    RegistryCommand,
+    RegistryEnvelope,
+    StaffCommand,
+)
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class InvalidEvent(ValueError):
@@ -76,6 +85,8 @@ def parse_registry(raw: bytes | None, hasher: IdentityHasher) -> RegistryCommand
         if not reference.is_jurisdiction(event.town):
             raise InvalidEvent(f"unknown town: {event.town!r}")
         return RegistryCommand(institution=event)
+    if isinstance(event, DeviceRegistered):
+        return RegistryCommand(device=event)
     manager: PersonIdentity | None = getattr(event, "manager", None)
     return RegistryCommand(
         staff=StaffCommand(
@@ -90,20 +101,61 @@ def parse_registry(raw: bytes | None, hasher: IdentityHasher) -> RegistryCommand
     )
 
 
-def parse_camera_alarm(raw: bytes | None, hasher: IdentityHasher) -> FaceMatch | None:
-    """A face-match alarm, hashed; None for the other kinds (handled by their own path)."""
+def _validate(model: type[M], raw: bytes | None, what: str) -> M:
     if not raw:
         raise InvalidEvent("empty message")
     try:
-        alarm = CameraAlarm.model_validate_json(raw)
+        return model.model_validate_json(raw)
     except ValidationError as exc:
         details = describe(exc)
         summary = "; ".join(f"{d['field']}: {d['problem']}" for d in details[:5])
-        raise InvalidEvent(f"invalid camera alarm: {summary}", details) from exc
+        raise InvalidEvent(f"invalid {what}: {summary}", details) from exc
+
+
+def check_inspection(report: InspectionReport) -> InspectionReport:
+    if not reference.is_jurisdiction(report.town):
+        raise InvalidEvent(
+            f"unknown town: {report.town!r}",
+            [
+                {
+                    "field": "town",
+                    "problem": "not a town, street or zone code",
+                    "type": "unknown_code",
+                }
+            ],
+        )
+    if report.inspector_unit not in reference.units():
+        raise InvalidEvent(
+            f"unknown inspecting unit: {report.inspector_unit!r}",
+            [{"field": "inspector_unit", "problem": "not a unit code", "type": "unknown_code"}],
+        )
+    return report
+
+
+def parse_inspection(raw: bytes | None) -> InspectionReport:
+    return check_inspection(_validate(InspectionReport, raw, "inspection report"))
+
+
+def check_camera_alarm(alarm: CameraAlarm) -> CameraAlarm:
+    if alarm.kind is CameraAlarmKind.FACE_MATCH and alarm.person is None:
+        raise InvalidEvent(
+            "face-match alarm without the person matched",
+            [{"field": "person", "problem": "required for face-match", "type": "missing"}],
+        )
+    if any(not 1 <= m <= 7 for m in alarm.alarm_methods):
+        raise InvalidEvent(
+            f"unknown alarm method in {alarm.alarm_methods}",
+            [{"field": "alarm_methods", "problem": "each must be 1-7", "type": "unknown_code"}],
+        )
+    return alarm
+
+
+def parse_camera_alarm(raw: bytes | None, hasher: IdentityHasher) -> FaceMatch | CameraAlarm:
+    """A face-match alarm comes back hashed (as a FaceMatch); the other kinds as they are."""
+    alarm = check_camera_alarm(_validate(CameraAlarm, raw, "camera alarm"))
     if alarm.kind is not CameraAlarmKind.FACE_MATCH:
-        return None
-    if alarm.person is None:
-        raise InvalidEvent("face-match alarm without the person matched")
+        return alarm.model_copy(update={"person": None})
+    assert alarm.person is not None
     return FaceMatch(
         event_id=alarm.event_id,
         occurred_at=alarm.occurred_at,

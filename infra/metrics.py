@@ -19,3 +19,6 @@ HTTP_SECONDS = Histogram(
 OVERDUE_CASES = Gauge(
     "tuoyu_overdue_cases", "Open cases past their acceptance or resolution deadline", ["kind"]
 )
+SIP_REQUESTS = Counter(
+    "tuoyu_sip_requests", "SIP requests answered by the gateway", ["method", "status"]
+)

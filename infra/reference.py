@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from models.cases import Priority
 from models.complaints import Category
+from models.inspections import FindingCode, Severity
 from models.units import Unit, UnitKind
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -20,6 +21,23 @@ class CategoryInfo(BaseModel):
     name: str
     priority: Priority
     lead: list[str]
+
+
+class FindingInfo(BaseModel):
+    name: str
+    severity: Severity
+    category: Category
+    rectify_days: int
+
+
+@cache
+def findings() -> dict[FindingCode, FindingInfo]:
+    raw = tomllib.loads((DATA_DIR / "findings.toml").read_text("utf-8"))["findings"]
+    found = {FindingCode(code): FindingInfo.model_validate(info) for code, info in raw.items()}
+    missing = set(FindingCode) - set(found)
+    if missing:
+        raise ValueError(f"findings.toml lacks finding codes: {sorted(missing)}")
+    return found
 
 
 @cache

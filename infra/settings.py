@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BrokerKind = Literal["tansu", "kafka", "external"]
@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     http_port: int = 8000
     http_max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     sip_port: int = 5060
+    sip_host: str = "127.0.0.1"
+    # The platform's own GB/T 28181 id (20 digits: 522601 is Kaili; 200 a platform).
+    sip_platform_id: str = "52260100002000000001"
+    sip_metrics_port: int = 9484
 
     topic_partitions: int = Field(default=4, ge=1)
     stream_app_id: str = "tuoyu-streams"
@@ -42,6 +46,12 @@ class Settings(BaseSettings):
     # n-th Temporal worker process on temporal_metrics_port + n - 1).
     temporal_metrics_port: int = 9464
     stream_metrics_port: int = 9474
+    # Camera alarms: the alarms one device sends within this many seconds are one storm (one
+    # case, one count); must divide an hour so windows never straddle a local midnight.
+    alarm_storm_window: int = Field(default=60, ge=1, le=3600)
+    # A device silent this long (GB/T 28181: 3 missed 60 s keepalives) raises a finding.
+    keepalive_timeout: float = Field(default=180.0, gt=0)
+    camera_check_interval: float = Field(default=5.0, gt=0)  # how often both are looked at
     # The case ladder's time limits; default infra/data/deadlines.toml.
     deadlines_file: Path | None = None
     # Secret for the keyed hash of identity numbers; default: a key file in the data dir.
@@ -50,6 +60,13 @@ class Settings(BaseSettings):
     enforcement_file: Path | None = None
     # A real credit platform's HTTP endpoint for entries and removals; unset: topic only.
     credit_platform_url: str | None = None
+
+    @field_validator("alarm_storm_window")
+    @classmethod
+    def _divides_an_hour(cls, value: int) -> int:
+        if 3600 % value:
+            raise ValueError("alarm_storm_window must divide 3600 seconds")
+        return value
 
     @property
     def resolved_database_url(self) -> str:

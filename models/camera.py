@@ -2,29 +2,53 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
 
 from models.people import PersonIdentity, PersonRef
 
 
 class CameraAlarmKind(StrEnum):
     FACE_MATCH = "face-match"  # face recognition matched a person in the camera platform
-    INTRUSION = "intrusion"
-    DEVICE_OFFLINE = "device-offline"
+    INTRUSION = "intrusion"  # intrusion / tripwire / loitering analytics
+    VIDEO_ALARM = "video-alarm"  # other video analytics (motion, objects left or taken, ...)
+    DEVICE_ALARM = "device-alarm"  # video lost, tamper, storage full, temperature
+    DEVICE_FAULT = "device-fault"  # disk or fan failure
+    DEVICE_OFFLINE = "device-offline"  # keepalives stopped (raised by the platform)
+    OTHER = "other"  # telephone, SMS, GPS or unspecified alarms
+    KEEPALIVE = "keepalive"  # not an alarm: the device is alive (GB/T 28181 Keepalive)
 
 
 class CameraAlarm(BaseModel):
+    """A normalised camera-system event. The SIP gateway fills the GB/T 28181 fields;
+    systems posting JSON may leave them out."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     event_id: str = Field(min_length=1, max_length=128)
     occurred_at: AwareDatetime
     kind: CameraAlarmKind
     device_id: str = Field(min_length=1, max_length=64, description="GB/T 28181 device id")
-    institution_id: str = Field(min_length=1, max_length=64)
+    institution_id: str | None = Field(
+        default=None, max_length=64, description="default: the institution the device serves"
+    )
     person: PersonIdentity | None = Field(default=None, description="face-match: who was seen")
     description: str | None = Field(default=None, max_length=2000)
+    alarm_priority: int | None = Field(
+        default=None, ge=1, le=4, description="GB/T 28181 AlarmPriority: 1 highest, 4 lowest"
+    )
+    alarm_methods: list[int] = Field(
+        default=[], description="GB/T 28181 AlarmMethod digits (1-7)", max_length=7
+    )
+    alarm_type: int | None = Field(default=None, ge=0, le=99)
+    event_type: int | None = Field(default=None, ge=0, le=99)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    source: str = Field(default="api", max_length=16, description="sip or api")
 
 
 class FaceMatch(BaseModel):
@@ -33,5 +57,38 @@ class FaceMatch(BaseModel):
     event_id: str
     occurred_at: AwareDatetime
     device_id: str
-    institution_id: str
+    institution_id: str | None
     person: PersonRef
+
+
+class DeviceAlarm(BaseModel):
+    """An alarm (or a storm of them) that should reach a case; input of the alarm workflow."""
+
+    event_id: str = Field(description="one per device and storm window")
+    occurred_at: AwareDatetime
+    kind: CameraAlarmKind
+    device_id: str
+    institution_id: str | None = None
+    alarm_priority: int | None = None
+    description: str | None = None
+    count: int = Field(default=1, description="alarms from the device in the window so far")
+
+
+class AlarmStorm(BaseModel):
+    """Signal to an alarm's case once its window closed: how many alarms came in it."""
+
+    event_id: str
+    count: int
+    window_start: AwareDatetime
+    window_end: AwareDatetime
+
+
+class Device(SQLModel, table=True):
+    """A camera or video recorder (GB/T 28181 device id) and the institution it serves."""
+
+    __tablename__ = "devices"
+
+    id: str = SQLField(primary_key=True, max_length=64)
+    institution_id: str = SQLField(max_length=64, index=True)
+    name: str | None = SQLField(default=None, max_length=200)
+    registered_at: datetime

@@ -121,6 +121,7 @@ class ComplainantContact(SQLModel, table=True):
     case_id: str = Field(primary_key=True, foreign_key="cases.id", max_length=32)
     name: str | None = Field(default=None, max_length=64)
     phone: str | None = Field(default=None, max_length=32)
+    taken_by: str | None = Field(default=None, max_length=64, description="operator's user name")
 
 
 class CaseAssignment(SQLModel, table=True):

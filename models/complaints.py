@@ -21,6 +21,7 @@ class Category(StrEnum):
     CONSULTATION = "consultation"
     OTHER = "other"
     BANNED_PERSON = "banned-person"  # a banned person seen at an institution (face recognition)
+    VIDEO_ALARM = "video-alarm"  # intrusion and other smart-video alarms from the cameras
 
 
 class Channel(StrEnum):
@@ -30,6 +31,7 @@ class Channel(StrEnum):
     MAIL = "mail"
     VISIT = "visit"
     CAMERA = "camera"
+    INSPECTION = "inspection"
     OTHER = "other"
 
 
@@ -66,3 +68,10 @@ class ComplaintReceived(ComplaintBody):
 
     event_id: str = Field(min_length=1, max_length=128, description="idempotency key")
     occurred_at: AwareDatetime
+    taken_by: str | None = Field(
+        default=None, max_length=64, description="user name of the operator who took the call"
+    )
+    urgent: bool = Field(
+        default=False,
+        description="handle as critical whatever the category (e.g. a first-priority alarm)",
+    )

@@ -26,6 +26,7 @@ class NotificationKind(StrEnum):
     PRIOR_NOTICE = "prior-notice"  # 事先告知: joint punishment ahead, right to object
     JOINT_PUNISHMENT = "joint-punishment"  # 联合惩戒: the measures a department applies
     CREDIT_REMOVAL = "credit-removal"  # 信用信息移出
+    RECTIFICATION = "rectification"  # 整改通知: minor inspection findings, with a deadline
 
 
 class Notification(BaseModel):

@@ -49,8 +49,18 @@ class ManagerChanged(_Event):
     manager: PersonIdentity | None
 
 
+class DeviceRegistered(_Event):
+    """A camera or video recorder connected for an institution (GB/T 28181 device id)."""
+
+    type: Literal["device-registered"]
+    device_id: str = Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")
+    institution_id: str = Field(min_length=1, max_length=64)
+    name: str | None = Field(default=None, max_length=200)
+
+
 RegistryEvent = Annotated[
-    InstitutionRegistered | StaffHired | StaffLeft | ManagerChanged, Field(discriminator="type")
+    InstitutionRegistered | StaffHired | StaffLeft | ManagerChanged | DeviceRegistered,
+    Field(discriminator="type"),
 ]
 
 
@@ -75,10 +85,11 @@ class StaffCommand(BaseModel):
 class RegistryCommand(BaseModel):
     institution: InstitutionRegistered | None = None
     staff: StaffCommand | None = None
+    device: DeviceRegistered | None = None
 
     @property
     def event_id(self) -> str:
-        event = self.institution or self.staff
+        event = self.institution or self.staff or self.device
         assert event is not None
         return event.event_id
 

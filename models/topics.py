@@ -13,3 +13,11 @@ DEAD_LETTER: Final = "tuoyu.dead-letter"
 INBOUND: Final = (COMPLAINTS, INSPECTIONS, CAMERA_ALARMS, REGISTRY)
 OUTBOUND: Final = (NOTIFICATIONS, CREDIT_PLATFORM, DEAD_LETTER)
 ALL: Final = INBOUND + OUTBOUND
+
+# The stream worker's faust tables (all keyed by device, on `tuoyu.camera-alarms`); their
+# changelog topics must exist, with that topic's partition count, before the worker starts.
+STREAM_TABLES: Final = ("alarm-storms", "device-last-heard")
+
+
+def changelog_topics(app_id: str) -> list[str]:
+    return [f"{app_id}-{name}-changelog" for name in STREAM_TABLES]

@@ -1,38 +1,87 @@
-"""The camera-alarms agent: a face-recognition match of a banned person opens a critical
-case. Other alarm kinds are acknowledged here and left to the alarm-intake path."""
+"""The camera-alarms agent.
+
+- Face-recognition matches are checked against the ban registry (a banned person opens a
+  critical case).
+- Other alarms are counted per device in a tumbling window: the first alarm of a window opens
+  (or joins) a case at once; when the window has passed, its count goes to that case as one
+  signal, so a storm of alarms is one case, not hundreds.
+- Keepalives (and alarms) record when each device was last heard from; a device silent for
+  longer than `keepalive_timeout` raises a "video system not working" finding and case.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import cast
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar, cast
 
 from faust import Stream
-from faust.types import StreamT
+from faust.types import EventT, StreamT
 from temporalio.client import Client
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from infra.identity import redact
-from infra.intake import parse_camera_alarm
-from models.camera import FaceMatch
+from infra.intake import InvalidEvent, parse_camera_alarm
+from models.camera import AlarmStorm, CameraAlarm, CameraAlarmKind, DeviceAlarm, FaceMatch
 from streams import topics
 from streams.app import app, settings
-from streams.handoff import hand_off
+from streams.handoff import hand_off, temporal
 from streams.ordered_acks import OrderedAcker
 from streams.registry import hasher
+from streams.tables import alarm_storms, last_heard
+from workflows.alarms.starter import report_storm, submit_alarm
 from workflows.registry.starter import handle_face_match
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+WINDOW = settings.alarm_storm_window
 
 
-def parse(raw: bytes | None) -> FaceMatch | None:
+def parse(raw: bytes | None) -> FaceMatch | CameraAlarm:
     return parse_camera_alarm(raw, hasher())
 
 
-async def submit(client: Client, match: FaceMatch | None) -> None:
-    if match is None:
-        return
+def parse_face(raw: bytes | None) -> FaceMatch:
+    parsed = parse(raw)
+    if not isinstance(parsed, FaceMatch):
+        raise InvalidEvent("not a face-match alarm")
+    return parsed
+
+
+def storm_event_id(device_id: str, window_start: float) -> str:
+    return f"alarm:{device_id}:{int(window_start)}"
+
+
+async def submit_face(client: Client, match: FaceMatch) -> None:
     case_id = await handle_face_match(client, match, settings.temporal_task_queue)
     if case_id:
         log.warning("banned person seen by camera %s: case %s opened", match.device_id, case_id)
+
+
+async def submit_device_alarm(client: Client, alarm: DeviceAlarm) -> None:
+    try:
+        case_id = await submit_alarm(client, alarm, settings.temporal_task_queue)
+    except WorkflowAlreadyStartedError:
+        return  # its case ran and closed: a replay
+    log.info("alarm %s from %s: case %s", alarm.kind, alarm.device_id, case_id)
+
+
+async def done() -> None:
+    return None
+
+
+def first_of_storm(alarm: CameraAlarm, window_start: float) -> DeviceAlarm:
+    return DeviceAlarm(
+        event_id=storm_event_id(alarm.device_id, window_start),
+        occurred_at=alarm.occurred_at,
+        kind=alarm.kind,
+        device_id=alarm.device_id,
+        institution_id=alarm.institution_id,
+        alarm_priority=alarm.alarm_priority,
+        description=alarm.description,
+    )
 
 
 @app.agent(topics.camera_alarms)
@@ -41,6 +90,86 @@ async def camera_intake(stream: StreamT[bytes]) -> None:
     acker = OrderedAcker(manual, settings.intake_max_in_flight)
     try:
         async for event in manual.events():
-            await acker.submit(event, hand_off(event, parse, submit, redact))
+            await acker.submit(event, route(event))
     finally:
         await acker.close()
+
+
+def route(event: EventT[Any]) -> Any:
+    """What to do with one message; tables are updated here, in stream order."""
+    try:
+        parsed = parse(event.value)
+    except InvalidEvent:
+        return hand_off(event, parse_face, submit_face, redact)  # dead-letters it
+    if isinstance(parsed, FaceMatch):
+        return hand_off(event, already(parsed), submit_face, redact)
+    device = parsed.device_id
+    heard = event.message.timestamp
+    # Only devices that send keepalives are watched; an alarm also shows one is alive.
+    if parsed.kind is CameraAlarmKind.KEEPALIVE:
+        last_heard[device] = max(last_heard[device], heard)
+        return done()
+    if last_heard[device]:
+        last_heard[device] = max(last_heard[device], heard)
+    alarm_storms[device] += 1
+    if alarm_storms[device].current() > 1:
+        return done()  # counted; the storm report carries it to the case
+    start = heard - heard % WINDOW  # the tumbling window's start, as faust computes it
+    return hand_off(event, already(first_of_storm(parsed, start)), submit_device_alarm, redact)
+
+
+def already(value: T) -> Callable[[bytes | None], T]:
+    return lambda _raw: value
+
+
+# -- the periodic look at both tables --------------------------------------------------------
+
+_reported: set[tuple[str, float]] = set()
+_raised: set[tuple[str, float]] = set()
+
+
+@app.timer(interval=settings.camera_check_interval)
+async def check_devices() -> None:
+    """Storm counts of windows that have passed, and devices gone silent. Both are idempotent
+    downstream (signal and workflow ids by device and time), so a restart that repeats them
+    is harmless."""
+    now = time.time()
+    client = await temporal()
+    for (device, (start, end)), count in list(alarm_storms.table.items()):
+        if end > now or count < 2 or (device, start) in _reported:
+            continue
+        first = DeviceAlarm(
+            event_id=storm_event_id(device, start),
+            occurred_at=datetime.fromtimestamp(start, UTC),  # same local day: see settings
+            kind=CameraAlarmKind.OTHER,
+            device_id=device,
+        )
+        storm = AlarmStorm(
+            event_id=f"storm:{device}:{int(start)}",
+            count=count,
+            window_start=datetime.fromtimestamp(start, UTC),
+            window_end=datetime.fromtimestamp(start + WINDOW, UTC),
+        )
+        try:
+            if await report_storm(client, first, storm):
+                _reported.add((device, start))
+                log.info("alarm storm from %s: %d alarms", device, count)
+        except Exception:
+            log.exception("storm report for %s failed; next round retries", device)
+    _reported.intersection_update({(d, s) for (d, (s, _)) in list(alarm_storms.table.keys())})
+    for device, heard in list(last_heard.items()):
+        if not heard or now - heard < settings.keepalive_timeout or (device, heard) in _raised:
+            continue
+        offline = DeviceAlarm(
+            event_id=f"offline:{device}:{int(heard)}",
+            occurred_at=datetime.fromtimestamp(heard + settings.keepalive_timeout, UTC),
+            kind=CameraAlarmKind.DEVICE_OFFLINE,
+            device_id=device,
+            description=f"最后一次心跳 {int(now - heard)} 秒前",
+        )
+        try:
+            await submit_device_alarm(client, offline)
+            _raised.add((device, heard))
+            log.warning("device %s silent for %.0fs: finding raised", device, now - heard)
+        except Exception:
+            log.exception("offline finding for %s failed; next round retries", device)

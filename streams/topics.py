@@ -15,6 +15,7 @@ def raw_topic(name: str) -> TopicT:
 
 
 complaints = raw_topic(topics.COMPLAINTS)
+inspections = raw_topic(topics.INSPECTIONS)
 registry = raw_topic(topics.REGISTRY)
 camera_alarms = raw_topic(topics.CAMERA_ALARMS)
 dead_letter = raw_topic(topics.DEAD_LETTER)

@@ -34,8 +34,10 @@ from tests.auth import Tokens
 from tests.case_env import TASK_QUEUE, CaseEnv, RecordingPublisher
 from workers.stack import Stack
 from workers.temporal_worker import WORKFLOWS
+from workflows.alarms.activities import AlarmActivities
 from workflows.cases.activities import CaseActivities
 from workflows.enforcement.activities import EnforcementActivities
+from workflows.inspections.activities import InspectionActivities
 from workflows.registry.activities import RegistryActivities
 
 REPO = Path(__file__).resolve().parent.parent
@@ -89,10 +91,14 @@ def settings(test_data_dir: Path, database_url: str) -> Settings:
         sip_port=free_port(),
         temporal_metrics_port=free_port(),
         stream_metrics_port=free_port(),
+        sip_metrics_port=free_port(),
         topic_partitions=4,
         log_level="INFO",
         deadlines_file=REPO / "tests" / "data" / "deadlines-fast.toml",
         enforcement_file=REPO / "tests" / "data" / "enforcement-fast.toml",
+        alarm_storm_window=4,
+        keepalive_timeout=4.0,
+        camera_check_interval=1.0,
     )
 
 
@@ -172,6 +178,8 @@ async def case_env(time_skipping: WorkflowEnvironment, database_url: str) -> Asy
         *CaseActivities(sessions, publisher, policy).all(),
         *EnforcementActivities(sessions, publisher, load_enforcement()).all(),
         *RegistryActivities(sessions, publisher).all(),
+        *InspectionActivities(sessions, publisher).all(),
+        *AlarmActivities(sessions).all(),
     ]
     with ThreadPoolExecutor(max_workers=4) as executor:
         async with Worker(

@@ -54,3 +54,57 @@ def identity_number(sequence: int | None = None, birth: str | None = None) -> st
 
 def person(name: str, **kwargs: Any) -> PersonIdentity:
     return PersonIdentity.model_validate({"id_number": identity_number(**kwargs), "name": name})
+
+
+def device_id() -> str:
+    """A made-up 20-digit GB/T 28181 device id in Kaili (522601), type 132 (camera)."""
+    return f"52260100001320{uuid.uuid4().int % 10**6:06d}"
+
+
+def alarm_xml(
+    device: str,
+    *,
+    sn: int = 1,
+    priority: int = 1,
+    method: str = "5",
+    alarm_type: int | None = 6,
+    description: str = "教室区域检测到有人闯入",
+    when: str = "2026-11-29T10:15:00",
+    encoding: str = "GB2312",
+) -> bytes:
+    info = (
+        f"<Info><AlarmType>{alarm_type}</AlarmType>"
+        "<AlarmTypeParam><EventType>1</EventType></AlarmTypeParam></Info>"
+        if alarm_type is not None
+        else ""
+    )
+    text = (
+        f'<?xml version="1.0" encoding="{encoding}"?>\r\n<Notify>\r\n<CmdType>Alarm</CmdType>\r\n'
+        f"<SN>{sn}</SN>\r\n<DeviceID>{device}</DeviceID>\r\n"
+        f"<AlarmPriority>{priority}</AlarmPriority>\r\n<AlarmMethod>{method}</AlarmMethod>\r\n"
+        f"<AlarmTime>{when}</AlarmTime>\r\n<AlarmDescription>{description}</AlarmDescription>\r\n"
+        f"<Longitude>107.98</Longitude>\r\n<Latitude>26.58</Latitude>\r\n{info}\r\n</Notify>\r\n"
+    )
+    return text.encode("gb18030" if encoding.upper() == "GB2312" else "utf-8")
+
+
+def keepalive_xml(device: str, sn: int = 1) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="GB2312"?>\r\n<Notify>\r\n<CmdType>Keepalive</CmdType>\r\n'
+        f"<SN>{sn}</SN>\r\n<DeviceID>{device}</DeviceID>\r\n<Status>OK</Status>\r\n</Notify>\r\n"
+    ).encode("ascii")
+
+
+def sip_message(
+    body: bytes, device: str, *, content_type: str = "Application/MANSCDP+xml"
+) -> bytes:
+    head = (
+        f"MESSAGE sip:52260100002000000001@127.0.0.1:5060 SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP 127.0.0.1:5070;rport;branch=z9hG4bK{uuid.uuid4().hex[:10]}\r\n"
+        f"From: <sip:{device}@127.0.0.1:5070>;tag={uuid.uuid4().hex[:8]}\r\n"
+        "To: <sip:52260100002000000001@127.0.0.1:5060>\r\n"
+        f"Call-ID: {uuid.uuid4().hex}@127.0.0.1\r\n"
+        "CSeq: 20 MESSAGE\r\nMax-Forwards: 70\r\n"
+        f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("ascii") + body

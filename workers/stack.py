@@ -17,6 +17,7 @@ from infra.kafka import ensure_topics
 from infra.migrate import prepare_database
 from infra.process import ManagedProcess, port_open
 from infra.settings import Settings
+from models import topics
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,11 @@ class Stack:
         if self.settings.temporal_embedded:
             self.servers.append(servers.start_temporal(self.settings, ui=self.temporal_ui))
         units = prepare_database(self.settings.resolved_database_url)
-        created = ensure_topics(self.settings.kafka_bootstrap, self.settings.topic_partitions)
+        created = ensure_topics(
+            self.settings.kafka_bootstrap,
+            self.settings.topic_partitions,
+            [*topics.ALL, *topics.changelog_topics(self.settings.stream_app_id)],
+        )
         log.info("database migrated, %d units loaded; topics created: %s", units, created or "none")
 
     def start_worker(
@@ -79,8 +84,11 @@ class Stack:
                 {"TUOYU_TEMPORAL_METRICS_PORT": str(self.settings.temporal_metrics_port + i - 1)},
             )
         self.start_worker("stream-worker", "workers.stream_worker")
+        self.start_worker("sip-gateway", "workers.sip_gateway")
         self.start_worker("api", "workers.api_server")
         self.workers["api"].wait_until(self.api_healthy, 60, "serving HTTP")
+        host, port = self.settings.sip_host, self.settings.sip_port
+        self.workers["sip-gateway"].wait_until(lambda: port_open(host, port), 30, "serving SIP")
         self.write_pids()
 
     def start(self) -> Stack:
@@ -128,6 +136,7 @@ class Stack:
         rows += [
             ("Database", s.resolved_database_url),
             ("HTTP API", f"http://{s.http_host}:{s.http_port}/  (docs: /docs)"),
+            ("SIP gateway", f"sip:{s.sip_platform_id}@{s.sip_host}:{s.sip_port} (UDP, TCP)"),
             ("Logs", str(self.logs.resolve())),
         ]
         return rows
@@ -153,7 +162,14 @@ def status(settings: Settings) -> list[tuple[str, bool, str]]:
     rows.append(("HTTP API", _safe(lambda: httpx.get(url, timeout=2).status_code == 200), url))
     pid_path = settings.data_dir / "run" / "pids.json"
     pids: dict[str, int] = json.loads(pid_path.read_text()) if pid_path.exists() else {}
-    for name in ("temporal-worker", "stream-worker"):
+    rows.append(
+        (
+            "SIP gateway",
+            port_open(settings.sip_host, settings.sip_port),
+            f"{settings.sip_host}:{settings.sip_port}",
+        )
+    )
+    for name in ("temporal-worker", "stream-worker", "sip-gateway"):
         pid = pids.get(name)
         rows.append(
             (name, pid is not None and _pid_alive(pid), f"pid {pid}" if pid else "not started")

@@ -6,6 +6,7 @@ import faust
 import prometheus_client
 
 import streams.camera
+import streams.inspections
 import streams.intake
 import streams.registry  # noqa: F401  (these register the agents on the app)
 from infra.settings import get_settings

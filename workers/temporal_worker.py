@@ -18,6 +18,8 @@ from infra.logs import configure as configure_logging
 from infra.settings import Settings, get_settings
 from infra.signing import AuditSigner, load_signer
 from infra.temporal import connect, runtime_with_metrics
+from workflows.alarms.activities import AlarmActivities
+from workflows.alarms.workflows import AlarmWorkflow
 from workflows.cases.activities import CaseActivities
 from workflows.cases.workflows import CaseWorkflow
 from workflows.enforcement.activities import EnforcementActivities
@@ -26,6 +28,8 @@ from workflows.enforcement.workflows import (
     EnforcementWorkflow,
     JointPunishmentWorkflow,
 )
+from workflows.inspections.activities import InspectionActivities
+from workflows.inspections.workflows import InspectionWorkflow
 from workflows.registry.activities import RegistryActivities
 from workflows.registry.starter import ensure_yearly_recheck
 from workflows.registry.workflows import (
@@ -42,6 +46,8 @@ WORKFLOWS = [
     RegistryEventWorkflow,
     EmploymentRecheckWorkflow,
     FaceMatchWorkflow,
+    InspectionWorkflow,
+    AlarmWorkflow,
 ]
 
 log = logging.getLogger("tuoyu.temporal_worker")
@@ -61,6 +67,8 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         credit_platform.from_url(settings.credit_platform_url),
     )
     registry = RegistryActivities(sessions, publisher)
+    inspections = InspectionActivities(sessions, publisher)
+    alarms = AlarmActivities(sessions)
     await ensure_yearly_recheck(client, settings.temporal_task_queue)
     try:
         with ThreadPoolExecutor(max_workers=8, thread_name_prefix="activity") as executor:
@@ -68,7 +76,13 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
                 client,
                 task_queue=settings.temporal_task_queue,
                 workflows=WORKFLOWS,
-                activities=[*cases.all(), *enforcement.all(), *registry.all()],
+                activities=[
+                    *cases.all(),
+                    *enforcement.all(),
+                    *registry.all(),
+                    *inspections.all(),
+                    *alarms.all(),
+                ],
                 activity_executor=executor,
             )
             async with worker:

@@ -12,9 +12,11 @@ from infra.settings import get_settings
 from models import (  # noqa: F401
     audit,
     bans,
+    camera,
     cases,
     credit,
     enforcement,
+    inspections,
     institutions,
     integrity,
     notifications,

@@ -45,12 +45,13 @@ OUTCOME_NAMES = {
 STILL_OPEN = (CaseStatus.DISPATCHED, CaseStatus.ACCEPTED, CaseStatus.RESOLVED)
 
 
-def route(town: str, category: reference.CategoryInfo) -> Routing:
-    """Non-critical cases go to the town first; critical ones to the city lead at once, with
-    the town and the other leads alongside."""
-    if category.priority is Priority.CRITICAL:
+def route(town: str, category: reference.CategoryInfo, urgent: bool = False) -> Routing:
+    """Non-critical cases go to the town first; critical ones (by category, or marked urgent
+    like a first-priority alarm) to the city lead at once, with the town and the other leads
+    alongside."""
+    if urgent or category.priority is Priority.CRITICAL:
         return Routing(
-            priority=category.priority,
+            priority=Priority.CRITICAL,
             town=town,
             lead=category.lead,
             handler=category.lead[0],
@@ -102,7 +103,7 @@ class CaseActivities:
             # Jurisdiction: the registry's town for a known institution, else the reported one.
             town = institution.town if institution is not None else complaint.town
             name = institution.name if institution is not None else complaint.institution_name
-            routing = route(town, reference.catalogue()[complaint.category])
+            routing = route(town, reference.catalogue()[complaint.category], complaint.urgent)
             key = institution_key(complaint, institution)
             existing = session.get(Case, params.case_id)
             if existing is not None and (
@@ -146,6 +147,7 @@ class CaseActivities:
                         case_id=params.case_id,
                         name=complaint.complainant.name,
                         phone=complaint.complainant.phone,
+                        taken_by=complaint.taken_by,
                     )
                 )
             if target is not None:

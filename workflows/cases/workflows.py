@@ -21,6 +21,7 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from models.actors import SYSTEM, Actor
+    from models.camera import AlarmStorm
     from models.case_actions import (
         AcceptCase,
         AddNote,
@@ -77,6 +78,7 @@ class CaseWorkflow:
     def __init__(self) -> None:
         self._pending: list[ComplaintReceived] = []
         self._joins: list[JoinCase] = []
+        self._storms: list[AlarmStorm] = []
         self._s = CaseState(case_id="")
         # Updates and timers change the state one at a time: each step awaits an activity.
         self._lock = asyncio.Lock()
@@ -97,6 +99,12 @@ class CaseWorkflow:
     def join(self, join: JoinCase) -> None:
         if join.case_id not in self._s.linked_cases and join not in self._joins:
             self._joins.append(join)
+
+    @workflow.signal
+    def storm(self, storm: AlarmStorm) -> None:
+        """An alarm storm's window closed: how many alarms the device sent in it."""
+        if storm.event_id not in self._s.event_ids and storm not in self._storms:
+            self._storms.append(storm)
 
     @workflow.query
     def state(self) -> CaseState:
@@ -140,7 +148,7 @@ class CaseWorkflow:
                 timeout = max((due - workflow.now()).total_seconds(), 0.001)
             try:
                 await workflow.wait_condition(
-                    lambda seen=seen: self._version != seen or bool(self._joins),  # type: ignore[misc]
+                    lambda seen=seen: self._version != seen or bool(self._joins or self._storms),  # type: ignore[misc]
                     timeout=timeout,
                 )
             except TimeoutError:
@@ -302,6 +310,22 @@ class CaseWorkflow:
                 SYSTEM,
                 reason=f"同一机构同类投诉 {join.case_id} 并入本案",
                 details={"linked_case": join.case_id, "event_id": join.event_id},
+            )
+        while self._storms:
+            storm = self._storms.pop(0)
+            if storm.event_id in self._s.event_ids:
+                continue
+            self._s.event_ids.append(storm.event_id)
+            seconds = int((storm.window_end - storm.window_start).total_seconds())
+            await self._record(
+                "case.alarm-storm",
+                SYSTEM,
+                reason=f"同一设备在 {seconds} 秒内报警 {storm.count} 次",
+                details={
+                    "count": storm.count,
+                    "window_start": storm.window_start.isoformat(),
+                    "window_end": storm.window_end.isoformat(),
+                },
             )
 
     # -- actions -----------------------------------------------------------------------------

@@ -13,16 +13,32 @@ from infra.db import SessionFactory
 from infra.notify import Publisher
 from models.audit import AuditEntry
 from models.bans import Ban, BanStatus
-from models.camera import FaceMatch
+from models.camera import Device, FaceMatch
 from models.complaints import Category, Channel, ComplaintReceived
 from models.institutions import Institution
 from models.notifications import Notification
-from models.registry import InstitutionRegistered, RegistryCommand, StaffCheckResult, StaffCommand
+from models.registry import (
+    DeviceRegistered,
+    InstitutionRegistered,
+    RegistryCommand,
+    StaffCheckResult,
+    StaffCommand,
+)
 from models.staff import CheckResult, Employment, StaffCheck, StaffRole
 from models.workflow_io import RecheckEmployment
 from workflows.registry.alerts import ban_alerts
 
 ACTOR = "system:registry"
+
+
+def institution_of(
+    session: Session, device_id: str, institution_id: str | None
+) -> Institution | None:
+    """The institution an alarm concerns: as stated, else the one its device serves."""
+    if institution_id is None:
+        device = session.get(Device, device_id)
+        institution_id = device.institution_id if device is not None else None
+    return session.get(Institution, institution_id) if institution_id else None
 
 
 def active_bans(session: Session, person_hash: str) -> list[Ban]:
@@ -58,6 +74,11 @@ class RegistryActivities:
         if command.institution is not None:
             with self._sessions() as session:
                 self._register(session, command.institution)
+                session.commit()
+            return None
+        if command.device is not None:
+            with self._sessions() as session:
+                self._register_device(session, command.device)
                 session.commit()
             return None
         staff = command.staff
@@ -112,6 +133,29 @@ class RegistryActivities:
                     "town": event.town,
                     "registrar": event.registrar,
                 },
+            ),
+        )
+
+    def _register_device(self, session: Session, event: DeviceRegistered) -> None:
+        session.merge(
+            Device(
+                id=event.device_id,
+                institution_id=event.institution_id,
+                name=event.name,
+                registered_at=event.occurred_at,
+            )
+        )
+        institution = session.get(Institution, event.institution_id)
+        audit.append(
+            session,
+            AuditEntry(
+                actor=ACTOR,
+                action="device.registered",
+                channel="kafka",
+                institution=institution.name if institution else event.institution_id,
+                occurred_at=event.occurred_at,
+                idempotency_key=event.event_id,
+                details={"device_id": event.device_id, "institution_id": event.institution_id},
             ),
         )
 
@@ -275,7 +319,7 @@ class RegistryActivities:
         critical case (returned as the complaint to open it with)."""
         with self._sessions() as session:
             bans = active_bans(session, match.person.id_hash)
-            institution = session.get(Institution, match.institution_id)
+            institution = institution_of(session, match.device_id, match.institution_id)
         if not bans or institution is None:
             return None
         person = match.person

@@ -1,0 +1,45 @@
+"""The SIP gateway process (GB/T 28181 alarms and keepalives, UDP and TCP)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import prometheus_client
+
+from api.sip.gateway import Gateway, serve
+from infra.kafka import KafkaPublisher
+from infra.logs import configure as configure_logging
+from infra.settings import get_settings
+
+log = logging.getLogger("tuoyu.sip_gateway")
+
+
+async def run() -> None:
+    settings = get_settings()
+    publisher = KafkaPublisher(settings.kafka_bootstrap)
+    gateway = Gateway(publisher, settings.sip_platform_id, (settings.sip_host, settings.sip_port))
+    udp, tcp = await serve(gateway, settings.sip_host, settings.sip_port)
+    log.info("SIP gateway on %s:%d (UDP and TCP)", settings.sip_host, settings.sip_port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        udp.close()
+        tcp.close()
+        publisher.close()
+
+
+def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    prometheus_client.start_http_server(settings.sip_metrics_port, addr=settings.http_host)
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Camera-system alarms (and lost keepalives) that should reach a case."""

@@ -1,0 +1,52 @@
+"""Handing alarms to their cases: the first of a storm opens (or joins) one, the window's
+count follows as a signal."""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError, RPCStatusCode
+
+from models.camera import AlarmStorm, DeviceAlarm
+from models.cases import case_id_for, workflow_id_for
+from workflows.alarms.workflows import AlarmWorkflow
+from workflows.cases.starter import submit_complaint
+from workflows.cases.workflows import CaseWorkflow
+
+
+async def submit_alarm(client: Client, alarm: DeviceAlarm, task_queue: str) -> str | None:
+    """The id of the case the alarm opened or reached; None for an unregistered device."""
+    complaint = await client.execute_workflow(
+        AlarmWorkflow.run,
+        alarm,
+        id=f"alarm-{alarm.event_id}",
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+    if complaint is None:
+        return None
+    return await submit_complaint(client, complaint, task_queue)
+
+
+async def report_storm(client: Client, alarm: DeviceAlarm, storm: AlarmStorm) -> bool:
+    """Signal the storm's count to the case its first alarm opened, or to the case that one
+    was merged into. False when there is none running (not started yet, or closed)."""
+    case_id = case_id_for(alarm.event_id, alarm.occurred_at)
+    for _ in range(3):
+        handle = client.get_workflow_handle(workflow_id_for(case_id))
+        try:
+            await handle.signal(CaseWorkflow.storm, storm)
+            return True
+        except RPCError as exc:
+            if exc.status is not RPCStatusCode.NOT_FOUND:
+                raise
+        try:
+            state = await handle.query(CaseWorkflow.state)
+        except RPCError as exc:
+            if exc.status is RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        if state.merged_into is None:
+            return False
+        case_id = state.merged_into
+    return False

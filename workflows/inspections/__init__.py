@@ -1,0 +1,1 @@
+"""Inspection findings: serious ones become cases, minor ones rectification items."""

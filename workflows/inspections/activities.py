@@ -1,0 +1,188 @@
+"""Recording an inspection report: findings kept, rectification items notified to the town,
+serious findings turned into the complaints that open (or join) their cases."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from sqlmodel import Session
+from temporalio import activity
+
+from infra import audit, notify, reference
+from infra.db import SessionFactory
+from infra.notify import Publisher
+from models.audit import AuditEntry
+from models.cases import case_id_for
+from models.complaints import Category, Channel, ComplaintReceived
+from models.inspections import (
+    FindingStatus,
+    InspectionFinding,
+    InspectionKind,
+    InspectionReport,
+    Severity,
+)
+from models.notifications import Notification, NotificationKind
+from models.timeutil import SHANGHAI
+
+ACTOR = "system:inspections"
+KIND_NAMES = {
+    InspectionKind.SPOT_CHECK: "抽查",
+    InspectionKind.ANNUAL_REVIEW: "年度评估",
+    InspectionKind.HEALTH_INSPECTION: "卫生保健检查",
+    InspectionKind.MONITORING: "系统监测",
+}
+
+
+class InspectionResult(BaseModel):
+    complaints: list[ComplaintReceived] = []
+    rectification_items: int = 0
+
+
+def complaint_event_id(report: InspectionReport, category: Category) -> str:
+    return f"inspection:{report.event_id}:{category}"
+
+
+def findings_to_complaints(report: InspectionReport) -> list[ComplaintReceived]:
+    """One complaint per case category among the serious findings (same report, same concern:
+    one case)."""
+    catalogue = reference.findings()
+    by_category: dict[Category, list[str]] = defaultdict(list)
+    for finding in report.findings:
+        info = catalogue[finding.code]
+        if (finding.severity or info.severity) is Severity.SERIOUS:
+            line = info.name + (f"：{finding.note}" if finding.note else "")
+            by_category[info.category].append(line)
+    place = report.institution_name or report.institution_id
+    when = report.occurred_at.astimezone(SHANGHAI).strftime("%Y年%m月%d日")
+    return [
+        ComplaintReceived(
+            event_id=complaint_event_id(report, category),
+            occurred_at=report.occurred_at,
+            channel=Channel.INSPECTION,
+            category=category,
+            town=report.town,
+            institution_id=report.institution_id,
+            institution_name=report.institution_name,
+            description=(
+                f"{when}{KIND_NAMES[report.kind]}发现{place}存在严重问题：" + "；".join(lines)
+            ),
+            anonymous=True,
+        )
+        for category, lines in by_category.items()
+    ]
+
+
+class InspectionActivities:
+    def __init__(self, session_factory: SessionFactory, publisher: Publisher) -> None:
+        self._sessions = session_factory
+        self._publisher = publisher
+
+    def all(self) -> list[Any]:
+        return [self.record_inspection]
+
+    @activity.defn
+    def record_inspection(self, report: InspectionReport) -> InspectionResult:
+        """Safe to repeat: rows by finding id, notifications by event id; the complaints are
+        returned every time, so a repeat after a crash still opens the cases."""
+        complaints = findings_to_complaints(report)
+        case_of = {c.category: case_id_for(c.event_id, c.occurred_at) for c in complaints}
+        catalogue = reference.findings()
+        rows: list[InspectionFinding] = []
+        for i, finding in enumerate(report.findings):
+            info = catalogue[finding.code]
+            severity = finding.severity or info.severity
+            serious = severity is Severity.SERIOUS
+            rows.append(
+                InspectionFinding(
+                    id=f"{report.event_id}:{i}",
+                    event_id=report.event_id,
+                    kind=report.kind,
+                    institution_id=report.institution_id,
+                    institution_name=report.institution_name,
+                    town=report.town,
+                    inspector_unit=report.inspector_unit,
+                    code=finding.code,
+                    severity=severity,
+                    note=finding.note,
+                    status=FindingStatus.CASE if serious else FindingStatus.OPEN,
+                    case_id=case_of[info.category] if serious else None,
+                    found_at=report.occurred_at,
+                    due_at=None
+                    if serious
+                    else report.occurred_at + timedelta(days=info.rectify_days),
+                )
+            )
+        items = [r for r in rows if r.status is FindingStatus.OPEN]
+        notices = rectification_notices(report, items)
+        notify.publish(self._publisher, notices)
+        with self._sessions() as session:
+            if not audit.exists(session, f"inspection:{report.event_id}"):
+                self._record(session, report, rows, notices)
+                session.commit()
+        return InspectionResult(complaints=complaints, rectification_items=len(items))
+
+    @staticmethod
+    def _record(
+        session: Session,
+        report: InspectionReport,
+        rows: list[InspectionFinding],
+        notices: list[Notification],
+    ) -> None:
+        for row in rows:
+            session.merge(row)
+        notify.record(session, notices, report.institution_name or report.institution_id)
+        audit.append(
+            session,
+            AuditEntry(
+                actor=f"unit:{report.inspector_unit}",
+                action="inspection.recorded",
+                channel="kafka",
+                institution=report.institution_name or report.institution_id,
+                occurred_at=report.occurred_at,
+                idempotency_key=f"inspection:{report.event_id}",
+                details={
+                    "event_id": report.event_id,
+                    "kind": report.kind,
+                    "institution_id": report.institution_id,
+                    "findings": [
+                        {"code": r.code, "severity": r.severity, "case_id": r.case_id} for r in rows
+                    ],
+                },
+            ),
+        )
+
+
+def rectification_notices(
+    report: InspectionReport, items: list[InspectionFinding]
+) -> list[Notification]:
+    """One notice to the town listing the institution's minor findings and their deadlines."""
+    if not items:
+        return []
+    catalogue = reference.findings()
+    place = report.institution_name or report.institution_id
+    due = min(i.due_at for i in items if i.due_at is not None)
+    lines = [
+        f"{n}. {catalogue[i.code].name}"
+        + (f"（{i.note}）" if i.note else "")
+        + f"，{i.due_at.astimezone(SHANGHAI):%Y年%m月%d日}前整改到位"
+        for n, i in enumerate(items, 1)
+        if i.due_at is not None
+    ]
+    return [
+        Notification(
+            event_id=f"inspection:{report.event_id}:rectification",
+            occurred_at=report.occurred_at,
+            kind=NotificationKind.RECTIFICATION,
+            recipient=report.town,
+            priority="ordinary",
+            due_at=due,
+            title=f"【整改通知】{place}：{len(items)} 项问题限期整改",
+            text=(
+                f"{KIND_NAMES[report.kind]}发现{place}存在以下问题，请督促其限期整改并组织复查：\n"
+                + "\n".join(lines)
+            ),
+        )
+    ]
