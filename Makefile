@@ -18,10 +18,11 @@ $(VENV)/.installed: pyproject.toml
 up: install
 	$(VENV)/bin/tuoyu up
 
-# PostgreSQL (Debian package) and Java with Maven, for the test matrix's second leg.
+# PostgreSQL, Java with Maven (the test matrix's second leg) and sipp (sip-tester: plays a
+# GB/T 28181 camera in the SIP gateway tests), all Debian packages.
 system-deps:
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v mvn >/dev/null || ! command -v java >/dev/null; then \
-		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql openjdk-17-jre-headless maven; \
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v mvn >/dev/null || ! command -v java >/dev/null || ! command -v sipp >/dev/null; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql openjdk-17-jre-headless maven sip-tester; \
 	fi
 
 # Apache Kafka's jars, fetched once with Maven into the cache under the data dir.

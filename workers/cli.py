@@ -356,6 +356,7 @@ def event_schemas() -> dict[str, dict[str, Any]]:
     from models.camera import CameraAlarm
     from models.complaints import ComplaintReceived
     from models.credit import CreditPlatformEvent
+    from models.inspections import InspectionReport
     from models.notifications import DeadLetter, Notification
     from models.registry import RegistryEvent
 
@@ -363,6 +364,7 @@ def event_schemas() -> dict[str, dict[str, Any]]:
         "inbound/complaint": ComplaintReceived.model_json_schema(),
         "inbound/registry": TypeAdapter(RegistryEvent).json_schema(),
         "inbound/camera-alarm": CameraAlarm.model_json_schema(),
+        "inbound/inspection": InspectionReport.model_json_schema(),
         "outbound/notification": Notification.model_json_schema(),
         "outbound/credit-platform": CreditPlatformEvent.model_json_schema(),
         "outbound/dead-letter": DeadLetter.model_json_schema(),
