@@ -21,6 +21,8 @@ from api import (
     routes_statistics,
 )
 from api.limits import BodyLimit
+from api.open311 import formats as open311_formats
+from api.open311 import routes as open311
 from infra.db import make_engine, session_factory
 from infra.deadlines import load_enforcement
 from infra.identity import load_hasher
@@ -64,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="tuoyu", version="0.1.0", lifespan=lifespan)
     errors.install(app)
+    open311_formats.install(app)
     metrics.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.http_max_body_bytes)
     app.include_router(routes_complaints.router)
@@ -73,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_enforcement.router)
     app.include_router(routes_intake.router)
     app.include_router(routes_public.router)
+    app.include_router(open311.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -54,7 +54,7 @@ def public_status(
     return PublicStatus(
         case_id=case.id,
         status=case.status,
-        status_text=STATUS_TEXT[case.status],
+        status_text=STATUS_TEXT[CaseStatus(case.status)],
         received_at=case.received_at,
         accepted_at=case.accepted_at,
         resolved_at=case.resolved_at,

@@ -14,10 +14,13 @@ class Tokens:
         self._sessions = sessions
         self._made: dict[tuple[str, str | None], str] = {}
 
-    def headers(self, role: str, unit: str | None = None) -> dict[str, str]:
+    def token(self, role: str, unit: str | None = None) -> str:
         key = (role, unit)
         if key not in self._made:
             with self._sessions() as session:
                 name = f"{role}-{unit or 'all'}-{uuid.uuid4().hex[:6]}"
                 _, self._made[key] = add_user(session, name, Role(role), unit)
-        return {"Authorization": f"Bearer {self._made[key]}"}
+        return self._made[key]
+
+    def headers(self, role: str, unit: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(role, unit)}"}
