@@ -18,11 +18,14 @@ $(VENV)/.installed: pyproject.toml
 up: install
 	$(VENV)/bin/tuoyu up
 
-# PostgreSQL, Java with Maven (the test matrix's second leg) and sipp (sip-tester: plays a
-# GB/T 28181 camera in the SIP gateway tests), all Debian packages.
+# Debian packages for the tests: PostgreSQL and Java with Maven (the matrix's second leg), sipp
+# (sip-tester: plays a GB/T 28181 camera), Chromium with a CJK font (the web pages, through
+# Playwright).
+SYSTEM_PACKAGES := postgresql openjdk-17-jre-headless maven sip-tester chromium chromium-driver fonts-wqy-zenhei
 system-deps:
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v mvn >/dev/null || ! command -v java >/dev/null || ! command -v sipp >/dev/null; then \
-		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql openjdk-17-jre-headless maven sip-tester; \
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v mvn >/dev/null || ! command -v java >/dev/null \
+		|| ! command -v sipp >/dev/null || ! command -v chromium >/dev/null || ! fc-list | grep -qi "wenquanyi"; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(SYSTEM_PACKAGES); \
 	fi
 
 # Apache Kafka's jars, fetched once with Maven into the cache under the data dir.

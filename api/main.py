@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 
 from api import (
     errors,
@@ -23,23 +22,12 @@ from api import (
 from api.limits import BodyLimit
 from api.open311 import formats as open311_formats
 from api.open311 import routes as open311
+from api.web import pages
 from infra.db import make_engine, session_factory
 from infra.deadlines import load_enforcement
 from infra.identity import load_hasher
 from infra.kafka import KafkaPublisher
 from infra.settings import Settings, get_settings
-
-INDEX = """<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>凯里市托育机构综合监管平台</title></head>
-<body>
-<h1>凯里市托育机构综合监管平台</h1>
-<p>投诉举报受理、派单、督办与全过程留痕。</p>
-<ul>
-<li><a href="/docs">接口文档</a></li>
-<li><a href="/api/v1/units">监管单位列表</a></li>
-<li><a href="/api/v1/statistics">本月办理统计（及时签收率、按时办结率、满意率）</a></li>
-</ul>
-</body></html>"""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -77,13 +65,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_intake.router)
     app.include_router(routes_public.router)
     app.include_router(open311.router)
+    app.include_router(pages.router)
+    app.mount("/static", pages.static, name="static")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index() -> str:
-        return INDEX
 
     return app

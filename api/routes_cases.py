@@ -15,7 +15,7 @@ from api.case_actions import query_state
 from api.deps import AuditSessionDep, SessionDep, TemporalDep
 from api.errors import ApiError
 from api.identity import ActorDep
-from infra import audit
+from infra import audit, reference
 from models.audit import AuditEntry
 from models.cases import CasePublic, CaseStatus, ComplainantContact, UnitRecord
 from models.units import Unit, UnitPublic
@@ -124,3 +124,38 @@ def read_complainant(
     return ComplainantView(
         case_id=case_id, name=contact.name, phone=contact.phone, taken_by=contact.taken_by
     )
+
+
+class Me(BaseModel):
+    name: str
+    role: str
+    unit: str | None
+    unit_name: str | None
+
+
+@router.get("/me", response_model=Me)
+def read_me(actor: ActorDep) -> Me:
+    """Who the token belongs to (the web pages show it and pick the inbox from it)."""
+    units = reference.units()
+    unit = units.get(actor.unit) if actor.unit else None
+    return Me(
+        name=actor.name,
+        role=actor.role,
+        unit=actor.unit,
+        unit_name=unit.name if unit else None,
+    )
+
+
+class CategoryPublic(BaseModel):
+    code: str
+    name: str
+    priority: str
+
+
+@router.get("/catalogue", response_model=list[CategoryPublic])
+def read_catalogue(_: ActorDep) -> list[CategoryPublic]:
+    """The complaint categories with their names and priorities."""
+    return [
+        CategoryPublic(code=code, name=info.name, priority=info.priority)
+        for code, info in reference.catalogue().items()
+    ]

@@ -22,5 +22,12 @@ class Tokens:
                 _, self._made[key] = add_user(session, name, Role(role), unit)
         return self._made[key]
 
+    def new(self, role: str, unit: str | None = None) -> str:
+        """A token of a user of its own (not shared with other tests)."""
+        with self._sessions() as session:
+            name = f"{role}-{unit or 'all'}-{uuid.uuid4().hex[:6]}"
+            _, token = add_user(session, name, Role(role), unit)
+        return token
+
     def headers(self, role: str, unit: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(role, unit)}"}

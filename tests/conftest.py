@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.async_api import Browser, async_playwright
 from sqlmodel import Session
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -31,6 +32,7 @@ from infra.servers import venv_binary
 from infra.settings import Settings
 from infra.temporal import connect
 from tests.auth import Tokens
+from tests.browser import Web
 from tests.case_env import TASK_QUEUE, CaseEnv, RecordingPublisher
 from workers.stack import Stack
 from workers.temporal_worker import WORKFLOWS
@@ -191,3 +193,35 @@ async def case_env(time_skipping: WorkflowEnvironment, database_url: str) -> Asy
         ):
             yield CaseEnv(time_skipping, session_factory(engine), publisher, policy)
     engine.dispose()
+
+
+SCREENSHOTS = Path(os.environ.get("TUOYU_SCREENSHOT_DIR", REPO / "test-output" / "screenshots"))
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright (no browser download)."""
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=executable, headless=True, args=["--no-sandbox"]
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@pytest.fixture
+async def web(stack: Stack, browser: Browser) -> AsyncIterator[Web]:
+    """A fresh browser context on the stack's web pages; screenshots go to test-output/."""
+    context = await browser.new_context(
+        base_url=f"http://{stack.settings.http_host}:{stack.settings.http_port}",
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        viewport={"width": 1280, "height": 900},
+    )
+    try:
+        yield Web(await context.new_page(), SCREENSHOTS)
+    finally:
+        await context.close()

@@ -1,0 +1,46 @@
+"""Routes of the web pages. The pages carry no data themselves: their scripts read it from
+`/api/v1` with the user's token, so the API's access rules are the pages' access rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+static = StaticFiles(directory=HERE / "static")
+router = APIRouter(include_in_schema=False)
+
+PAGES = {
+    "index": ("/", "首页"),
+    "hotline": ("/hotline", "热线受理"),
+    "inbox": ("/inbox", "待办案件"),
+    "dashboard": ("/dashboard", "监管统计"),
+    "bans": ("/bans", "禁入查询"),
+    "status": ("/status", "办理进度查询"),
+}
+
+
+def page(request: Request, name: str, **context: object) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, f"{name}.html", {"pages": PAGES, "current": name, **context}
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request) -> HTMLResponse:
+    return page(request, "index")
+
+
+@router.get("/hotline", response_class=HTMLResponse)
+def hotline(request: Request) -> HTMLResponse:
+    return page(request, "hotline")
+
+
+@router.get("/status", response_class=HTMLResponse)
+def status(request: Request) -> HTMLResponse:
+    return page(request, "status")
