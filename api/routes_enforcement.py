@@ -16,12 +16,19 @@ from sqlmodel import col, select
 
 from api.access import case_for, may_read_bans
 from api.case_actions import query, update
-from api.deps import EnforcementPolicyDep, HasherDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import (
+    AuditSessionDep,
+    EnforcementPolicyDep,
+    HasherDep,
+    SessionDep,
+    SettingsDep,
+    TemporalDep,
+)
 from api.errors import ApiError
 from api.identity import ActorDep
-from infra import audit_queries, integrity
+from infra import audit, audit_queries, integrity
 from models.actors import Role
-from models.audit import AuditPage, AuditQuery
+from models.audit import AuditEntry, AuditPage, AuditQuery
 from models.bans import Ban, BanPublic, BanStatus
 from models.credit import (
     Acknowledge,
@@ -204,16 +211,33 @@ async def staff_check(
 @router.get("/bans", response_model=list[BanPublic], summary="终身禁入名单（身份证号脱敏）")
 def list_bans(
     session: SessionDep,
+    audit_session: AuditSessionDep,
     actor: ActorDep,
     status: BanStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[Ban]:
+    """A view of protected data: recorded in the audit trail."""
     if not may_read_bans(actor):
         raise ApiError(403, "forbidden", "无权查看禁入名单。")
     q = select(Ban).order_by(col(Ban.banned_at).desc()).limit(limit)
     if status is not None:
         q = q.where(Ban.status == status)
-    return list(session.exec(q).all())
+    bans = list(session.exec(q).all())
+    audit.append(
+        audit_session,
+        AuditEntry(
+            actor=actor.label,
+            actor_role=actor.role,
+            actor_unit=actor.unit,
+            action="bans.viewed",
+            channel="http",
+            occurred_at=datetime.now(UTC),
+            reason="查看终身禁入名单",
+            details={"shown": len(bans), "status": status},
+        ),
+    )
+    audit_session.commit()
+    return bans
 
 
 @router.post("/bans/{ban_id}/correction", response_model=BanPublic, summary="更正禁入决定")

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query
 from api.deps import SessionDep
 from api.errors import ApiError
 from api.identity import ActorDep
-from infra.statistics import compute
-from models.statistics import Statistics
+from infra.statistics import compute, targets, timeline
+from models.statistics import Statistics, Target, Timeline
 from models.timeutil import SHANGHAI
 
 router = APIRouter(prefix="/api/v1", tags=["statistics"])
@@ -33,3 +33,23 @@ def statistics(
     if end < start:
         raise ApiError(422, "invalid_period", "统计截止日期不能早于起始日期。")
     return compute(session, start, end, now=datetime.now(UTC), unit=unit)
+
+
+@router.get("/statistics/timeline", response_model=Timeline)
+def statistics_timeline(
+    session: SessionDep,
+    _: ActorDep,
+    months: Annotated[int, Query(ge=1, le=36, description="how many months back")] = 12,
+) -> Timeline:
+    """Cases received per month (Beijing time), by category and by town."""
+    today = datetime.now(SHANGHAI).date()
+    year, month = today.year, today.month - (months - 1)
+    while month < 1:
+        year, month = year - 1, month + 12
+    return timeline(session, date(year, month, 1), today)
+
+
+@router.get("/statistics/targets", response_model=list[Target])
+def statistics_targets(_: ActorDep) -> list[Target]:
+    """The plan's 2025 targets, with the latest reported figures."""
+    return targets()

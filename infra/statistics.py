@@ -7,6 +7,7 @@ before its deadline (returned, handed down, taken over) does not count against t
 
 from __future__ import annotations
 
+import tomllib
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 
@@ -14,8 +15,8 @@ from sqlmodel import Session, col, select
 
 from infra import reference
 from models.cases import Case, CaseRound, CaseStatus, UnitRecord, UnitRecordKind
-from models.statistics import Rate, Statistics, UnitStatistics
-from models.timeutil import SHANGHAI
+from models.statistics import Rate, Statistics, Target, Timeline, UnitStatistics
+from models.timeutil import SHANGHAI, as_utc
 
 
 def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
@@ -98,3 +99,37 @@ def compute(
         by_status=dict(Counter(str(c.status) for c in cases).most_common()),
         units=units,
     )
+
+
+def months_between(start: date, end: date) -> list[str]:
+    months, year, month = [], start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def timeline(session: Session, start: date, end: date) -> Timeline:
+    low, high = period_bounds(start, end)
+    months = months_between(start, end)
+    index = {m: i for i, m in enumerate(months)}
+    by_category: dict[str, list[int]] = {}
+    by_town: dict[str, list[int]] = {}
+    rows = session.exec(
+        select(Case.received_at, Case.category, Case.town)
+        .where(Case.received_at >= low)
+        .where(Case.received_at < high)
+        .where(Case.status != CaseStatus.MERGED)
+    ).all()
+    for received_at, category, town in rows:
+        slot = index.get(as_utc(received_at).astimezone(SHANGHAI).strftime("%Y-%m"))
+        if slot is None:
+            continue
+        by_category.setdefault(str(category), [0] * len(months))[slot] += 1
+        by_town.setdefault(town, [0] * len(months))[slot] += 1
+    return Timeline(months=months, by_category=by_category, by_town=by_town)
+
+
+def targets() -> list[Target]:
+    raw = tomllib.loads((reference.DATA_DIR / "targets.toml").read_text("utf-8"))["targets"]
+    return [Target.model_validate({"code": code, **info}) for code, info in raw.items()]

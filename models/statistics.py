@@ -36,3 +36,21 @@ class Statistics(BaseModel):
     by_town: dict[str, int]
     by_status: dict[str, int]
     units: list[UnitStatistics]
+
+
+class Timeline(BaseModel):
+    """Cases received per local month, by category and by town."""
+
+    months: list[str]  # "2026-11"
+    by_category: dict[str, list[int]]
+    by_town: dict[str, list[int]]
+
+
+class Target(BaseModel):
+    code: str
+    name: str
+    target: float
+    unit: str
+    at_least: bool = True
+    reported: float | None = None
+    as_of: date | None = None

@@ -26,8 +26,9 @@ PAGES = {
 
 
 def page(request: Request, name: str, **context: object) -> HTMLResponse:
+    current = name if name in PAGES else "inbox"
     return templates.TemplateResponse(
-        request, f"{name}.html", {"pages": PAGES, "current": name, **context}
+        request, f"{name}.html", {"pages": PAGES, "current": current, **context}
     )
 
 
@@ -44,3 +45,23 @@ def hotline(request: Request) -> HTMLResponse:
 @router.get("/status", response_class=HTMLResponse)
 def status(request: Request) -> HTMLResponse:
     return page(request, "status")
+
+
+@router.get("/inbox", response_class=HTMLResponse)
+def inbox(request: Request) -> HTMLResponse:
+    return page(request, "inbox")
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case(request: Request, case_id: str) -> HTMLResponse:
+    return page(request, "case", case_id=case_id)
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard(request: Request) -> HTMLResponse:
+    return page(request, "dashboard")
+
+
+@router.get("/bans", response_class=HTMLResponse)
+def bans(request: Request) -> HTMLResponse:
+    return page(request, "bans")

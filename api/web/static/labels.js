@@ -1,0 +1,42 @@
+// Chinese names of codes the API returns.
+"use strict";
+
+const STATUS = { dispatched: "待签收", accepted: "办理中", resolved: "待回访", closed: "已办结", merged: "已合并" };
+const PRIORITY = { critical: "紧急", high: "较急", ordinary: "一般", consultation: "咨询" };
+const LEVEL = { town: "镇（街道）", city: "市直部门", "leading-office": "领导小组办公室" };
+const CHANNEL = { hotline: "热线", web: "网站", open311: "Open311", mail: "信件", visit: "来访",
+  camera: "视频报警", inspection: "检查发现", other: "其他" };
+const ACTIONS = {
+  "case.opened": "立案", "case.merged": "并案", "case.dispatched": "派单", "case.accepted": "签收",
+  "case.reminded": "催办", "case.escalated": "升级至市直部门", "case.notice-interview": "通报约谈",
+  "case.returned": "退回", "case.note": "办理记录", "case.assistance-requested": "请求协办",
+  "case.resolved": "报告处理结果", "case.closed": "办结", "case.followed-up": "回访",
+  "case.reopened": "重新办理", "case.handed-down": "下交", "case.taken-over": "提级办理",
+  "case.joined": "同类投诉并入", "case.alarm-storm": "报警风暴汇总", "notification.sent": "发送通知",
+  "decision.made": "作出处理决定", "decision.reinspected": "整改复查", "decision.reinspection-due": "复查到期提醒",
+  "ban.issued": "终身禁入", "ban.corrected": "更正禁入决定", "complainant.viewed": "查看来电人信息",
+};
+let UNIT_NAMES = {};
+let CATEGORY_NAMES = {};
+
+async function loadNames() {
+  const [units, catalogue] = await Promise.all([api("/api/v1/units"), api("/api/v1/catalogue")]);
+  for (const u of units) UNIT_NAMES[u.code] = u.name;
+  for (const c of catalogue) CATEGORY_NAMES[c.code] = c.name;
+  return units;
+}
+
+function unitName(code) { return UNIT_NAMES[code] || code || "—"; }
+
+// "还剩 3小时12分" or "已超时 5分"; the class says how urgent.
+function countdown(due, now) {
+  if (!due) return { text: "—", cls: "" };
+  let ms = new Date(due) - now;
+  const over = ms < 0;
+  ms = Math.abs(ms);
+  const d = Math.floor(ms / 86400000), h = Math.floor(ms / 3600000) % 24;
+  const m = Math.floor(ms / 60000) % 60, s = Math.floor(ms / 1000) % 60;
+  const text = (d ? d + "天" : "") + (d || h ? h + "小时" : "") + m + "分" + (d ? "" : s + "秒");
+  return over ? { text: "已超时 " + text, cls: "countdown overdue" }
+              : { text: "还剩 " + text, cls: ms < 3600000 ? "countdown soon" : "countdown" };
+}

@@ -1,0 +1,95 @@
+"""The supervision pages in headless Chromium with real data from the running stack: a unit's
+inbox with countdowns and overdue cases highlighted, a case's timeline, the dashboard's charts
+and 2025 targets, the ban check. Screenshots go to test-output/screenshots/."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+from playwright.async_api import expect
+
+from infra.kafka import KafkaPublisher
+from models import topics
+from tests.auth import Tokens
+from tests.browser import Web
+from tests.factories import case_id_of, complaint_payload, identity_number
+from tests.polling import wait_for_case
+from workers.stack import Stack
+
+
+async def test_inbox_counts_down_and_highlights_overdue_cases_then_the_case_timeline(
+    stack: Stack, web: Web, http: httpx.AsyncClient, tokens: Tokens, producer: KafkaPublisher
+) -> None:
+    # High priority runs on seconds in the test policy: 4 s to accept.
+    town = "town-wanshui"
+    high = complaint_payload(category="safety-fire", town=town, description="消防通道被堵塞。")
+    ordinary = complaint_payload(town=town)
+    for payload in (high, ordinary):
+        producer.publish(topics.COMPLAINTS, payload["event_id"], json.dumps(payload).encode())
+    for payload in (high, ordinary):
+        await wait_for_case(http, case_id_of(payload), status="dispatched")
+
+    page = web.page
+    await web.login(tokens.token("town", town), "/inbox")
+    late_row = page.locator(f'tr[data-case="{case_id_of(high)}"]')
+    calm_row = page.locator(f'tr[data-case="{case_id_of(ordinary)}"]')
+    await expect(calm_row).to_be_visible()
+    await expect(calm_row.locator(".countdown")).to_contain_text("还剩")
+    await expect(page.locator("#unit")).to_be_disabled()  # a town sees its own inbox only
+    await expect(late_row).to_have_class("overdue", timeout=20_000)
+    await expect(late_row.locator(".countdown")).to_contain_text("已超时")
+    await web.shot("inbox")
+
+    await late_row.locator("a").click()
+    await expect(page.locator("#facts")).to_contain_text("安全与消防")
+    timeline = page.locator("#timeline li")
+    await expect(timeline.filter(has_text="立案")).not_to_have_count(0)
+    await expect(timeline.filter(has_text="派单")).not_to_have_count(0)
+    await expect(page.locator('#timeline li[data-action="case.reminded"]')).not_to_have_count(
+        0, timeout=20_000
+    )
+    await page.reload()
+    await expect(page.locator('#timeline li[data-action="case.reminded"]')).to_contain_text("催办")
+    await web.shot("case-timeline")
+
+    # Another town's case is not shown to this town.
+    await page.goto(f"/cases/{case_id_of(complaint_payload())}")
+    await expect(page.locator("#toast")).to_be_visible()
+
+
+async def test_dashboard_renders_charts_and_the_2025_targets(
+    stack: Stack, web: Web, http: httpx.AsyncClient, tokens: Tokens, producer: KafkaPublisher
+) -> None:
+    payload = complaint_payload(category="food-safety", town="street-yatang")
+    producer.publish(topics.COMPLAINTS, payload["event_id"], json.dumps(payload).encode())
+    await wait_for_case(http, case_id_of(payload), status="dispatched")
+
+    page = web.page
+    await web.login(tokens.token("leading-office", "leading-office"), "/dashboard")
+    await expect(page.locator("#total")).to_contain_text("期间受理")
+    await expect(page.locator("#targets tbody tr")).to_have_count(3)
+    await expect(page.locator('#targets tr[data-target="health-management"]')).to_contain_text("85")
+    await expect(page.locator("#chart-category svg rect.bar")).not_to_have_count(0)
+    await expect(page.locator("#chart-town svg")).to_contain_text("鸭塘街道办事处")
+    await expect(page.locator("#chart-acceptance svg")).to_be_visible()
+    await expect(page.locator("#chart-category svg")).to_contain_text("食品安全")
+    await web.shot("dashboard")
+
+
+async def test_ban_check_page(stack: Stack, web: Web, tokens: Tokens) -> None:
+    page = web.page
+    await web.login(tokens.token("department", "health"), "/bans")
+    await expect(page.locator("#registry-card")).to_be_visible()  # Health may see the list
+    await page.fill("#person_name", "王某")
+    await page.fill("#id_number", identity_number())
+    await page.click("#check button")
+    await expect(page.locator("#verdict-title")).to_have_text("未发现禁入记录")
+    await web.shot("ban-check")
+    await page.fill("#id_number", "123")
+    await page.click("#check button")
+    await expect(page.locator("#toast")).to_contain_text("身份证号码")
+
+    await web.login(tokens.token("town", "town-lushan"), "/bans")
+    await expect(page.locator("#check")).to_be_visible()
+    await expect(page.locator("#registry-card")).to_be_hidden()  # towns may not list bans
