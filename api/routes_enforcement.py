@@ -27,7 +27,7 @@ from api.deps import (
 from api.errors import ApiError
 from api.identity import ActorDep
 from infra import audit, audit_queries, integrity
-from models.actors import Role
+from models.actors import Actor, Role
 from models.audit import AuditEntry, AuditPage, AuditQuery
 from models.bans import Ban, BanPublic, BanStatus
 from models.credit import (
@@ -274,11 +274,42 @@ def audit_query(
     q: Annotated[AuditQuery, Query()],
 ) -> AuditPage:
     """Paginated by sequence: pass `next_after_seq` back as `after_seq`."""
+    require_auditor(actor)
+    return audit_queries.query(session, q)
+
+
+def require_auditor(actor: Actor) -> None:
     if actor.role not in (Role.AUDITOR, Role.ADMIN, Role.LEADING_OFFICE):
         raise ApiError(
             403, "forbidden", "只有审计人员、领导小组办公室和系统管理员可以查询审计记录。"
         )
-    return audit_queries.query(session, q)
+
+
+class PersonAuditQuery(BaseModel):
+    """The person by identity number, in the body so it never appears in a URL or a log."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id_number: str = Field(min_length=18, max_length=18)
+    after_seq: int = Field(default=0, ge=0)
+    limit: int = Field(default=100, ge=1, le=1000)
+
+
+@router.post("/audit/by-person", response_model=AuditPage, summary="按人员查询审计记录")
+def audit_by_person(
+    body: PersonAuditQuery, session: SessionDep, actor: ActorDep, hasher: HasherDep
+) -> AuditPage:
+    """Every record concerning one person (staff checks, hiring, bans), found by the keyed
+    hash of their identity number."""
+    require_auditor(actor)
+    return audit_queries.query(
+        session,
+        AuditQuery(
+            person_hash=hasher.hash(body.id_number),
+            after_seq=body.after_seq,
+            limit=body.limit,
+        ),
+    )
 
 
 @router.get("/institutions/{institution_id}/integrity", response_model=list[IntegrityRecordPublic])

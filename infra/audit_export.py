@@ -21,7 +21,8 @@ META = {
     "type": "meta",
     "chain": "hash = sha256(prev_hash + canonical(record without hash)); "
     "the first prev_hash is 64 zeros",
-    "canonical": "JSON, keys sorted, no spaces, UTF-8, datetimes as UTC ISO 8601",
+    "canonical": "JSON, keys sorted, no spaces, UTF-8, datetimes as UTC ISO 8601; "
+    "person_hash left out when null",
     "checkpoint": "Ed25519 over 'tuoyu-audit-checkpoint:{seq}:{hash}'",
 }
 CSV_COLUMNS = list(AuditRecord.model_fields)

@@ -14,6 +14,8 @@ def query(session: Session, q: AuditQuery) -> AuditPage:
         statement = statement.where(AuditRecord.case_id == q.case_id)
     if q.institution is not None:
         statement = statement.where(AuditRecord.institution == q.institution)
+    if q.person_hash is not None:
+        statement = statement.where(AuditRecord.person_hash == q.person_hash)
     if q.actor_unit is not None:
         statement = statement.where(AuditRecord.actor_unit == q.actor_unit)
     if q.action is not None:

@@ -14,6 +14,10 @@ from models.timeutil import as_utc
 GENESIS_HASH = "0" * 64
 
 
+# Added to the canonical form only when set (see `AuditRecord.canonical`).
+LATER_FIELDS = frozenset({"person_hash"})
+
+
 class AuditEntry(SQLModel):
     """What a caller says happened; the trail adds sequence, time and hashes."""
 
@@ -26,6 +30,9 @@ class AuditEntry(SQLModel):
     outcome: str = Field(default="ok", max_length=32)
     case_id: str | None = Field(default=None, max_length=32, index=True)
     institution: str | None = Field(default=None, max_length=200, index=True)
+    person_hash: str | None = Field(
+        default=None, max_length=64, index=True, description="keyed hash of the person concerned"
+    )
     occurred_at: datetime
     idempotency_key: str | None = Field(default=None, max_length=200, unique=True)
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
@@ -44,6 +51,9 @@ class AuditRecord(AuditEntry, table=True):
         body = {
             k: as_utc(v).isoformat() if isinstance(v, datetime) else v
             for k, v in self.model_dump(exclude={"hash"}).items()
+            # Fields added after the chain began are left out while empty, so that records
+            # written before them keep their hashes.
+            if not (k in LATER_FIELDS and v is None)
         }
         return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -79,6 +89,7 @@ class AuditQuery(SQLModel):
 
     case_id: str | None = None
     institution: str | None = None
+    person_hash: str | None = None
     actor_unit: str | None = None
     action: str | None = None
     since: datetime | None = None

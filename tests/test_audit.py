@@ -157,3 +157,27 @@ def test_queries_filter_and_page_through_the_trail(engine: Engine) -> None:
         )
         assert [r.reason for r in window.records] == ["第3条", "第4条"]
         assert query(session, AuditQuery(case_id="TY-nothing")).records == []
+
+
+def test_records_about_a_person_are_found_by_hash_and_keep_the_chain_valid(
+    engine: Engine,
+) -> None:
+    with session_factory(engine)() as session:
+        for action in ("staff.checked", "ban.issued"):
+            audit.append(
+                session,
+                AuditEntry(
+                    actor="tester",
+                    action=action,
+                    person_hash="f" * 64,
+                    occurred_at=datetime(2026, 1, 2, 8, tzinfo=UTC),
+                ),
+            )
+        session.commit()
+        found = query(session, AuditQuery(person_hash="f" * 64))
+        assert [r.action for r in found.records] == ["staff.checked", "ban.issued"]
+        assert query(session, AuditQuery(person_hash="0" * 64)).records == []
+    assert check(engine).ok
+    # The person is part of what the hash covers.
+    sql(engine, f"UPDATE audit_records SET person_hash = '{'e' * 64}' WHERE action = 'ban.issued'")
+    assert not check(engine).ok

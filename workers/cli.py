@@ -116,6 +116,10 @@ def audit_verify() -> None:
 def audit_query(
     case: Annotated[str | None, typer.Option(help="case reference")] = None,
     institution: Annotated[str | None, typer.Option(help="institution name")] = None,
+    person_hash: Annotated[str | None, typer.Option(help="keyed hash of a person")] = None,
+    id_number: Annotated[
+        str | None, typer.Option(help="a person's identity number (hashed here, not stored)")
+    ] = None,
     unit: Annotated[str | None, typer.Option(help="the acting unit")] = None,
     action: Annotated[str | None, typer.Option(help="e.g. case.escalated")] = None,
     since: Annotated[datetime | None, typer.Option(help="event time from (ISO 8601)")] = None,
@@ -133,9 +137,14 @@ def audit_query(
     def aware(moment: datetime | None) -> datetime | None:
         return moment.replace(tzinfo=SHANGHAI) if moment and moment.tzinfo is None else moment
 
+    if id_number is not None:
+        from infra.identity import load_hasher
+
+        person_hash = load_hasher(get_settings()).hash(id_number)
     q = AuditQuery(
         case_id=case,
         institution=institution,
+        person_hash=person_hash,
         actor_unit=unit,
         action=action,
         since=aware(since),

@@ -177,6 +177,7 @@ class EnforcementActivities:
                     institution=case.institution_name,
                     occurred_at=params.decided_at,
                     idempotency_key=f"ban:{ban_id}",
+                    person_hash=person.id_hash,
                     details={"ban_id": ban_id, "person": person.id_masked, "role": role},
                 ),
             )
@@ -224,6 +225,7 @@ class EnforcementActivities:
                 role=params.actor.role,
                 unit=params.actor.unit,
                 reason=params.reason,
+                person_hash=ban.person_hash,
                 ban_id=ban.id,
                 person=ban.person_masked,
             )
@@ -673,6 +675,7 @@ class EnforcementActivities:
         role: str = "system",
         unit: str | None = None,
         reason: str | None = None,
+        person_hash: str | None = None,
         **details: Any,
     ) -> None:
         audit.append(
@@ -683,6 +686,7 @@ class EnforcementActivities:
                 actor_unit=unit,
                 action=action,
                 reason=reason,
+                person_hash=person_hash,
                 case_id=case.id,
                 institution=case.institution_name,
                 occurred_at=at,

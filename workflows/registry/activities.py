@@ -235,6 +235,7 @@ class RegistryActivities:
                 channel=staff.channel,
                 occurred_at=staff.occurred_at,
                 idempotency_key=staff.event_id,
+                person_hash=staff.person.id_hash,
                 details={
                     "institution_id": staff.institution_id,
                     "person": staff.person.id_masked,
