@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -29,8 +29,9 @@ def current_actor(
     return actor
 
 
-def require(*roles: Role) -> object:
-    """A dependency that lets only these roles through (403 for the rest)."""
+def require(*roles: Role) -> Any:
+    """A dependency that lets only these roles through (403 for the rest), checked before
+    the body is validated, so a caller without the role learns nothing from the errors."""
 
     def check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
         if actor.role not in roles:
@@ -41,3 +42,26 @@ def require(*roles: Role) -> object:
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+def writer(actor: ActorDep) -> Actor:
+    """Anyone but an auditor: auditors only read."""
+    if actor.role is Role.AUDITOR:
+        raise ApiError(403, "forbidden", "审计人员只能查询，不能办理。")
+    return actor
+
+
+WriterDep = Annotated[Actor, Depends(writer)]
+
+
+def acting_on_case(case_id: str, session: SessionDep, actor: WriterDep) -> Actor:
+    """Who acts on a case: someone who may see it. The workflow then checks the action
+    against the unit and the case's state."""
+    from api.access import case_for
+
+    case_for(session, actor, case_id)
+    session.rollback()
+    return actor
+
+
+ActingDep = Annotated[Actor, Depends(acting_on_case)]

@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from api.case_actions import act
 from api.deps import HasherDep, TemporalDep
 from api.errors import ApiError
-from api.identity import ActorDep
+from api.identity import ActingDep
 from infra import reference
 from models.case_actions import (
     AcceptBody,
@@ -52,27 +52,27 @@ def known_unit(code: str) -> None:
 
 @router.post("/accept", response_model=CaseState, summary="签收")
 async def accept(
-    case_id: str, body: AcceptBody, actor: ActorDep, temporal: TemporalDep
+    case_id: str, body: AcceptBody, actor: ActingDep, temporal: TemporalDep
 ) -> CaseState:
     return await act(temporal, case_id, "accept", AcceptCase(**body.model_dump(), actor=actor))
 
 
 @router.post("/return", response_model=CaseState, summary="退回（非本辖区或非本单位职责）")
 async def return_case(
-    case_id: str, body: ReturnBody, actor: ActorDep, temporal: TemporalDep
+    case_id: str, body: ReturnBody, actor: ActingDep, temporal: TemporalDep
 ) -> CaseState:
     jurisdiction(body.to_unit)
     return await act(temporal, case_id, "return_case", ReturnCase(**body.model_dump(), actor=actor))
 
 
 @router.post("/notes", response_model=CaseState, summary="添加备注")
-async def note(case_id: str, body: NoteBody, actor: ActorDep, temporal: TemporalDep) -> CaseState:
+async def note(case_id: str, body: NoteBody, actor: ActingDep, temporal: TemporalDep) -> CaseState:
     return await act(temporal, case_id, "note", AddNote(**body.model_dump(), actor=actor))
 
 
 @router.post("/assist", response_model=CaseState, summary="请求协办")
 async def assist(
-    case_id: str, body: AssistBody, actor: ActorDep, temporal: TemporalDep
+    case_id: str, body: AssistBody, actor: ActingDep, temporal: TemporalDep
 ) -> CaseState:
     known_unit(body.unit)
     return await act(
@@ -82,7 +82,7 @@ async def assist(
 
 @router.post("/result", response_model=CaseState, summary="反馈办理结果")
 async def report_result(
-    case_id: str, body: ResultBody, actor: ActorDep, temporal: TemporalDep, hasher: HasherDep
+    case_id: str, body: ResultBody, actor: ActingDep, temporal: TemporalDep, hasher: HasherDep
 ) -> CaseState:
     # Identity numbers go no further than this: hashed here, before the workflow sees them.
     report = ReportResult(
@@ -96,7 +96,7 @@ async def report_result(
 
 @router.post("/follow-up", response_model=CaseState, summary="回访")
 async def follow_up(
-    case_id: str, body: FollowUpBody, actor: ActorDep, temporal: TemporalDep
+    case_id: str, body: FollowUpBody, actor: ActingDep, temporal: TemporalDep
 ) -> CaseState:
     return await act(
         temporal, case_id, "follow_up", RecordFollowUp(**body.model_dump(), actor=actor)
@@ -104,13 +104,15 @@ async def follow_up(
 
 
 @router.post("/close", response_model=CaseState, summary="办结")
-async def close(case_id: str, body: CloseBody, actor: ActorDep, temporal: TemporalDep) -> CaseState:
+async def close(
+    case_id: str, body: CloseBody, actor: ActingDep, temporal: TemporalDep
+) -> CaseState:
     return await act(temporal, case_id, "close", CloseCase(**body.model_dump(), actor=actor))
 
 
 @router.post("/hand-down", response_model=CaseState, summary="交办至镇（街道）")
 async def hand_down(
-    case_id: str, body: HandDownBody, actor: ActorDep, temporal: TemporalDep
+    case_id: str, body: HandDownBody, actor: ActingDep, temporal: TemporalDep
 ) -> CaseState:
     jurisdiction(body.unit)
     return await act(temporal, case_id, "hand_down", HandDown(**body.model_dump(), actor=actor))
@@ -118,6 +120,6 @@ async def hand_down(
 
 @router.post("/take-over", response_model=CaseState, summary="提级办理")
 async def take_over(
-    case_id: str, body: TakeOverBody, actor: ActorDep, temporal: TemporalDep
+    case_id: str, body: TakeOverBody, actor: ActingDep, temporal: TemporalDep
 ) -> CaseState:
     return await act(temporal, case_id, "take_over", TakeOver(**body.model_dump(), actor=actor))

@@ -25,7 +25,7 @@ from api.deps import (
     TemporalDep,
 )
 from api.errors import ApiError
-from api.identity import ActorDep
+from api.identity import ActingDep, ActorDep, WriterDep, require
 from infra import audit, audit_queries, integrity
 from models.actors import Actor, Role
 from models.audit import AuditEntry, AuditPage, AuditQuery
@@ -58,6 +58,7 @@ from models.staff import StaffRole
 from workflows.registry.starter import check_staff
 
 router = APIRouter(prefix="/api/v1", tags=["enforcement"])
+AuditorDep = Annotated[Actor, require(Role.AUDITOR, Role.ADMIN, Role.LEADING_OFFICE)]
 
 
 def enforcement_of(case_id: str) -> str:
@@ -77,7 +78,7 @@ async def read_enforcement(
 
 @router.post("/cases/{case_id}/decisions", response_model=EnforcementState, summary="处理决定")
 async def decide(
-    case_id: str, body: DecisionBody, actor: ActorDep, temporal: TemporalDep
+    case_id: str, body: DecisionBody, actor: ActingDep, temporal: TemporalDep
 ) -> EnforcementState:
     decision = Decide(**body.model_dump(), actor=actor)
     return await update(temporal, enforcement_of(case_id), "decide", decision, EnforcementState)
@@ -85,7 +86,7 @@ async def decide(
 
 @router.post("/cases/{case_id}/reinspections", response_model=EnforcementState, summary="整改复查")
 async def reinspect(
-    case_id: str, body: ReinspectionBody, actor: ActorDep, temporal: TemporalDep
+    case_id: str, body: ReinspectionBody, actor: ActingDep, temporal: TemporalDep
 ) -> EnforcementState:
     arg = Reinspect(**body.model_dump(), actor=actor)
     return await update(temporal, enforcement_of(case_id), "reinspect", arg, EnforcementState)
@@ -97,7 +98,7 @@ async def reinspect(
 async def joint_punishment(
     case_id: str,
     body: JointPunishmentBody,
-    actor: ActorDep,
+    actor: ActingDep,
     temporal: TemporalDep,
     policy: EnforcementPolicyDep,
 ) -> EnforcementState:
@@ -130,7 +131,7 @@ async def read_credit(
     "/credit/{entry_id}/objection", response_model=JointPunishmentState, summary="登记异议"
 )
 async def objection(
-    entry_id: str, body: ObjectionBody, actor: ActorDep, temporal: TemporalDep
+    entry_id: str, body: ObjectionBody, actor: WriterDep, temporal: TemporalDep
 ) -> JointPunishmentState:
     arg = RecordObjection(**body.model_dump(), actor=actor)
     return await update(temporal, entry_id, "object", arg, JointPunishmentState)
@@ -138,7 +139,7 @@ async def objection(
 
 @router.post("/credit/{entry_id}/objection-review", response_model=JointPunishmentState)
 async def objection_review(
-    entry_id: str, body: ReviewBody, actor: ActorDep, temporal: TemporalDep
+    entry_id: str, body: ReviewBody, actor: WriterDep, temporal: TemporalDep
 ) -> JointPunishmentState:
     arg = Review(**body.model_dump(), actor=actor)
     return await update(temporal, entry_id, "review_objection", arg, JointPunishmentState)
@@ -146,7 +147,7 @@ async def objection_review(
 
 @router.post("/credit/{entry_id}/acknowledge", response_model=JointPunishmentState)
 async def acknowledge(
-    entry_id: str, body: AcknowledgeBody, actor: ActorDep, temporal: TemporalDep
+    entry_id: str, body: AcknowledgeBody, actor: WriterDep, temporal: TemporalDep
 ) -> JointPunishmentState:
     arg = Acknowledge(**body.model_dump(), actor=actor)
     return await update(temporal, entry_id, "acknowledge", arg, JointPunishmentState)
@@ -156,7 +157,7 @@ async def acknowledge(
     "/credit/{entry_id}/repair", response_model=JointPunishmentState, summary="信用修复申请"
 )
 async def repair(
-    entry_id: str, body: ObjectionBody, actor: ActorDep, temporal: TemporalDep
+    entry_id: str, body: ObjectionBody, actor: WriterDep, temporal: TemporalDep
 ) -> JointPunishmentState:
     arg = RequestRepair(**body.model_dump(), actor=actor)
     return await update(temporal, entry_id, "request_repair", arg, JointPunishmentState)
@@ -164,7 +165,7 @@ async def repair(
 
 @router.post("/credit/{entry_id}/repair-review", response_model=JointPunishmentState)
 async def repair_review(
-    entry_id: str, body: ReviewBody, actor: ActorDep, temporal: TemporalDep
+    entry_id: str, body: ReviewBody, actor: WriterDep, temporal: TemporalDep
 ) -> JointPunishmentState:
     arg = Review(**body.model_dump(), actor=actor)
     return await update(temporal, entry_id, "review_repair", arg, JointPunishmentState)
@@ -184,13 +185,11 @@ class StaffCheckBody(BaseModel):
 @router.post("/staff-checks", response_model=StaffCheckResult, summary="从业人员禁入核查")
 async def staff_check(
     body: StaffCheckBody,
-    actor: ActorDep,
+    actor: WriterDep,
     hasher: HasherDep,
     temporal: TemporalDep,
     settings: SettingsDep,
 ) -> StaffCheckResult:
-    if actor.role is Role.AUDITOR:
-        raise ApiError(403, "forbidden", "审计人员不能进行入职核查。")
     if body.hire and not body.institution_id:
         raise ApiError(422, "institution_required", "登记入职须写明机构编号。")
     command = RegistryCommand(
@@ -244,15 +243,13 @@ def list_bans(
 async def correct_ban(
     ban_id: str,
     body: CorrectionBody,
-    actor: ActorDep,
+    actor: Annotated[Actor, require(Role.ADMIN, Role.LEADING_OFFICE)],
     temporal: TemporalDep,
     settings: SettingsDep,
     session: SessionDep,
 ) -> Ban:
     """Only an administrator or the leading group office, with a reason (e.g. a court
     ruling). The ban is marked corrected and stays in the registry and the audit trail."""
-    if actor.role not in (Role.ADMIN, Role.LEADING_OFFICE):
-        raise ApiError(403, "forbidden", "只有系统管理员或领导小组办公室可以更正禁入决定。")
     found = await temporal.execute_workflow(
         "BanCorrectionWorkflow",
         CorrectBan(ban_id=ban_id, reason=body.reason, actor=actor),
@@ -270,19 +267,11 @@ async def correct_ban(
 @router.get("/audit", response_model=AuditPage, summary="审计记录查询")
 def audit_query(
     session: SessionDep,
-    actor: ActorDep,
+    _: AuditorDep,
     q: Annotated[AuditQuery, Query()],
 ) -> AuditPage:
     """Paginated by sequence: pass `next_after_seq` back as `after_seq`."""
-    require_auditor(actor)
     return audit_queries.query(session, q)
-
-
-def require_auditor(actor: Actor) -> None:
-    if actor.role not in (Role.AUDITOR, Role.ADMIN, Role.LEADING_OFFICE):
-        raise ApiError(
-            403, "forbidden", "只有审计人员、领导小组办公室和系统管理员可以查询审计记录。"
-        )
 
 
 class PersonAuditQuery(BaseModel):
@@ -297,11 +286,10 @@ class PersonAuditQuery(BaseModel):
 
 @router.post("/audit/by-person", response_model=AuditPage, summary="按人员查询审计记录")
 def audit_by_person(
-    body: PersonAuditQuery, session: SessionDep, actor: ActorDep, hasher: HasherDep
+    body: PersonAuditQuery, session: SessionDep, _: AuditorDep, hasher: HasherDep
 ) -> AuditPage:
     """Every record concerning one person (staff checks, hiring, bans), found by the keyed
     hash of their identity number."""
-    require_auditor(actor)
     return audit_queries.query(
         session,
         AuditQuery(

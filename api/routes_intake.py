@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from api.access import sees_all
 from api.deps import PublisherDep, SessionDep
 from api.errors import ApiError
-from api.identity import ActorDep
+from api.identity import ActorDep, require
 from infra import reference
 from infra.intake import InvalidEvent, check_camera_alarm, check_inspection
 from infra.kafka import KafkaPublisher
@@ -66,10 +66,10 @@ class InspectionAccepted(BaseModel):
     "/inspections", status_code=status.HTTP_202_ACCEPTED, response_model=InspectionAccepted
 )
 async def submit_inspection(
-    body: InspectionSubmission, publisher: PublisherDep, actor: ActorDep
+    body: InspectionSubmission,
+    publisher: PublisherDep,
+    actor: Annotated[Actor, require(*INSPECTORS)],
 ) -> InspectionAccepted:
-    if actor.role not in INSPECTORS:
-        raise ApiError(403, "forbidden", "你的角色无权提交检查结果。", {"role": actor.role})
     if actor.role in (Role.DEPARTMENT, Role.TOWN) and body.inspector_unit != actor.unit:
         raise ApiError(403, "forbidden", "只能以本单位名义提交检查结果。")
     report = check_inspection(
@@ -107,11 +107,9 @@ class AlarmAccepted(BaseModel):
 
 @router.post("/alarms", status_code=status.HTTP_202_ACCEPTED, response_model=AlarmAccepted)
 async def submit_alarm(
-    alarm: CameraAlarm, publisher: PublisherDep, actor: ActorDep
+    alarm: CameraAlarm, publisher: PublisherDep, actor: Annotated[Actor, require(*ALARM_SOURCES)]
 ) -> AlarmAccepted:
     """For camera platforms that do not speak GB/T 28181: the normalised alarm as JSON."""
-    if actor.role not in ALARM_SOURCES:
-        raise ApiError(403, "forbidden", "你的角色无权提交视频报警。", {"role": actor.role})
     if alarm.kind is CameraAlarmKind.DEVICE_OFFLINE:
         raise InvalidEvent(
             "device-offline is raised by the platform from missing keepalives",
