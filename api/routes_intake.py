@@ -3,6 +3,7 @@ topics), and the reference lookups the intake pages need."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated
@@ -116,11 +117,16 @@ async def submit_alarm(
             [{"field": "kind", "problem": "not accepted from clients", "type": "unknown_code"}],
         )
     check_camera_alarm(alarm)
+    event = alarm.model_copy(update={"source": "api"}).model_dump(mode="json")
+    if alarm.person is not None:
+        # The topic carries the number as the camera platform sent it; the stream worker
+        # hashes it on reading, like every other inbound identity number.
+        event["person"]["id_number"] = alarm.person.id_number.get_secret_value()
     await produce(
         publisher,
         topics.CAMERA_ALARMS,
         alarm.device_id,
-        alarm.model_copy(update={"source": "api"}).model_dump_json().encode(),
+        json.dumps(event, ensure_ascii=False).encode(),
     )
     return AlarmAccepted(event_id=alarm.event_id, message="报警已接收。")
 

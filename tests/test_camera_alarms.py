@@ -25,7 +25,7 @@ from models.camera import Device
 from models.cases import Case
 from models.inspections import FindingStatus, InspectionFinding, InspectionKind
 from tests.auth import Tokens
-from tests.factories import alarm_xml, device_id, keepalive_xml, sip_message
+from tests.factories import alarm_xml, device_id, identity_number, keepalive_xml, sip_message
 from tests.kafka_reader import TopicReader
 from tests.polling import eventually
 from tests.sipp import play
@@ -284,3 +284,20 @@ async def test_the_json_alarm_api_for_systems_without_sip(
         assert response.json()["error"]["message"]
     response = await http.post("/api/v1/alarms", json=alarm, headers=tokens.headers("auditor"))
     assert response.status_code == 403
+
+    # A face-recognition match goes through with the person, for the ban check downstream.
+    seen_id, seen_number = f"api-{uuid.uuid4()}", identity_number()
+    seen = {
+        **alarm,
+        "event_id": seen_id,
+        "kind": "face-match",
+        "person": {"id_number": seen_number, "name": "赵某"},
+    }
+    reader = TopicReader(stack.settings.kafka_bootstrap, topics.CAMERA_ALARMS)
+    try:
+        response = await http.post("/api/v1/alarms", json=seen, headers=psb)
+        assert response.status_code == 202, response.text
+        [record] = await reader.wait_for(lambda r: seen_id.encode() in r.value)
+    finally:
+        reader.close()
+    assert json.loads(record.value)["person"]["id_number"] == seen_number
