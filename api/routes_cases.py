@@ -37,7 +37,7 @@ def list_cases(
     unit: str | None = Query(default=None, description="cases this unit handles or works on"),
     status: CaseStatus | None = None,
     limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=1_000_000),
 ) -> list[CasePublic]:
     unit = inbox_unit(actor, unit)
     cases = crud.list_cases(session=session, unit=unit, status=status, limit=limit, offset=offset)

@@ -170,7 +170,7 @@ def list_findings(
     institution_id: str | None = Query(default=None, max_length=64),
     status_: Annotated[FindingStatus | None, Query(alias="status")] = None,
     limit: int = Query(default=100, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=1_000_000),
 ) -> list[InspectionFinding]:
     """Findings and rectification items. Towns see their jurisdiction's."""
     query = select(InspectionFinding)

@@ -45,7 +45,8 @@ def public_status(
     """No account needed. A wrong code and an unknown case get the same answer."""
     expected = hasher.tracking_code(case_id)
     case = session.get(Case, case_id)
-    if not hmac.compare_digest(expected, code.strip().upper()) or case is None:
+    given = code.strip().upper().encode("utf-8")
+    if not hmac.compare_digest(expected.encode("ascii"), given) or case is None:
         raise ApiError(
             404,
             "not_found",
