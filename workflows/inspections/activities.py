@@ -116,13 +116,17 @@ class InspectionActivities:
                 )
             )
         items = [r for r in rows if r.status is FindingStatus.OPEN]
+        result = InspectionResult(complaints=complaints, rectification_items=len(items))
+        with self._sessions() as session:
+            if audit.exists(session, f"inspection:{report.event_id}"):
+                return result  # a replay: recorded and notified before
         notices = rectification_notices(report, items)
         notify.publish(self._publisher, notices)
         with self._sessions() as session:
             if not audit.exists(session, f"inspection:{report.event_id}"):
                 self._record(session, report, rows, notices)
                 session.commit()
-        return InspectionResult(complaints=complaints, rectification_items=len(items))
+        return result
 
     @staticmethod
     def _record(

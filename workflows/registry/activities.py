@@ -324,6 +324,8 @@ class RegistryActivities:
         if not bans or institution is None:
             return None
         person = match.person
+        with self._sessions() as session:
+            replay = session.get(StaffCheck, f"camera:{match.event_id}") is not None
         alerts = ban_alerts(
             key=f"camera:{match.event_id}",
             person_masked=person.id_masked,
@@ -334,7 +336,8 @@ class RegistryActivities:
             reason="camera",
             at=match.occurred_at,
         )
-        notify.publish(self._publisher, alerts)
+        if not replay:  # alerted before: a replayed alarm
+            notify.publish(self._publisher, alerts)
         with self._sessions() as session:
             if session.get(StaffCheck, f"camera:{match.event_id}") is None:
                 session.add(
