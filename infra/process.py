@@ -127,8 +127,28 @@ def port_open(host: str, port: int) -> bool:
 
 
 def free_port() -> int:
+    """A port free now, below the kernel's ephemeral range: a port from that range can be
+    taken by any outgoing connection before the server binds it (or binds it again after a
+    restart)."""
+    import random
     import socket
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    low = _ephemeral_low()
+    for _ in range(200):
+        # Some servers also bind derived ports (Temporal: its own + 1000); keep those below too.
+        port = random.randrange(max(1024, low - 12000), low - 1100)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
+
+
+def _ephemeral_low() -> int:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
