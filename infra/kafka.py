@@ -5,23 +5,42 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from infra.settings import Settings
 from models import topics
 
 log = logging.getLogger(__name__)
 
 
-def wait_for_broker(bootstrap: str, timeout: float = 60.0) -> None:
+def client_options(settings: Settings) -> dict[str, Any]:
+    """kafka-python keyword arguments for the configured security (TLS, SASL)."""
+    options: dict[str, Any] = {"security_protocol": settings.kafka_security_protocol}
+    if settings.kafka_ssl_cafile is not None:
+        options["ssl_cafile"] = str(settings.kafka_ssl_cafile)
+    if settings.kafka_sasl_mechanism is not None:
+        options["sasl_mechanism"] = settings.kafka_sasl_mechanism
+        options["sasl_plain_username"] = settings.kafka_sasl_username
+        password = settings.kafka_sasl_password
+        options["sasl_plain_password"] = password.get_secret_value() if password else None
+    return options
+
+
+def wait_for_broker(
+    bootstrap: str, timeout: float = 60.0, options: dict[str, Any] | None = None
+) -> None:
     """Block until the broker answers metadata requests, or raise TimeoutError."""
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
         try:
-            admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+            admin = KafkaAdminClient(
+                bootstrap_servers=bootstrap, request_timeout_ms=5000, **(options or {})
+            )
             try:
                 admin.list_topics()
                 return
@@ -33,13 +52,20 @@ def wait_for_broker(bootstrap: str, timeout: float = 60.0) -> None:
     raise TimeoutError(f"Kafka at {bootstrap} did not answer within {timeout:.0f}s: {last!r}")
 
 
-def ensure_topics(bootstrap: str, partitions: int, names: Iterable[str] = topics.ALL) -> list[str]:
+def ensure_topics(
+    bootstrap: str,
+    partitions: int,
+    names: Iterable[str] = topics.ALL,
+    options: dict[str, Any] | None = None,
+) -> list[str]:
     """Create the contract's topics that do not exist yet; returns the ones created.
 
     Must run before any producer or agent: a broker that auto-creates topics picks its own
     partition count, and faust tables then fail on the mismatch.
     """
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30000)
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=30000, **(options or {})
+    )
     try:
         existing = set(admin.list_topics())
         wanted = [n for n in names if n not in existing]
@@ -60,13 +86,17 @@ def ensure_topics(bootstrap: str, partitions: int, names: Iterable[str] = topics
 class KafkaPublisher:
     """Thread-safe; `publish` returns only after the broker acknowledged the write."""
 
-    def __init__(self, bootstrap: str, timeout: float = 15.0) -> None:
+    def __init__(
+        self, bootstrap: str, timeout: float = 15.0, options: dict[str, Any] | None = None
+    ) -> None:
         self._timeout = timeout
         self._producer = KafkaProducer(
-            bootstrap_servers=bootstrap,
-            acks="all",
-            linger_ms=2,
+            bootstrap_servers=bootstrap, acks="all", linger_ms=2, **(options or {})
         )
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> KafkaPublisher:
+        return cls(settings.kafka_bootstrap, options=client_options(settings))
 
     def publish(self, topic: str, key: str, value: bytes) -> None:
         self.publish_all(topic, [(key, value)])

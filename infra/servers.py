@@ -11,7 +11,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from infra.kafka import wait_for_broker
+from infra.kafka import client_options, wait_for_broker
 from infra.process import ManagedProcess, port_open
 from infra.settings import Settings
 
@@ -184,7 +184,7 @@ def start_broker(settings: Settings) -> ManagedProcess | None:
         return start_tansu(settings)
     if settings.broker == "kafka":
         return start_apache_kafka(settings)
-    wait_for_broker(settings.kafka_bootstrap, timeout=60)
+    wait_for_broker(settings.kafka_bootstrap, timeout=60, options=client_options(settings))
     return None
 
 

@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BrokerKind = Literal["tansu", "kafka", "external"]
+KafkaSecurity = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 
 
 class Settings(BaseSettings):
@@ -20,7 +21,18 @@ class Settings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_controller_port: int | None = None  # Apache Kafka's KRaft port; default bootstrap + 1
     kafka_jars_dir: Path | None = None  # default: DATA_DIR/kafka-jars
+    # An external Kafka with TLS and/or SASL (the embedded brokers use PLAINTEXT).
+    kafka_security_protocol: KafkaSecurity = "PLAINTEXT"
+    kafka_ssl_cafile: Path | None = None
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
     temporal_address: str = "127.0.0.1:7233"
+    # An external Temporal with TLS (server CA; client certificate for mTLS) or an API key.
+    temporal_tls_ca: Path | None = None
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    temporal_api_key: SecretStr | None = None
     temporal_namespace: str = "default"
     temporal_task_queue: str = "tuoyu-cases"
     temporal_workers: int = Field(default=1, ge=1, le=8)  # Temporal worker processes

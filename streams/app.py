@@ -2,9 +2,33 @@
 
 from __future__ import annotations
 
+import ssl
+
 import faust
 
-from infra.settings import get_settings
+from infra.settings import Settings, get_settings
+
+
+def broker_credentials(settings: Settings) -> faust.types.auth.CredentialsT | None:
+    """TLS and/or SASL for an external Kafka, as configured (None: PLAINTEXT)."""
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return None
+    context = None
+    if protocol in ("SSL", "SASL_SSL"):
+        context = ssl.create_default_context(
+            cafile=str(settings.kafka_ssl_cafile) if settings.kafka_ssl_cafile else None
+        )
+    if protocol == "SSL":
+        return faust.SSLCredentials(context)
+    password = settings.kafka_sasl_password
+    return faust.SASLCredentials(
+        username=settings.kafka_sasl_username,
+        password=password.get_secret_value() if password else None,
+        mechanism=settings.kafka_sasl_mechanism or "PLAIN",
+        ssl_context=context,
+    )
+
 
 settings = get_settings()
 
@@ -25,4 +49,5 @@ app = faust.App(
     broker_session_timeout=max(settings.stream_rebalance_timeout, 10.0),
     broker_heartbeat_interval=1.0,
     autodiscover=False,
+    broker_credentials=broker_credentials(settings),
 )

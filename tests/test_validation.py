@@ -139,3 +139,33 @@ def test_exported_schemas_match_the_models() -> None:
         path = SCHEMAS / f"{name}.schema.json"
         assert path.exists(), f"run `make schemas`: {path} is missing"
         assert json.loads(path.read_text("utf-8")) == schema, f"run `make schemas`: {path} is stale"
+
+
+def test_security_settings_reach_the_clients(tmp_path: Path) -> None:
+    from infra.kafka import client_options
+    from infra.settings import Settings
+    from infra.temporal import tls_config
+    from streams.app import broker_credentials
+
+    plain = Settings(data_dir=tmp_path)
+    assert client_options(plain) == {"security_protocol": "PLAINTEXT"}
+    assert tls_config(plain) is False and broker_credentials(plain) is None
+
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(b"-----BEGIN CERTIFICATE-----\n")
+    secure = Settings(
+        data_dir=tmp_path,
+        kafka_security_protocol="SASL_SSL",
+        kafka_sasl_mechanism="SCRAM-SHA-512",
+        kafka_sasl_username="tuoyu",
+        kafka_sasl_password="secret",
+        temporal_tls_ca=ca,
+    )
+    options = client_options(secure)
+    assert options["security_protocol"] == "SASL_SSL"
+    assert (options["sasl_mechanism"], options["sasl_plain_password"]) == (
+        "SCRAM-SHA-512",
+        "secret",
+    )
+    tls = tls_config(secure)
+    assert not isinstance(tls, bool) and tls.server_root_ca_cert == ca.read_bytes()

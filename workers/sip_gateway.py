@@ -18,7 +18,7 @@ log = logging.getLogger("tuoyu.sip_gateway")
 
 async def run() -> None:
     settings = get_settings()
-    publisher = KafkaPublisher(settings.kafka_bootstrap)
+    publisher = KafkaPublisher.for_settings(settings)
     gateway = Gateway(publisher, settings.sip_platform_id, (settings.sip_host, settings.sip_port))
     udp, tcp = await serve(gateway, settings.sip_host, settings.sip_port)
     log.info("SIP gateway on %s:%d (UDP and TCP)", settings.sip_host, settings.sip_port)

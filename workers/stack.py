@@ -13,7 +13,7 @@ import httpx
 from pydantic import SecretStr
 
 from infra import servers
-from infra.kafka import ensure_topics
+from infra.kafka import client_options, ensure_topics
 from infra.migrate import prepare_database
 from infra.process import ManagedProcess, port_open
 from infra.settings import Settings
@@ -60,6 +60,7 @@ class Stack:
             self.settings.kafka_bootstrap,
             self.settings.topic_partitions,
             [*topics.ALL, *topics.changelog_topics(self.settings.stream_app_id)],
+            client_options(self.settings),
         )
         log.info("database migrated, %d units loaded; topics created: %s", units, created or "none")
 

@@ -57,7 +57,7 @@ CHECKPOINT_EVERY = 60.0  # seconds
 async def run(settings: Settings, stop: asyncio.Event) -> None:
     client = await connect(settings, runtime_with_metrics(settings))
     engine = make_engine(settings.resolved_database_url)
-    publisher = KafkaPublisher(settings.kafka_bootstrap)
+    publisher = KafkaPublisher.for_settings(settings)
     sessions = session_factory(engine)
     cases = CaseActivities(sessions, publisher, load_policy(settings.deadlines_file))
     enforcement = EnforcementActivities(
