@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from kafka.errors import KafkaError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from infra.identity import redact
@@ -92,6 +93,16 @@ def install(app: FastAPI) -> None:
         return JSONResponse(
             error_body(f"http_{exc.status_code}", messages.get(exc.status_code, str(exc.detail))),
             status_code=exc.status_code,
+        )
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value the client sent (a number out of its range, a NUL
+        # character in text): the client's error, not ours.
+        await dead_letter(request, f"value refused by the database: {type(exc.orig).__name__}")
+        return JSONResponse(
+            error_body("invalid_value", "请求中的值超出范围或含有不允许的字符。"),
+            status_code=422,
         )
 
     @app.exception_handler(Exception)

@@ -280,7 +280,7 @@ class PersonAuditQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id_number: str = Field(min_length=18, max_length=18)
-    after_seq: int = Field(default=0, ge=0, le=2**62)
+    after_seq: int = Field(default=0, ge=0, le=2**31 - 1)
     limit: int = Field(default=100, ge=1, le=1000)
 
 

@@ -94,7 +94,7 @@ class AuditQuery(SQLModel):
     action: str | None = None
     since: datetime | None = None
     until: datetime | None = None
-    after_seq: int = Field(default=0, ge=0, le=2**62)
+    after_seq: int = Field(default=0, ge=0, le=2**31 - 1)  # seq is a 32-bit integer
     limit: int = Field(default=100, ge=1, le=1000)
 
 

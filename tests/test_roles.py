@@ -184,3 +184,20 @@ async def test_every_endpoint_with_every_role(
         headers=headers["lead"],
     )
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "not_a_jurisdiction"
+
+
+async def test_values_the_database_cannot_hold_are_client_errors(
+    stack: Stack, http: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    auditor = tokens.headers("auditor")
+    for path, params in [
+        ("/api/v1/audit", {"after_seq": str(2**40)}),
+        ("/api/v1/audit", {"case_id": "TY\x00"}),
+        ("/api/v1/institutions", {"q": "托育\x00"}),
+        ("/api/v1/cases/TY%00X", {}),
+        ("/api/v1/findings", {"institution_id": "\x00"}),
+        ("/api/v1/integrity", {"key": "id:\x00"}),
+    ]:
+        response = await http.get(path, params=params, headers=auditor)
+        assert 400 <= response.status_code < 500, (path, params, response.text)
+        assert response.json()["error"]["message"]
