@@ -54,7 +54,9 @@ async def test_a_call_taken_at_the_hotline_page_becomes_the_right_case(
     await web.shot("hotline-ticket")
 
     # Critical: Health leads, Public Security and the street alongside.
-    case = await wait_for_case(http, case_id, status="dispatched")
+    case = await wait_for_case(
+        http, case_id, status="dispatched", assigned_units=["health", "psb", "street-kaihuai"]
+    )
     assert (case["category"], case["priority"], case["handler"]) == (
         "child-abuse",
         "critical",
