@@ -32,7 +32,9 @@ class CameraAlarm(BaseModel):
     event_id: str = Field(min_length=1, max_length=128)
     occurred_at: AwareDatetime
     kind: CameraAlarmKind
-    device_id: str = Field(min_length=1, max_length=64, description="GB/T 28181 device id")
+    device_id: str = Field(
+        min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_-]+$", description="GB/T 28181 device id"
+    )
     institution_id: str | None = Field(
         default=None, max_length=64, description="default: the institution the device serves"
     )

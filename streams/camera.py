@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -157,19 +158,27 @@ async def check_devices() -> None:
         except Exception:
             log.exception("storm report for %s failed; next round retries", device)
     _reported.intersection_update({(d, s) for (d, (s, _)) in list(alarm_storms.table.keys())})
-    for device, heard in list(last_heard.items()):
-        if not heard or now - heard < settings.keepalive_timeout or (device, heard) in _raised:
-            continue
+    silent = [
+        (device, heard)
+        for device, heard in list(last_heard.items())
+        if heard and now - heard >= settings.keepalive_timeout and (device, heard) not in _raised
+    ]
+    limit = asyncio.Semaphore(settings.intake_max_in_flight)
+
+    async def raise_finding(device: str, heard: float) -> None:
         offline = DeviceAlarm(
             event_id=f"offline:{device}:{int(heard)}",
             occurred_at=datetime.fromtimestamp(heard + settings.keepalive_timeout, UTC),
             kind=CameraAlarmKind.DEVICE_OFFLINE,
             device_id=device,
-            description=f"最后一次心跳 {int(now - heard)} 秒前",
+            description=f"心跳中断超过 {int(settings.keepalive_timeout)} 秒",
         )
-        try:
-            await submit_device_alarm(client, offline)
-            _raised.add((device, heard))
-            log.warning("device %s silent for %.0fs: finding raised", device, now - heard)
-        except Exception:
-            log.exception("offline finding for %s failed; next round retries", device)
+        async with limit:
+            try:
+                await submit_device_alarm(client, offline)
+                _raised.add((device, heard))
+                log.warning("device %s silent for %.0fs: finding raised", device, now - heard)
+            except Exception:
+                log.exception("offline finding for %s failed; next round retries", device)
+
+    await asyncio.gather(*(raise_finding(d, h) for d, h in silent))
