@@ -21,8 +21,15 @@ def make_engine(url: str, *, writer: bool = True) -> Engine:
     # start with BEGIN IMMEDIATE: two deferred SQLite writers that both read first fail on
     # the upgrade to a write lock, and the busy timeout does not help them. (SQLAlchemy's
     # documented recipe for pysqlite.)
+    # SQLite has one writer at a time. A writer process keeps one connection, so its threads
+    # queue for it in Python and the next one starts the moment the last commits; with a
+    # connection each they would queue in SQLite's busy handler, which polls with sleeps of
+    # up to 100 ms and leaves the lock idle in between.
+    pool = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 120} if writer else {}
     engine = create_engine(
-        url, connect_args={"check_same_thread": False, "timeout": 30, "isolation_level": None}
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30, "isolation_level": None},
+        **pool,
     )
 
     @event.listens_for(engine, "connect")

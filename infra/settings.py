@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_task_queue: str = "tuoyu-cases"
     temporal_workers: int = Field(default=1, ge=1, le=8)  # Temporal worker processes
+    # Per worker process: workflow tasks and local activities taken at once. More than the
+    # activity threads can serve only queues work inside the worker, where a deep backlog
+    # outlasts the workflow task timeout; left on the server it waits at no cost.
+    temporal_max_workflow_tasks: int = Field(default=16, ge=2)
+    temporal_activity_threads: int = Field(default=8, ge=1)
     temporal_embedded: bool = True  # false: TUOYU_TEMPORAL_ADDRESS is an existing cluster
     temporal_ui_port: int | None = None  # default: Temporal's own (frontend port + 1000)
     database_url: str | None = None

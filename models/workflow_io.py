@@ -34,12 +34,15 @@ class OpenCaseInput(BaseModel):
     workflow_id: str
     complaint: ComplaintReceived
     allow_merge: bool = True
+    # When the workflow opens the case: the first round's deadlines are planned from it.
+    now: AwareDatetime | None = None
 
 
 class OpenCaseResult(BaseModel):
     routing: Routing
     institution_name: str | None = None
     merged_into: str | None = None
+    deadlines: RoundDeadlines | None = None
 
 
 class JoinCase(BaseModel):

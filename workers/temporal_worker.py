@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import compileall
 import logging
 import signal
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from temporalio.worker import Worker
 
+import models
+import workflows
 from infra import credit_platform
 from infra.audit import checkpoint
 from infra.db import SessionFactory, make_engine, session_factory
@@ -71,7 +75,8 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     alarms = AlarmActivities(sessions)
     await ensure_yearly_recheck(client, settings.temporal_task_queue)
     try:
-        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="activity") as executor:
+        threads = settings.temporal_activity_threads
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="activity") as executor:
             worker = Worker(
                 client,
                 task_queue=settings.temporal_task_queue,
@@ -84,6 +89,9 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
                     *alarms.all(),
                 ],
                 activity_executor=executor,
+                max_concurrent_workflow_tasks=settings.temporal_max_workflow_tasks,
+                max_concurrent_local_activities=threads,
+                max_concurrent_activities=threads,
             )
             async with worker:
                 log.info("Temporal worker ready on task queue %s", settings.temporal_task_queue)
@@ -111,8 +119,17 @@ async def sign_checkpoints(sessions: SessionFactory, signer: AuditSigner) -> Non
             log.exception("could not sign an audit checkpoint")
 
 
+def compile_workflow_modules() -> None:
+    """The sandbox imports the workflow modules afresh for every workflow run; without
+    bytecode on disk (PYTHONDONTWRITEBYTECODE, a read-only checkout) each run compiles them
+    from source, a sixth of the worker's time under load."""
+    for package in (workflows, models):
+        compileall.compile_dir(Path(package.__file__).parent, quiet=1)
+
+
 def main() -> None:
     settings = get_settings()
+    compile_workflow_modules()
     configure_logging(settings.log_level)
 
     async def serve() -> None:

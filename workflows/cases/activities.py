@@ -104,13 +104,22 @@ class CaseActivities:
             town = institution.town if institution is not None else complaint.town
             name = institution.name if institution is not None else complaint.institution_name
             routing = route(town, reference.catalogue()[complaint.category], complaint.urgent)
+            # The first round's deadlines, here rather than in a local activity of their own.
+            deadlines = (
+                plan(self._policy, PlanRound(start=params.now, priority=routing.priority))
+                if params.now is not None
+                else None
+            )
             key = institution_key(complaint, institution)
             existing = session.get(Case, params.case_id)
             if existing is not None and (
                 existing.status != CaseStatus.MERGED or params.allow_merge
             ):
                 return OpenCaseResult(
-                    routing=routing, institution_name=name, merged_into=existing.merged_into
+                    routing=routing,
+                    institution_name=name,
+                    merged_into=existing.merged_into,
+                    deadlines=deadlines,
                 )
             target = (
                 self._open_duplicate(session, complaint, key)
@@ -184,7 +193,9 @@ class CaseActivities:
         activity.logger.info(
             "case %s %s", params.case_id, f"joins {target}" if target else "opened"
         )
-        return OpenCaseResult(routing=routing, institution_name=name, merged_into=target)
+        return OpenCaseResult(
+            routing=routing, institution_name=name, merged_into=target, deadlines=deadlines
+        )
 
     def _open_duplicate(
         self, session: Session, complaint: ComplaintReceived, key: str

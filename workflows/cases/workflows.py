@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -69,6 +69,7 @@ ACTIVITY_RETRY = RetryPolicy(
 # The full history is in the audit trail; the workflow keeps the recent part for queries.
 HISTORY_KEPT = 500
 LEADING_OFFICE = "leading-office"
+PLANNED_AT_OPEN = "open-case-plans-first-round"  # workflow.patched: histories from before
 OPEN = (CaseStatus.DISPATCHED, CaseStatus.ACCEPTED)
 SUBSTANTIATED = (Outcome.SUBSTANTIATED, Outcome.PARTLY_SUBSTANTIATED)
 
@@ -159,8 +160,12 @@ class CaseWorkflow:
     async def _open(self, first: ComplaintReceived) -> None:
         s = self._s
         s.event_ids.append(first.event_id)
+        opened_at = workflow.now()
         open_input = OpenCaseInput(
-            case_id=s.case_id, workflow_id=workflow.info().workflow_id, complaint=first
+            case_id=s.case_id,
+            workflow_id=workflow.info().workflow_id,
+            complaint=first,
+            now=opened_at,
         )
         opened = await self._local(CaseActivities.open_case, open_input)
         if opened.merged_into is not None:
@@ -184,7 +189,13 @@ class CaseWorkflow:
         s.received_at = first.occurred_at
         s.town, s.lead = routing.town, routing.lead
         s.collaborators = routing.collaborators
-        await self._start_round(routing.handler, routing.level)
+        # Cases opened before open_case planned the first round plan it in a step of their own.
+        if workflow.patched(PLANNED_AT_OPEN) and opened.deadlines is not None:
+            await self._start_round(
+                routing.handler, routing.level, planned=(opened_at, opened.deadlines)
+            )
+        else:
+            await self._start_round(routing.handler, routing.level)
         await self._record(
             "case.dispatched",
             SYSTEM,
@@ -282,13 +293,24 @@ class CaseWorkflow:
         )
 
     async def _start_round(
-        self, handler: str, level: Level, *, escalated: bool = False, accepted: bool = False
+        self,
+        handler: str,
+        level: Level,
+        *,
+        escalated: bool = False,
+        accepted: bool = False,
+        planned: tuple[datetime, RoundDeadlines] | None = None,
     ) -> None:
-        s, now = self._s, workflow.now()
-        s.deadlines = await self._local(
-            CaseActivities.plan_round,
-            PlanRound(start=now, priority=s.priority or Priority.ORDINARY, escalated=escalated),
-        )
+        """`planned`: the round's start and deadlines, if already planned."""
+        s = self._s
+        if planned is not None:
+            now, s.deadlines = planned
+        else:
+            now = workflow.now()
+            s.deadlines = await self._local(
+                CaseActivities.plan_round,
+                PlanRound(start=now, priority=s.priority or Priority.ORDINARY, escalated=escalated),
+            )
         s.round += 1
         s.round_started_at = now
         s.handler, s.level = handler, level
