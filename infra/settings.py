@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(default=4, ge=1)
     stream_app_id: str = "tuoyu-streams"
     stream_rebalance_timeout: float = 3.0  # seconds
+    # How long a fetch may wait at the broker for records (see streams/transport.py).
+    stream_fetch_max_wait_ms: int = Field(default=100, ge=10, le=1500)
     # How many inbound events the stream worker hands to Temporal concurrently.
     intake_max_in_flight: int = Field(default=64, ge=1)
     log_level: str = "INFO"

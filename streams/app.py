@@ -7,6 +7,7 @@ import ssl
 import faust
 
 from infra.settings import Settings, get_settings
+from streams.transport import App
 
 
 def broker_credentials(settings: Settings) -> faust.types.auth.CredentialsT | None:
@@ -32,7 +33,7 @@ def broker_credentials(settings: Settings) -> faust.types.auth.CredentialsT | No
 
 settings = get_settings()
 
-app = faust.App(
+app = App(
     settings.stream_app_id,
     broker=f"kafka://{settings.kafka_bootstrap}",
     store="memory://",
