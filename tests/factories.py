@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -109,3 +110,16 @@ def sip_message(
         f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
     )
     return head.encode("ascii") + body
+
+
+def registry_event(kind: str, **fields: Any) -> bytes:
+    """A registry event as it arrives on `tuoyu.registry`."""
+    return json.dumps(
+        {
+            "type": kind,
+            "event_id": f"reg-{uuid.uuid4()}",
+            "occurred_at": datetime.now(UTC).isoformat(),
+            **fields,
+        },
+        ensure_ascii=False,
+    ).encode()

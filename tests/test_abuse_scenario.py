@@ -29,25 +29,13 @@ from models import topics
 from models.cases import case_id_for
 from models.staff import Employment, StaffCheck
 from tests.auth import Tokens
-from tests.factories import identity_number
+from tests.factories import identity_number, registry_event
 from tests.kafka_reader import TopicReader
 from tests.polling import eventually, eventually_async, wait_for_case
 from workers.stack import Stack, child_env
 from workflows.registry.starter import YEARLY_RECHECK
 
 VENV_PATH = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-
-
-def registry_event(kind: str, **fields: Any) -> bytes:
-    return json.dumps(
-        {
-            "type": kind,
-            "event_id": f"reg-{uuid.uuid4()}",
-            "occurred_at": datetime.now(UTC).isoformat(),
-            **fields,
-        },
-        ensure_ascii=False,
-    ).encode()
 
 
 def everything_stored(stack: Stack, db: Session) -> dict[str, bytes]:

@@ -25,23 +25,18 @@ from models.camera import Device
 from models.cases import Case
 from models.inspections import FindingStatus, InspectionFinding, InspectionKind
 from tests.auth import Tokens
-from tests.factories import alarm_xml, device_id, identity_number, keepalive_xml, sip_message
+from tests.factories import (
+    alarm_xml,
+    device_id,
+    identity_number,
+    keepalive_xml,
+    registry_event,
+    sip_message,
+)
 from tests.kafka_reader import TopicReader
 from tests.polling import eventually
 from tests.sipp import play
 from workers.stack import Stack
-
-
-def registry_event(kind: str, **fields: Any) -> bytes:
-    return json.dumps(
-        {
-            "type": kind,
-            "event_id": f"reg-{uuid.uuid4()}",
-            "occurred_at": datetime.now(UTC).isoformat(),
-            **fields,
-        },
-        ensure_ascii=False,
-    ).encode()
 
 
 async def institution_with_device(

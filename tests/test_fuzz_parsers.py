@@ -19,17 +19,10 @@ from infra.intake import (
     parse_registry,
 )
 from tests.factories import alarm_xml, complaint_payload, device_id, sip_message
+from tests.strategies import json_values
 
 HASHER = IdentityHasher(b"k" * 32)
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
-    ),
-    max_leaves=12,
-)
 
 
 def explained(parse: Any, raw: bytes) -> None:
