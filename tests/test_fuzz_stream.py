@@ -14,7 +14,7 @@ import httpx
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from infra.identity import IdentityHasher
+from infra.identity import IdentityHasher, redact
 from infra.intake import (
     InvalidEvent,
     parse_camera_alarm,
@@ -136,7 +136,9 @@ async def test_fuzzed_events_on_every_topic_among_valid_ones(
     assert set(by_key) == set(bad), sorted(set(bad) - set(by_key))[:5]
     for key, (topic, raw) in bad.items():
         letter = by_key[key]
-        assert base64.b64decode(letter["original_base64"]) == raw, key
+        # Where people's identity numbers may arrive, they are masked in the letter.
+        kept = redact(raw) if topic in (topics.REGISTRY, topics.CAMERA_ALARMS) else raw
+        assert base64.b64decode(letter["original_base64"]) == kept, key
         assert letter["source"]["topic"] == topic and letter["reason"], letter
 
     for c in complaints:
