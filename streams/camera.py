@@ -141,7 +141,7 @@ async def check_devices() -> None:
             continue
         first = DeviceAlarm(
             event_id=storm_event_id(device, start),
-            occurred_at=datetime.fromtimestamp(start, UTC),  # same local day: see settings
+            occurred_at=datetime.fromtimestamp(start, UTC),
             kind=CameraAlarmKind.OTHER,
             device_id=device,
         )

@@ -3,7 +3,7 @@ count follows as a signal."""
 
 from __future__ import annotations
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -14,12 +14,16 @@ from workflows.cases.starter import submit_complaint
 from workflows.cases.workflows import CaseWorkflow
 
 
+def alarm_workflow_id(event_id: str) -> str:
+    return f"alarm-{event_id}"
+
+
 async def submit_alarm(client: Client, alarm: DeviceAlarm, task_queue: str) -> str | None:
     """The id of the case the alarm opened or reached; None for an unregistered device."""
     complaint = await client.execute_workflow(
         AlarmWorkflow.run,
         alarm,
-        id=f"alarm-{alarm.event_id}",
+        id=alarm_workflow_id(alarm.event_id),
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )
@@ -30,8 +34,24 @@ async def submit_alarm(client: Client, alarm: DeviceAlarm, task_queue: str) -> s
 
 async def report_storm(client: Client, alarm: DeviceAlarm, storm: AlarmStorm) -> bool:
     """Signal the storm's count to the case its first alarm opened, or to the case that one
-    was merged into. False when there is none running (not started yet, or closed)."""
-    case_id = case_id_for(alarm.event_id, alarm.occurred_at)
+    was merged into. False when there is none running (not started yet, or closed).
+
+    The case is found through the first alarm's workflow, whose id comes from the event id
+    alone: the case id also carries the day of the alarm's own time, which is the device's
+    clock and need not fall on the window's day."""
+    first = client.get_workflow_handle_for(AlarmWorkflow.run, alarm_workflow_id(alarm.event_id))
+    try:
+        described = await first.describe()
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    if described.status is not WorkflowExecutionStatus.COMPLETED:
+        return False  # still opening the case: the next round asks again
+    complaint = await first.result()
+    if complaint is None:
+        return False  # an unregistered device: no case
+    case_id = case_id_for(complaint.event_id, complaint.occurred_at)
     for _ in range(3):
         handle = client.get_workflow_handle(workflow_id_for(case_id))
         try:
