@@ -9,6 +9,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from models.camera import AlarmStorm, DeviceAlarm
 from models.cases import case_id_for, workflow_id_for
+from models.complaints import ComplaintReceived
 from workflows.alarms.workflows import AlarmWorkflow
 from workflows.cases.starter import submit_complaint
 from workflows.cases.workflows import CaseWorkflow
@@ -39,7 +40,10 @@ async def report_storm(client: Client, alarm: DeviceAlarm, storm: AlarmStorm) ->
     The case is found through the first alarm's workflow, whose id comes from the event id
     alone: the case id also carries the day of the alarm's own time, which is the device's
     clock and need not fall on the window's day."""
-    first = client.get_workflow_handle_for(AlarmWorkflow.run, alarm_workflow_id(alarm.event_id))
+    # None (an unregistered device) travels as Temporal's null payload, whatever the type.
+    first = client.get_workflow_handle(
+        alarm_workflow_id(alarm.event_id), result_type=ComplaintReceived
+    )
     try:
         described = await first.describe()
     except RPCError as exc:
@@ -48,7 +52,7 @@ async def report_storm(client: Client, alarm: DeviceAlarm, storm: AlarmStorm) ->
         raise
     if described.status is not WorkflowExecutionStatus.COMPLETED:
         return False  # still opening the case: the next round asks again
-    complaint = await first.result()
+    complaint: ComplaintReceived | None = await first.result()
     if complaint is None:
         return False  # an unregistered device: no case
     case_id = case_id_for(complaint.event_id, complaint.occurred_at)
