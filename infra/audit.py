@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from infra.signing import AuditSigner, signature_valid
 from models.audit import GENESIS_HASH, AuditCheckpoint, AuditEntry, AuditHead, AuditRecord
@@ -112,15 +112,15 @@ def verify(
     return VerifyResult(True, checked)
 
 
-def records_in_order(session: Session, batch: int = 5000) -> Iterator[AuditRecord]:
+def records_in_order(
+    session: Session, batch: int = 5000, up_to: int | None = None
+) -> Iterator[AuditRecord]:
     last = 0
     while True:
-        rows = session.exec(
-            select(AuditRecord)
-            .where(AuditRecord.seq > last)
-            .order_by(col(AuditRecord.seq))
-            .limit(batch)
-        ).all()
+        query = select(AuditRecord).where(AuditRecord.seq > last)
+        if up_to is not None:
+            query = query.where(AuditRecord.seq <= up_to)
+        rows = session.exec(query.order_by(col(AuditRecord.seq)).limit(batch)).all()
         if not rows:
             return
         yield from rows
@@ -132,6 +132,19 @@ def checkpoints_of(session: Session) -> list[AuditCheckpoint]:
 
 
 def verify_session(session: Session, trusted_keys: set[str] | None = None) -> VerifyResult:
-    return verify(
-        records_in_order(session), session.get(AuditHead, 1), checkpoints_of(session), trusted_keys
-    )
+    """Writers may append while the chain is read, each statement seeing what is committed by
+    then: the chain is checked up to the head as first read; a record past the head as read
+    afterwards is one no append accounted for."""
+    head = session.get(AuditHead, 1, populate_existing=True)
+    up_to = head.seq if head is not None else None
+    records = records_in_order(session, up_to=up_to)
+    result = verify(records, head, checkpoints_of(session), trusted_keys)
+    if not result.ok or head is None:
+        return result
+    last = session.exec(select(func.max(AuditRecord.seq))).one() or 0
+    later = session.get(AuditHead, 1, populate_existing=True)
+    if later is None or last > later.seq:
+        return VerifyResult(
+            False, result.checked, later.seq + 1 if later else 1, "a record beyond the head"
+        )
+    return result

@@ -78,7 +78,7 @@ def test_an_untouched_chain_verifies(engine: Engine) -> None:
                 " recorded_at, hash, hash FROM audit_records WHERE seq = 10"
             ],
             11,
-            "content",
+            "beyond the head",
         ),
         (
             [
