@@ -79,7 +79,14 @@ class ManagedProcess:
                     return
             except Exception as exc:  # a health probe failing is the normal "not yet"
                 log.debug("%s not ready: %r", self.name, exc)
-            time.sleep(0.2)
+            except BaseException:  # Ctrl-C while waiting: the caller never gets the process
+                self.stop(grace=2)
+                raise
+            try:
+                time.sleep(0.2)
+            except BaseException:
+                self.stop(grace=2)
+                raise
         tail = self.tail()
         self.stop(grace=5)  # not ready is as good as dead: leave nothing behind
         raise ProcessFailed(f"{self.name} was not {what} within {timeout:.0f}s: {tail}")
@@ -116,6 +123,28 @@ class ManagedProcess:
         self.signal(signal.SIGKILL)
         if self.proc is not None:
             self.proc.wait(timeout=10)
+
+
+def stop_all(procs: Sequence[ManagedProcess], grace: float) -> None:
+    """SIGINT to all at once, then SIGKILL whatever is left after `grace` seconds: stopping
+    one after the other added every child's stop time up (43 s measured)."""
+    running = [p for p in procs if p.alive()]
+    for proc in running:
+        proc.signal(signal.SIGINT)
+    deadline = time.monotonic() + grace
+    for proc in running:
+        assert proc.proc is not None
+        try:
+            proc.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            log.warning("%s did not stop within %.0fs; killing it", proc.name, grace)
+            proc.kill()
+    for proc in running:  # what a child left in its process group (a JVM's helpers)
+        if proc.proc is not None:
+            try:
+                os.killpg(proc.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
 
 def port_open(host: str, port: int) -> bool:

@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 
 from infra.kafka import client_options, wait_for_broker
-from infra.process import ManagedProcess, port_open
+from infra.process import ManagedProcess, ProcessFailed, port_open
 from infra.settings import Settings
 
 KAFKA_POM = Path(__file__).parent / "kafka" / "pom.xml"
@@ -80,7 +80,7 @@ def ensure_kafka_jars(settings: Settings) -> Path:
     if marker.exists():
         return jars
     jars.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
+    run_tool(
         [
             "mvn",
             "-q",
@@ -91,7 +91,7 @@ def ensure_kafka_jars(settings: Settings) -> Path:
             f"-DoutputDirectory={jars}",
             "-DincludeScope=runtime",
         ],
-        check=True,
+        "fetching Apache Kafka's jars with Maven",
     )
     marker.write_text("ok\n")
     return jars
@@ -99,6 +99,26 @@ def ensure_kafka_jars(settings: Settings) -> Path:
 
 def start_apache_kafka(settings: Settings) -> ManagedProcess:
     """One combined KRaft node; the log dir under the data dir survives restarts."""
+    java, config = prepare_apache_kafka(settings)
+    proc = ManagedProcess(
+        "kafka",
+        [*java, "kafka.Kafka", str(config)],
+        settings.data_dir / "logs" / "kafka.log",
+        # A clean stop saves log recovery on the next start; a SIGKILL loses nothing
+        # acknowledged (the page cache outlives the process).
+        grace=settings.stop_budget + 1,
+    ).start()
+    proc.wait_until(
+        lambda: _broker_ready(settings.kafka_bootstrap), 120, "answering Kafka requests"
+    )
+    return proc
+
+
+def prepare_apache_kafka(
+    settings: Settings, cluster_id: str | None = None
+) -> tuple[list[str], Path]:
+    """Write the node's configuration, format its log dir on the first start; returns the
+    java command line and the configuration file."""
     jars = ensure_kafka_jars(settings)
     host, port = settings.kafka_host_port
     controller_port = settings.kafka_controller_port or port + 1
@@ -151,31 +171,47 @@ def start_apache_kafka(settings: Settings) -> ManagedProcess:
         f"{jars.resolve()}/*",
     ]
     if not (logs / "meta.properties").exists():
+        format_storage(java, config, cluster_id or new_cluster_id())
+    return java, config
+
+
+def new_cluster_id() -> str:
+    """A KRaft cluster id (a UUID, URL-safe base64) that does not begin with `-`: the
+    storage tool read such an id as an option, 1 start in 64 (as Kafka's own
+    `Uuid.randomUuid` does, draw again)."""
+    while True:
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
-        subprocess.run(
-            [
-                *java,
-                "kafka.tools.StorageTool",
-                "format",
-                "-t",
-                cluster_id,
-                "-c",
-                str(config),
-                "--standalone",
-            ],
-            check=True,
-            capture_output=True,
-        )
-    proc = ManagedProcess(
-        "kafka",
-        [*java, "kafka.Kafka", str(config)],
-        settings.data_dir / "logs" / "kafka.log",
-        grace=30,
-    ).start()
-    proc.wait_until(
-        lambda: _broker_ready(settings.kafka_bootstrap), 120, "answering Kafka requests"
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
+def format_storage(java: list[str], config: Path, cluster_id: str) -> None:
+    """Format the KRaft log dir once; `--cluster-id=ID` keeps any id an argument."""
+    run_tool(
+        [
+            *java,
+            "kafka.tools.StorageTool",
+            "format",
+            f"--cluster-id={cluster_id}",
+            "--config",
+            str(config),
+            "--standalone",
+        ],
+        "formatting Kafka's storage",
     )
-    return proc
+
+
+def run_tool(argv: list[str], what: str) -> None:
+    """Run a server's tool to completion; when it fails, say what it printed."""
+    done = subprocess.run(argv, capture_output=True, text=True, errors="replace")
+    if done.returncode != 0:
+        output = "\n".join(
+            part.strip() for part in (done.stdout, done.stderr) if part and part.strip()
+        )
+        raise ProcessFailed(
+            f"{what} failed (exit {done.returncode}): {' '.join(argv[:1])} ...\n"
+            f"{output[-4000:] or '(no output)'}"
+        )
 
 
 def start_broker(settings: Settings) -> ManagedProcess | None:
@@ -220,7 +256,10 @@ def start_temporal(settings: Settings, ui: bool = True) -> ManagedProcess:
     else:
         argv += ["--headless"]
     proc = ManagedProcess(
-        "temporal", argv, settings.data_dir / "logs" / "temporal.log", grace=10
+        "temporal",
+        argv,
+        settings.data_dir / "logs" / "temporal.log",
+        grace=settings.stop_budget + 1,
     ).start()
     proc.wait_until(lambda: temporal_healthy(settings), 60, "serving")
     return proc

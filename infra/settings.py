@@ -17,7 +17,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TUOYU_", env_file=".env", extra="ignore")
 
     data_dir: Path = Path("./.tuoyu")
-    broker: BrokerKind = "tansu"
+    # Apache Kafka keeps what was acknowledged across crashes; `tansu` is memory-only (tests).
+    broker: BrokerKind = "kafka"
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_controller_port: int | None = None  # Apache Kafka's KRaft port; default bootstrap + 1
     kafka_jars_dir: Path | None = None  # default: DATA_DIR/kafka-jars
@@ -61,6 +62,18 @@ class Settings(BaseSettings):
     # How many inbound events the stream worker hands to Temporal concurrently.
     intake_max_in_flight: int = Field(default=64, ge=1)
     log_level: str = "INFO"
+    # Stopping: each process gets this many seconds for a graceful stop after SIGINT or
+    # SIGTERM, then exits anyway; `tuoyu up` SIGKILLs what is left a little later. Workers
+    # and then servers stop in parallel, so all of it takes under 10 s.
+    stop_budget: float = Field(default=3.5, gt=0, le=30)
+    # Supervision in `tuoyu up`: a child that dies is restarted after a backoff doubling
+    # from `restart_backoff` up to `restart_backoff_max` seconds; more than
+    # `restart_limit` restarts of one child within `restart_window` seconds is a crash loop,
+    # and everything stops.
+    restart_backoff: float = Field(default=0.5, gt=0)
+    restart_backoff_max: float = Field(default=30.0, gt=0)
+    restart_limit: int = Field(default=5, ge=1)
+    restart_window: float = Field(default=120.0, gt=0)
     # Prometheus: the API serves /metrics on its own port; the workers listen here (the
     # n-th Temporal worker process on temporal_metrics_port + n - 1).
     temporal_metrics_port: int = 9464

@@ -32,39 +32,53 @@ console = Console()
 @app.command()
 def up() -> None:
     """Start everything with the embedded defaults, in the foreground; Ctrl-C stops it all."""
-    from workers.stack import Stack
+    import threading
+    import time
 
+    from workers.stack import Stack
+    from workers.supervision import CrashLoop
+
+    began = time.monotonic()
     settings = get_settings()
     configure_logging(settings.log_level)
     stack = Stack(settings)
-    interrupted = False
+    stop = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
-        nonlocal interrupted
-        interrupted = True
-        raise KeyboardInterrupt
+        if stop.is_set():
+            return  # already stopping: a second Ctrl-C changes nothing, the stop is bounded
+        stop.set()
+        if not started:
+            raise KeyboardInterrupt  # interrupt the start-up where it is
 
+    started = False
     # Installed explicitly: a shell that starts us in the background ignores SIGINT for us.
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
         stack.start()
+        started = True
         table = Table(title="tuoyu is up", show_header=False)
         for name, where in stack.endpoints():
             table.add_row(name, where)
         console.print(table)
+        console.print(f"Ready {time.monotonic() - began:.1f}s after `tuoyu up` started.")
         console.print("Press Ctrl-C to stop.")
-        dead = stack.watch()
-        console.print(
-            f"[red]{dead.name} exited with code {dead.returncode()}; stopping the rest.[/red]"
-        )
-        console.print(dead.tail())
-        stack.stop()
-        raise typer.Exit(1)
+        stack.supervise(stop)
     except KeyboardInterrupt:
-        console.print("Stopping…")
+        pass
+    except CrashLoop as exc:
+        console.print(f"[red]{exc}[/red]")
+        console.print("[red]Stopping everything.[/red]")
         stack.stop()
-        console.print("Stopped.")
+        raise typer.Exit(1) from None
+    except Exception:
+        stack.stop()
+        raise
+    t = time.monotonic()
+    console.print("Stopping…")
+    stack.stop()
+    console.print(f"Stopped in {time.monotonic() - t:.1f}s.")
 
 
 @app.command()

@@ -9,6 +9,7 @@ import signal
 import prometheus_client
 
 from api.sip.gateway import Gateway, serve
+from infra import shutdown
 from infra.kafka import KafkaPublisher
 from infra.logs import configure as configure_logging
 from infra.settings import get_settings
@@ -24,8 +25,13 @@ async def run() -> None:
     log.info("SIP gateway on %s:%d (UDP and TCP)", settings.sip_host, settings.sip_port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        shutdown.arm(settings.stop_budget, "sip-gateway")  # the producer's close may wait
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal)
     try:
         await stop.wait()
     finally:
@@ -36,6 +42,7 @@ async def run() -> None:
 
 def main() -> None:
     settings = get_settings()
+    shutdown.early_handlers(settings.stop_budget, "sip-gateway")
     configure_logging(settings.log_level)
     prometheus_client.start_http_server(settings.sip_metrics_port, addr=settings.http_host)
     asyncio.run(run())

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,9 +18,10 @@ from pydantic import SecretStr
 from infra import servers
 from infra.kafka import client_options, ensure_topics
 from infra.migrate import prepare_database
-from infra.process import ManagedProcess, port_open
+from infra.process import ManagedProcess, port_open, stop_all
 from infra.settings import Settings
 from models import topics
+from workers.supervision import Starter, Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,13 @@ class Stack:
     temporal_ui: bool = True
     servers: list[ManagedProcess] = field(default_factory=list)
     workers: dict[str, ManagedProcess] = field(default_factory=dict)
+    starters: dict[str, Starter] = field(default_factory=dict)
+    supervisor: Supervisor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.supervisor = Supervisor(
+            self.settings, self.children, self.starters, self.replace, self.write_pids
+        )
 
     @property
     def logs(self) -> Path:
@@ -50,11 +61,16 @@ class Stack:
 
     def start_servers(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        reap_previous_run(self.settings)
         broker = servers.start_broker(self.settings)
         if broker is not None:
             self.servers.append(broker)
+            self.starters[broker.name] = lambda: _started(servers.start_broker(self.settings))
         if self.settings.temporal_embedded:
             self.servers.append(servers.start_temporal(self.settings, ui=self.temporal_ui))
+            self.starters["temporal"] = lambda: servers.start_temporal(
+                self.settings, ui=self.temporal_ui
+            )
         units = prepare_database(self.settings.resolved_database_url)
         created = ensure_topics(
             self.settings.kafka_bootstrap,
@@ -72,10 +88,22 @@ class Stack:
             [sys.executable, "-m", module],
             self.logs / f"{name}.log",
             env={**child_env(self.settings), **(env or {})},
-            grace=20,
+            grace=self.settings.stop_budget + 1,
         ).start()
         self.workers[name] = proc
+        self.starters[name] = lambda: self.start_worker(name, module, env)
         return proc
+
+    def add_worker(self, name: str, argv: list[str]) -> ManagedProcess:
+        """Any command as a supervised worker (the supervisor's tests use it)."""
+
+        def start() -> ManagedProcess:
+            proc = ManagedProcess(name, argv, self.logs / f"{name}.log", grace=1).start()
+            self.workers[name] = proc
+            return proc
+
+        self.starters[name] = start
+        return start()
 
     def start_workers(self) -> None:
         for i in range(1, self.settings.temporal_workers + 1):
@@ -108,22 +136,43 @@ class Stack:
     def dead(self) -> list[ManagedProcess]:
         return [p for p in [*self.servers, *self.workers.values()] if not p.alive()]
 
+    def children(self) -> dict[str, ManagedProcess]:
+        return {**{p.name: p for p in self.servers}, **self.workers}
+
+    def replace(self, name: str, proc: ManagedProcess) -> None:
+        for i, server in enumerate(self.servers):
+            if server.name == name:
+                self.servers[i] = proc
+                return
+        self.workers[name] = proc
+
+    def supervise(self, stop: threading.Event) -> None:
+        """Restart children that die until `stop` is set; raises CrashLoop."""
+        self.supervisor.run(stop)
+
     def stop(self) -> None:
-        # Workers first, so nothing is in flight when the servers go.
-        for proc in [*reversed(self.workers.values()), *reversed(self.servers)]:
-            proc.stop()
-        pids = self.pid_file()
-        pids.unlink(missing_ok=True)
+        # Workers first, so nothing is in flight when the servers go; each group in
+        # parallel, so the whole stop is two grace periods at most (under 10 s).
+        grace = self.settings.stop_budget + 1
+        stop_all(list(self.workers.values()), grace)
+        stop_all(list(reversed(self.servers)), grace)
+        self.pid_file().unlink(missing_ok=True)
 
     def pid_file(self) -> Path:
-        return self.settings.data_dir / "run" / "pids.json"
+        return pid_file(self.settings)
 
     def write_pids(self) -> None:
         path = self.pid_file()
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(
-            json.dumps({p.name: p.pid for p in [*self.servers, *self.workers.values()]})
-        )
+        children = {
+            name: {
+                "pid": proc.pid,
+                "argv": proc.argv[:3],
+                **self.supervisor.record(name).as_json(),
+            }
+            for name, proc in self.children().items()
+        }
+        path.write_text(json.dumps({"supervisor": os.getpid(), "children": children}))
 
     def endpoints(self) -> list[tuple[str, str]]:
         s = self.settings
@@ -142,13 +191,57 @@ class Stack:
         ]
         return rows
 
-    def watch(self, poll: float = 0.5) -> ManagedProcess:
-        """Block until a child dies; returns it."""
-        while True:
-            dead = self.dead()
-            if dead:
-                return dead[0]
-            time.sleep(poll)
+
+def pid_file(settings: Settings) -> Path:
+    return settings.data_dir / "run" / "pids.json"
+
+
+def read_pids(settings: Settings) -> tuple[int | None, dict[str, dict[str, object]]]:
+    path = pid_file(settings)
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None, {}
+    return data.get("supervisor"), data.get("children", {})
+
+
+def _started(proc: ManagedProcess | None) -> ManagedProcess:
+    assert proc is not None  # only embedded brokers are supervised
+    return proc
+
+
+def reap_previous_run(settings: Settings) -> None:
+    """A pid file left by a run that is still going refuses the start; one left by a run
+    that was killed (kill -9 of `tuoyu up`) names orphans, which are stopped first so that
+    nothing holds the ports."""
+    supervisor, children = read_pids(settings)
+    running = _cmdline(supervisor) if supervisor is not None else ""
+    if supervisor != os.getpid() and ("python" in running or "tuoyu" in running):
+        raise RuntimeError(
+            f"tuoyu is already running on {settings.data_dir} (pid {supervisor}); "
+            f"stop it first, or remove {pid_file(settings)} if that pid is not tuoyu"
+        )
+    for name, child in children.items():
+        pid, argv = child.get("pid"), child.get("argv")
+        if isinstance(pid, int) and isinstance(argv, list) and argv and argv[0] in _cmdline(pid):
+            log.warning("stopping %s (pid %d) left running by a previous run", name, pid)
+            try:
+                os.killpg(pid, signal.SIGKILL)  # each child leads its own process group
+            except (ProcessLookupError, PermissionError):
+                pass
+            for _ in range(50):
+                if not _cmdline(pid):
+                    break
+                time.sleep(0.1)
+    pid_file(settings).unlink(missing_ok=True)
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return ""
+    return raw.replace(b"\0", b" ").decode(errors="replace")
 
 
 def status(settings: Settings) -> list[tuple[str, bool, str]]:
@@ -161,8 +254,7 @@ def status(settings: Settings) -> list[tuple[str, bool, str]]:
     )
     url = f"http://{settings.http_host}:{settings.http_port}/healthz"
     rows.append(("HTTP API", _safe(lambda: httpx.get(url, timeout=2).status_code == 200), url))
-    pid_path = settings.data_dir / "run" / "pids.json"
-    pids: dict[str, int] = json.loads(pid_path.read_text()) if pid_path.exists() else {}
+    _, children = read_pids(settings)
     rows.append(
         (
             "SIP gateway",
@@ -170,11 +262,19 @@ def status(settings: Settings) -> list[tuple[str, bool, str]]:
             f"{settings.sip_host}:{settings.sip_port}",
         )
     )
-    for name in ("temporal-worker", "stream-worker", "sip-gateway"):
-        pid = pids.get(name)
-        rows.append(
-            (name, pid is not None and _pid_alive(pid), f"pid {pid}" if pid else "not started")
-        )
+    for name, child in children.items():
+        pid = child.get("pid")
+        alive = isinstance(pid, int) and _pid_alive(pid)
+        detail = f"pid {pid}, restarts {child.get('restarts', 0)}"
+        if child.get("last_exit") is not None or child.get("last_exit_at") is not None:
+            at = child.get("last_exit_at")
+            when = time.strftime("%H:%M:%S", time.localtime(at)) if isinstance(at, float) else "?"
+            detail += f", last exit {child.get('last_exit')} at {when}"
+        if child.get("restarting"):
+            detail += ", restarting"
+        rows.append((name, alive, detail))
+    if not children:
+        rows.append(("supervisor", False, f"no {pid_file(settings)}: not started"))
     return rows
 
 

@@ -12,7 +12,7 @@ from temporalio.worker import Worker
 
 import models
 import workflows
-from infra import credit_platform
+from infra import credit_platform, shutdown
 from infra.audit import checkpoint
 from infra.db import SessionFactory, make_engine, session_factory
 from infra.deadlines import load_enforcement, load_policy
@@ -129,14 +129,22 @@ def compile_workflow_modules() -> None:
 
 def main() -> None:
     settings = get_settings()
+    shutdown.early_handlers(settings.stop_budget, "temporal-worker")
     compile_workflow_modules()
     configure_logging(settings.log_level)
 
     async def serve() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+
+        def on_signal() -> None:
+            # Leaving `async with Worker` waits for the server; one that stopped answering
+            # held this process for 30 s (measured), so the stop has a budget.
+            shutdown.arm(settings.stop_budget, "temporal-worker")
+            stop.set()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal)
         await run(settings, stop)
 
     asyncio.run(serve())
