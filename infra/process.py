@@ -131,11 +131,13 @@ def stop_all(procs: Sequence[ManagedProcess], grace: float) -> None:
     running = [p for p in procs if p.alive()]
     for proc in running:
         proc.signal(signal.SIGINT)
-    deadline = time.monotonic() + grace
+    began = time.monotonic()
+    deadline = began + grace
     for proc in running:
         assert proc.proc is not None
         try:
-            proc.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            code = proc.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            log.info("%s stopped (exit %s, %.1fs)", proc.name, code, time.monotonic() - began)
         except subprocess.TimeoutExpired:
             log.warning("%s did not stop within %.0fs; killing it", proc.name, grace)
             proc.kill()

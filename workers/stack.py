@@ -153,7 +153,7 @@ class Stack:
     def stop(self) -> None:
         # Workers first, so nothing is in flight when the servers go; each group in
         # parallel, so the whole stop is two grace periods at most (under 10 s).
-        grace = self.settings.stop_budget + 1
+        grace = self.settings.stop_budget + 0.5
         stop_all(list(self.workers.values()), grace)
         stop_all(list(reversed(self.servers)), grace)
         self.pid_file().unlink(missing_ok=True)

@@ -20,7 +20,7 @@ class Worker(faust.Worker):
     """faust's worker with a stop budget: it took 16 s to stop on SIGINT and hung on
     SIGTERM while an agent crash-looped (measured)."""
 
-    budget = 3.5
+    budget = 3.0
 
     def _schedule_shutdown(self, sig: signal.Signals) -> None:
         shutdown.arm(self.budget, "stream-worker")
