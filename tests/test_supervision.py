@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -87,14 +88,12 @@ class Up:
         self, data_dir: Path, env: dict[str, str] | None = None, log: str = "up.log"
     ) -> None:
         self.env = env or private_env(data_dir)
-        self.settings = Settings(
-            _env_file=None,
-            **{  # type: ignore[call-arg]
-                k.removeprefix("TUOYU_").lower(): v
-                for k, v in self.env.items()
-                if k.startswith("TUOYU_")
-            },
-        )
+        fields: dict[str, Any] = {
+            k.removeprefix("TUOYU_").lower(): v
+            for k, v in self.env.items()
+            if k.startswith("TUOYU_")
+        }
+        self.settings = Settings.model_validate(fields)
         data_dir.mkdir(parents=True, exist_ok=True)
         self.log = (data_dir / log).open("wb")
         self.proc = subprocess.Popen(
