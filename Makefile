@@ -5,7 +5,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export TUOYU_KAFKA_JARS_DIR ?= $(CURDIR)/.tuoyu/kafka-jars
 
-.PHONY: install up test lint unit integration-tansu-sqlite integration-kafka-postgresql system-deps kafka-jars schemas clean
+.PHONY: install up broker-deps test lint unit integration-tansu-sqlite integration-kafka-postgresql system-deps kafka-jars schemas clean
+
+# apt-get as root, through sudo otherwise.
+APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
 
 install: $(VENV)/.installed
 
@@ -15,17 +18,30 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	touch $@
 
-up: install
-	$(VENV)/bin/tuoyu up
+# The default broker is Apache Kafka (what was acknowledged survives a crash): Java and Maven
+# from apt when missing, the broker's jars once with Maven, then the stack in the foreground.
+# `tuoyu up` prints how long all of it took (MAKE_UP_STARTED). TUOYU_BROKER=tansu skips Java.
+up:
+	@export MAKE_UP_STARTED=$$(date +%s.%N); \
+	$(MAKE) --no-print-directory install broker-deps && exec $(VENV)/bin/tuoyu up
+
+broker-deps: install
+	@if [ "$${TUOYU_BROKER:-kafka}" = kafka ]; then \
+		if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then \
+			$(APT) update -q && DEBIAN_FRONTEND=noninteractive $(APT) install -y -q --no-install-recommends openjdk-17-jre-headless maven; \
+		fi; \
+		$(PY) -c "from infra.servers import ensure_kafka_jars; from infra.settings import Settings; ensure_kafka_jars(Settings())"; \
+	fi
 
 # Debian packages for the tests: PostgreSQL and Java with Maven (the matrix's second leg), sipp
 # (sip-tester: plays a GB/T 28181 camera), Chromium with a CJK font (the web pages, through
-# Playwright).
-SYSTEM_PACKAGES := postgresql openjdk-17-jre-headless maven sip-tester chromium chromium-driver fonts-wqy-zenhei
+# Playwright), kcat (a librdkafka client against the default broker).
+SYSTEM_PACKAGES := postgresql openjdk-17-jre-headless maven sip-tester chromium chromium-driver fonts-wqy-zenhei kcat
 system-deps:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v mvn >/dev/null || ! command -v java >/dev/null \
-		|| ! command -v sipp >/dev/null || ! command -v chromium >/dev/null || ! fc-list | grep -qi "wenquanyi"; then \
-		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(SYSTEM_PACKAGES); \
+		|| ! command -v sipp >/dev/null || ! command -v chromium >/dev/null || ! fc-list | grep -qi "wenquanyi" \
+		|| ! command -v kcat >/dev/null; then \
+		$(APT) update -q && DEBIAN_FRONTEND=noninteractive $(APT) install -y -q $(SYSTEM_PACKAGES); \
 	fi
 
 # Apache Kafka's jars, fetched once with Maven into the cache under the data dir.
@@ -41,11 +57,13 @@ schemas: install
 	$(VENV)/bin/tuoyu schema export schemas
 
 # Unit tests and the integration tests on Tansu + SQLite, then the integration tests again on
-# Apache Kafka + PostgreSQL: each broker and each database once.
+# Apache Kafka + PostgreSQL: each broker and each database once. Then the fault matrix on the
+# default stack (Apache Kafka + SQLite): every process killed in turn under load.
 test: install system-deps kafka-jars lint
 	@start=$$(date +%s); \
 	TUOYU_TEST_BROKER=tansu TUOYU_TEST_DATABASE=sqlite $(PY) -m pytest -q && \
 	TUOYU_TEST_BROKER=kafka TUOYU_TEST_DATABASE=postgresql $(PY) -m pytest -q -m "integration or database" && \
+	TUOYU_TEST_BROKER=kafka TUOYU_TEST_DATABASE=sqlite $(PY) -m pytest -q tests/test_fault_matrix.py && \
 	echo "make test: $$(( $$(date +%s) - start ))s of tests"
 
 clean:

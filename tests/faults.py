@@ -13,6 +13,7 @@ import asyncio
 import base64
 import json
 import socket
+import threading
 import time
 import uuid
 from collections import Counter
@@ -26,6 +27,7 @@ from sqlmodel import col, func, select
 
 from infra.db import make_engine, session_factory
 from infra.kafka import KafkaPublisher
+from infra.settings import Settings
 from infra.users import add_user
 from models import topics
 from models.actors import Role
@@ -51,6 +53,31 @@ class Acked:
     registry: list[str] = field(default_factory=list)  # institution ids
     bad: list[str] = field(default_factory=list)  # markers inside the bad events
     refused: Counter[str] = field(default_factory=Counter)  # not acknowledged, by kind
+
+
+class Supervised:
+    """A Stack with its supervisor running in a thread, as `tuoyu up` runs it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.stack = Stack(settings, temporal_ui=False).start()
+        self.stop = threading.Event()
+        self.failure: BaseException | None = None
+        self.thread = threading.Thread(target=self._supervise, daemon=True)
+        self.thread.start()
+
+    def _supervise(self) -> None:
+        try:
+            self.stack.supervise(self.stop)
+        except BaseException as exc:  # a crash loop: the test reports it
+            self.failure = exc
+
+    def close(self, crash: bool = False) -> None:
+        self.stop.set()
+        self.thread.join(timeout=30)
+        if crash:  # everything SIGKILLed at once, as a power cut would
+            for proc in self.stack.children().values():
+                proc.kill()
+        self.stack.stop()
 
 
 class Mix:

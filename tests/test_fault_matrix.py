@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -23,8 +22,7 @@ from kafka import KafkaAdminClient
 from infra.process import free_port
 from infra.settings import Settings
 from models import topics
-from tests.faults import VICTIMS, Mix, render
-from workers.stack import Stack
+from tests.faults import VICTIMS, Mix, Supervised, render
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(
@@ -50,31 +48,6 @@ def fault_settings(data_dir: Path) -> Settings:
         topic_partitions=4,
         restart_backoff=0.5,
     )
-
-
-class Supervised:
-    """A Stack with its supervisor running in a thread, as `tuoyu up` runs it."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.stack = Stack(settings, temporal_ui=False).start()
-        self.stop = threading.Event()
-        self.failure: BaseException | None = None
-        self.thread = threading.Thread(target=self._supervise, daemon=True)
-        self.thread.start()
-
-    def _supervise(self) -> None:
-        try:
-            self.stack.supervise(self.stop)
-        except BaseException as exc:  # a crash loop: the test reports it
-            self.failure = exc
-
-    def close(self, crash: bool = False) -> None:
-        self.stop.set()
-        self.thread.join(timeout=30)
-        if crash:  # everything SIGKILLed at once, as a power cut would
-            for proc in self.stack.children().values():
-                proc.kill()
-        self.stack.stop()
 
 
 @pytest.fixture

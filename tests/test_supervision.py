@@ -156,6 +156,7 @@ def up(tmp_path: Path) -> Iterator[Up]:
         running.kill()
 
 
+@pytest.mark.integration
 async def test_a_killed_worker_is_restarted_and_serves_then_sigint_stops_all_in_time(
     up: Up,
 ) -> None:
@@ -181,6 +182,7 @@ async def test_a_killed_worker_is_restarted_and_serves_then_sigint_stops_all_in_
     print(f"SIGINT: tuoyu up stopped in {took:.1f}s")
 
 
+@pytest.mark.integration
 async def test_sigterm_stops_all_in_time_with_every_port_free(up: Up) -> None:
     await up.ready()
     took = up.stop(signal.SIGTERM)
@@ -188,6 +190,7 @@ async def test_sigterm_stops_all_in_time_with_every_port_free(up: Up) -> None:
     print(f"SIGTERM: tuoyu up stopped in {took:.1f}s")
 
 
+@pytest.mark.integration
 async def test_an_orphan_of_a_killed_run_is_stopped_before_the_next_start(tmp_path: Path) -> None:
     first = Up(tmp_path / "up")
     try:

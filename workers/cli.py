@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,6 +64,10 @@ def up() -> None:
             table.add_row(name, where)
         console.print(table)
         console.print(f"Ready {time.monotonic() - began:.1f}s after `tuoyu up` started.")
+        make_started = os.environ.get("MAKE_UP_STARTED")  # set by `make up`
+        if make_started:
+            since = time.time() - float(make_started)
+            console.print(f"`make up` to ready (install, Java, jars, start): {since:.0f}s.")
         console.print("Press Ctrl-C to stop.")
         stack.supervise(stop)
     except KeyboardInterrupt:
