@@ -65,6 +65,11 @@ def start_tansu(settings: Settings) -> ManagedProcess:
 
 
 def _broker_ready(bootstrap: str) -> bool:
+    # The port first: a client made before the broker listens backs off for up to 20 s
+    # inside its own bootstrap (measured), long after the broker is up.
+    host, _, port = bootstrap.split(",")[0].strip().rpartition(":")
+    if not port_open(host or "127.0.0.1", int(port)):
+        return False
     wait_for_broker(bootstrap, timeout=2)
     return True
 

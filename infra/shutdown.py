@@ -43,6 +43,19 @@ def _exit(name: str, why: str) -> None:
         os._exit(1)
 
 
+def backstop(budget: float, name: str) -> None:
+    """Arm the deadline from the signal itself, after the event loop's own handlers are in
+    place. asyncio learns of a signal through its wake-up fd whatever Python handler is
+    installed, so the loop still runs its stop; this handler runs even while the loop is
+    busy (faust's was: a stream worker once ignored SIGINT past its grace period)."""
+
+    def handler(_signum: int, _frame: object) -> None:
+        arm(budget, name)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handler)
+
+
 def early_handlers(budget: float, name: str) -> None:
     """Until the process installs its own handlers: a stop signal during start-up ends it
     (SIGINT would otherwise raise KeyboardInterrupt wherever start-up happens to be)."""

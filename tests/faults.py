@@ -372,12 +372,14 @@ class Mix:
             reader.close()
 
 
-def _row(acked: list[str], outcome: Counter[str]) -> dict[str, int]:
+def _row(acked: list[str], outcome: Counter[str]) -> dict[str, Any]:
+    missing = [k for k in acked if outcome.get(k, 0) == 0]
     return {
         "acknowledged": len(acked),
         "accounted": sum(1 for k in acked if outcome.get(k, 0) >= 1),
-        "missing": sum(1 for k in acked if outcome.get(k, 0) == 0),
+        "missing": len(missing),
         "duplicated": sum(1 for k in acked if outcome.get(k, 0) > 1),
+        "missing_examples": missing[:5],
     }
 
 
@@ -395,6 +397,9 @@ def render(counts: dict[str, Any]) -> str:
             f"{name:38} acked {row['acknowledged']:5}  accounted {row['accounted']:5}  "
             f"missing {row['missing']:3}  duplicated {row['duplicated']:3}"
         )
+    for name, row in counts["rows"].items():
+        if row["missing_examples"]:
+            lines.append(f"  missing {name}: {', '.join(row['missing_examples'])}")
     lines.append("dispatch: " + ", ".join(f"{k} {v}" for k, v in counts["dispatch"].items()))
     lines.append("refused (not acknowledged): " + json.dumps(counts["refused (not acknowledged)"]))
     return "\n".join(lines)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -51,8 +53,10 @@ def fault_settings(data_dir: Path) -> Settings:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "faults"
+def data_dir() -> Path:
+    """Removed by the test when it passed, kept when it fails (its logs and data say what
+    went wrong); pytest's own temp dirs rotate away too soon on a busy machine."""
+    return Path(tempfile.mkdtemp(prefix="tuoyu-faults-"))
 
 
 @pytest.fixture
@@ -139,3 +143,4 @@ async def test_every_acknowledged_event_survives_each_process_killed_in_turn(
             await survivor.close()
     finally:
         await asyncio.to_thread(again.close)
+    shutil.rmtree(data_dir, ignore_errors=True)  # passed: nothing to look at

@@ -25,13 +25,9 @@ async def run() -> None:
     log.info("SIP gateway on %s:%d (UDP and TCP)", settings.sip_host, settings.sip_port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-
-    def on_signal() -> None:
-        shutdown.arm(settings.stop_budget, "sip-gateway")  # the producer's close may wait
-        stop.set()
-
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, on_signal)
+        loop.add_signal_handler(sig, stop.set)
+    shutdown.backstop(settings.stop_budget, "sip-gateway")  # the producer's close may wait
     try:
         await stop.wait()
     finally:

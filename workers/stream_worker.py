@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-
 import faust
 import prometheus_client
 
@@ -22,9 +20,9 @@ class Worker(faust.Worker):
 
     budget = 3.0
 
-    def _schedule_shutdown(self, sig: signal.Signals) -> None:
-        shutdown.arm(self.budget, "stream-worker")
-        super()._schedule_shutdown(sig)
+    def install_signal_handlers(self) -> None:
+        super().install_signal_handlers()
+        shutdown.backstop(self.budget, "stream-worker")
 
 
 def main() -> None:

@@ -137,14 +137,11 @@ def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
 
-        def on_signal() -> None:
-            # Leaving `async with Worker` waits for the server; one that stopped answering
-            # held this process for 30 s (measured), so the stop has a budget.
-            shutdown.arm(settings.stop_budget, "temporal-worker")
-            stop.set()
-
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, on_signal)
+            loop.add_signal_handler(sig, stop.set)
+        # Leaving `async with Worker` waits for the server; one that stopped answering held
+        # this process for 30 s (measured), so the stop has a budget.
+        shutdown.backstop(settings.stop_budget, "temporal-worker")
         await run(settings, stop)
 
     asyncio.run(serve())
