@@ -300,6 +300,10 @@ class Mix:
                 )
             ).all()
         dead = self.dead_letters()
+        # A produce the broker acknowledged once can still land twice when the broker is
+        # killed mid-retry; each record is an input of its own and owes its own dead letter.
+        copies = self.copies_on_topics()
+        dead_per_input = Counter({m: n - (copies.get(m, 1) - 1) for m, n in dead.items()})
         recorded = Counter(c for c, _ in dispatches if c is not None)
         sent = self.dispatches_sent(set(recorded))
         rows = {
@@ -307,7 +311,7 @@ class Mix:
             "alarms (SIP 200 OK) -> case": _row(a.alarms, alarm_cases),
             "inspections (acked) -> finding": _row(a.inspections, findings),
             "registry (acked) -> institution": _row(a.registry, registered),
-            "bad events (acked) -> dead letter": _row(a.bad, dead),
+            "bad events (acked) -> dead letter": _row(a.bad, dead_per_input),
         }
         return {
             "rows": rows,
@@ -318,6 +322,9 @@ class Mix:
                 "sent at least once": len(sent),
             },
             "refused (not acknowledged)": dict(a.refused),
+            "bad events on their topic twice (producer retries)": sum(
+                1 for m in a.bad if copies.get(m, 0) > 1
+            ),
         }
 
     def complete(self, counts: dict[str, Any]) -> bool:
@@ -350,6 +357,16 @@ class Mix:
                 if marker.encode() in original:
                     seen.setdefault(marker, set()).add(letter["event_id"])
         return Counter({m: len(ids) for m, ids in seen.items()})
+
+    def copies_on_topics(self) -> Counter[str]:
+        """How many records carry each bad event's marker on its inbound topic."""
+        markers = set(self.acked.bad)
+        found: Counter[str] = Counter()
+        for topic in (topics.COMPLAINTS, topics.REGISTRY):
+            for record in self._read(topic):
+                if record.key is not None and record.key.decode(errors="replace") in markers:
+                    found[record.key.decode()] += 1
+        return found
 
     def dispatches_sent(self, cases: set[str]) -> set[str]:
         found: set[str] = set()
@@ -402,4 +419,6 @@ def render(counts: dict[str, Any]) -> str:
             lines.append(f"  missing {name}: {', '.join(row['missing_examples'])}")
     lines.append("dispatch: " + ", ".join(f"{k} {v}" for k, v in counts["dispatch"].items()))
     lines.append("refused (not acknowledged): " + json.dumps(counts["refused (not acknowledged)"]))
+    twice = counts["bad events on their topic twice (producer retries)"]
+    lines.append(f"bad events on their topic twice (producer retries): {twice}")
     return "\n".join(lines)
