@@ -7,13 +7,12 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from models.camera import DeviceAlarm
     from models.complaints import ComplaintReceived
     from workflows.alarms.activities import AlarmActivities
-    from workflows.parking.park import failed_for_good, open_case, park
+    from workflows.parking.park import ACTIVITY_FAILED, failed_for_good, open_case, park
 
 RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
@@ -32,7 +31,7 @@ class AlarmWorkflow:
             return await self._resolve(alarm)
         try:
             complaint = await self._resolve(alarm)
-        except ActivityError as err:
+        except ACTIVITY_FAILED as err:
             if failed_for_good(err) is None:
                 raise
             await park(

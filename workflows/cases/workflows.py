@@ -16,7 +16,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, FailureError
+from temporalio.exceptions import FailureError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -58,7 +58,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.cases import rules
     from workflows.cases.activities import CaseActivities
-    from workflows.parking.park import failed_for_good, park
+    from workflows.parking.park import ACTIVITY_FAILED, failed_for_good, park
     from workflows.refusals import refuse
 
 # Local activities: a database write and a Kafka produce each take milliseconds, and running
@@ -175,7 +175,7 @@ class CaseWorkflow:
         )
         try:
             opened = await self._local(CaseActivities.open_case, open_input)
-        except ActivityError as err:
+        except ACTIVITY_FAILED as err:
             if failed_for_good(err) is None or not workflow.patched(PARK_FAILED_STEPS):
                 raise
             # Contact details stay out of the dead letter; the tracking code still finds
@@ -688,7 +688,7 @@ class CaseWorkflow:
         )
         try:
             await self._local(CaseActivities.record_step, step)
-        except ActivityError as err:
+        except ACTIVITY_FAILED as err:
             if failed_for_good(err) is None or not workflow.patched(PARK_FAILED_STEPS):
                 raise
             # The workflow's state has taken the step; the trail has not. The leading office

@@ -7,12 +7,11 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from models.inspections import InspectionReport
     from workflows.inspections.activities import InspectionActivities, InspectionResult
-    from workflows.parking.park import failed_for_good, open_case, park
+    from workflows.parking.park import ACTIVITY_FAILED, failed_for_good, open_case, park
 
 RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
@@ -29,7 +28,7 @@ class InspectionWorkflow:
             return await self._record(report)
         try:
             result = await self._record(report)
-        except ActivityError as err:
+        except ACTIVITY_FAILED as err:
             if failed_for_good(err) is None:
                 raise
             await park(

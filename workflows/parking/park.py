@@ -34,6 +34,11 @@ PARK_RETRY = RetryPolicy(
 )
 
 
+# A local activity's failure reaches the workflow as the activity's ApplicationError itself
+# (an activity's as an ActivityError around it).
+ACTIVITY_FAILED = (ActivityError, ApplicationError)
+
+
 def failed_for_good(err: BaseException) -> ApplicationError | None:
     cause = err.cause if isinstance(err, ActivityError | ChildWorkflowError) else err
     if isinstance(cause, ApplicationError) and cause.non_retryable:
@@ -75,7 +80,7 @@ async def park(
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=PARK_RETRY,
         )
-    except ActivityError:
+    except ACTIVITY_FAILED:
         workflow.logger.exception("could not park %s", event.id)
 
 

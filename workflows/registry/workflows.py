@@ -10,14 +10,13 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from models.camera import FaceMatch
     from models.complaints import ComplaintReceived
     from models.registry import RegistryCommand, RegistryStream, StaffCheckResult, registry_key
     from models.workflow_io import RecheckEmployment
-    from workflows.parking.park import failed_for_good, open_case, park
+    from workflows.parking.park import ACTIVITY_FAILED, failed_for_good, open_case, park
     from workflows.registry.activities import RegistryActivities
 
 RETRY = RetryPolicy(
@@ -79,7 +78,7 @@ class InstitutionRegistryWorkflow:
             command = self._queue[0]
             try:
                 await apply_once(command)
-            except ActivityError as err:
+            except ACTIVITY_FAILED as err:
                 if failed_for_good(err) is None:
                     raise
                 await park(
@@ -148,7 +147,7 @@ class FaceMatchWorkflow:
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=RETRY,
             )
-        except ActivityError as err:
+        except ACTIVITY_FAILED as err:
             if failed_for_good(err) is None:
                 raise
             await park(
