@@ -9,13 +9,16 @@ from __future__ import annotations
 import os
 import uuid
 from datetime import datetime
+from typing import Any
 
 import pytest
 from sqlmodel import select
+from temporalio.client import WorkflowHandle
 
 from models.camera import CameraAlarmKind, DeviceAlarm
 from models.case_actions import AcceptCase, AddNote
 from models.cases import workflow_id_for
+from models.complaints import ComplaintReceived
 from models.institutions import Institution
 from models.notifications import NotificationKind
 from models.parking import ParkedEvent
@@ -57,9 +60,9 @@ def institution(event_id: str, institution_id: str, when: datetime) -> RegistryC
     )
 
 
-async def test_a_complaint_that_cannot_be_opened_is_parked_flagged_and_dead_lettered(
-    case_env: CaseEnv,
-) -> None:
+async def far_case(case_env: CaseEnv) -> tuple[ComplaintReceived, str, WorkflowHandle[Any, Any]]:
+    """A complaint dated where the calendar ends: its case id cannot be derived (the stream
+    would dead-letter it), so it is given one, and `open_case` fails for good."""
     received = complaint(occurred_at=FAR.isoformat())
     case_id = f"TY99991231{uuid.uuid4().hex[:10].upper()}"
     handle = await case_env.client.start_workflow(
@@ -70,6 +73,13 @@ async def test_a_complaint_that_cannot_be_opened_is_parked_flagged_and_dead_lett
         start_signal="complaint",
         start_signal_args=[received],
     )
+    return received, case_id, handle
+
+
+async def test_a_complaint_that_cannot_be_opened_is_parked_flagged_and_dead_lettered(
+    case_env: CaseEnv,
+) -> None:
+    received, case_id, handle = await far_case(case_env)
     with case_env.holding_the_clock():
         state: CaseState = await handle.result()  # ends, instead of retrying for ever
     assert state.parked == ["open"]
@@ -196,3 +206,30 @@ async def test_an_inspection_that_fails_is_parked_and_the_next_opens_its_case(
     handle = case_env.client.get_workflow_handle(workflow_id_for(opened_id))
     state = await case_env.until(handle, lambda s: s.step >= 1)
     assert state.status == "dispatched"
+
+
+async def test_an_operator_lists_and_resolves_parked_events(
+    case_env: CaseEnv, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from infra.settings import get_settings
+    from workers.cli import app
+
+    _, case_id, handle = await far_case(case_env)
+    with case_env.holding_the_clock():
+        await handle.result()
+    monkeypatch.setenv("TUOYU_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        listed = runner.invoke(app, ["parked", "list", "--limit", "500"], env={"COLUMNS": "400"})
+        assert listed.exit_code == 0 and case_id in listed.output
+        [row] = parked(case_env, case_id=case_id)
+        done = runner.invoke(
+            app, ["parked", "resolve", row.id, "--by", "值班员", "--note", "已核实"]
+        )
+        assert done.exit_code == 0, done.output
+        assert parked(case_env, case_id=case_id)[0].resolved_by == "值班员"
+    finally:
+        get_settings.cache_clear()
