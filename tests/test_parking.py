@@ -233,3 +233,21 @@ async def test_an_operator_lists_and_resolves_parked_events(
         assert parked(case_env, case_id=case_id)[0].resolved_by == "值班员"
     finally:
         get_settings.cache_clear()
+
+
+async def test_a_staff_check_waits_a_bounded_time(case_env: CaseEnv) -> None:
+    """Over HTTP a staff check waits for its answer, but never for ever (503 in the API)."""
+    from models.people import PersonRef
+    from models.registry import StaffCommand
+    from workflows.registry.starter import StaffCheckUnavailable, check_staff
+
+    command = RegistryCommand(
+        staff=StaffCommand(
+            type="check",
+            event_id=f"api-{uuid.uuid4()}",
+            occurred_at=await case_env.now(),
+            person=PersonRef(id_hash="1" * 64, id_masked="522601********0011", name="李四"),
+        )
+    )
+    with case_env.holding_the_clock(), pytest.raises(StaffCheckUnavailable):
+        await check_staff(case_env.client, command, "no-worker-here", wait_seconds=0.5)
