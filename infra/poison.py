@@ -9,7 +9,10 @@ its workflow (and whatever waits on it) stuck for ever. Raised as a non-retryabl
 
 What may heal is left retryable, with the workflow's bounded backoff: `OperationalError`
 (database locked, connection lost), Kafka timeouts, and anything unknown (a bug heals with a
-fix and a restart of the worker).
+fix and a restart of the worker). An `IntegrityError` may also be a race between two
+writers (measured: two activities creating the audit chain's head row on an empty
+PostgreSQL database at once, a unique violation); the second attempt finds the row. So it
+is given up only from its `INTEGRITY_ATTEMPTS`-th attempt on.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 from kafka.errors import MessageSizeTooLargeError
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError, StatementError
+from temporalio import activity
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import (
     ActivityInboundInterceptor,
@@ -25,6 +29,7 @@ from temporalio.worker import (
     Interceptor,
 )
 
+INTEGRITY_ATTEMPTS = 3
 DETERMINISTIC: tuple[type[BaseException], ...] = (
     DataError,
     IntegrityError,
@@ -55,9 +60,7 @@ def as_non_retryable(exc: BaseException) -> ApplicationError:
     # The message is kept short and free of the offending value (it may hold a NUL or
     # personal data): the type says what failed, the parked event holds the value.
     message = str(exc).split("\n", 1)[0][:300].replace("\x00", "\\x00")
-    return ApplicationError(
-        f"{error_type(exc)}: {message}", type=error_type(exc), non_retryable=True
-    )
+    return ApplicationError(message, type=error_type(exc), non_retryable=True)
 
 
 class _Inbound(ActivityInboundInterceptor):
@@ -67,6 +70,8 @@ class _Inbound(ActivityInboundInterceptor):
         except ApplicationError:
             raise
         except Exception as exc:
+            if isinstance(exc, IntegrityError) and activity.info().attempt < INTEGRITY_ATTEMPTS:
+                raise  # perhaps a concurrent writer: try again
             if deterministic(exc):
                 raise as_non_retryable(exc) from exc
             raise
