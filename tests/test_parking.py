@@ -15,6 +15,7 @@ import pytest
 from sqlmodel import select
 from temporalio.client import WorkflowHandle
 
+from models.audit import AuditRecord
 from models.camera import CameraAlarmKind, DeviceAlarm
 from models.case_actions import AcceptCase, AddNote
 from models.cases import workflow_id_for
@@ -164,6 +165,13 @@ async def test_an_alarm_that_fails_is_parked_and_an_unregistered_device_dead_let
         if d.reason.startswith("unregistered device") and unknown.event_id.encode() in d.original
     ]
     assert len(letters) == 1 and letters[0][0] == device
+    with case_env.sessions() as session:
+        audited = session.exec(
+            select(AuditRecord).where(
+                AuditRecord.idempotency_key == f"alarm:{unknown.event_id}:unknown-device"
+            )
+        ).all()
+    assert len(audited) == 1 and audited[0].details["dead_letter"] == letters[0][1].event_id
 
 
 async def test_an_inspection_that_fails_is_parked_and_the_next_opens_its_case(
