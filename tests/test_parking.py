@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 from temporalio.client import WorkflowHandle
 
 from models.audit import AuditRecord
@@ -259,3 +259,57 @@ async def test_a_staff_check_waits_a_bounded_time(case_env: CaseEnv) -> None:
     )
     with case_env.holding_the_clock(), pytest.raises(StaffCheckUnavailable):
         await check_staff(case_env.client, command, "no-worker-here", wait_seconds=0.5)
+
+
+async def test_an_institutions_events_apply_in_order_across_continue_as_new(
+    case_env: CaseEnv,
+) -> None:
+    """The per-institution workflow keeps the topic's order and drops repeats, also when it
+    continues as new (here after every 2 events)."""
+    from models.camera import Device
+    from models.registry import DeviceRegistered, RegistryStream
+    from workflows.registry.starter import registry_workflow_id
+    from workflows.registry.workflows import InstitutionRegistryWorkflow
+
+    key = f"INST-{uuid.uuid4().hex[:8]}"
+    now = await case_env.now()
+    first = institution(f"reg-{uuid.uuid4()}", key, now)
+    devices = [f"52260100001320{uuid.uuid4().int % 10**6:06d}" for _ in range(4)]
+    commands = [first, first] + [
+        RegistryCommand(
+            device=DeviceRegistered(
+                type="device-registered", event_id=f"reg-{uuid.uuid4()}", occurred_at=now,
+                device_id=d, institution_id=key,
+            )
+        )
+        for d in devices
+    ]  # fmt: skip
+    handle = await case_env.client.start_workflow(
+        InstitutionRegistryWorkflow.run,
+        RegistryStream(key=key, events_per_run=2),
+        id=registry_workflow_id(key),
+        task_queue=TASK_QUEUE,
+        start_signal="event",
+        start_signal_args=[commands[0]],
+    )
+    for command in commands[1:]:
+        await handle.signal(InstitutionRegistryWorkflow.event, command)
+
+    def all_applied() -> bool:
+        with case_env.sessions() as session:
+            return all(session.get(Device, d) is not None for d in devices)
+
+    assert await eventually(all_applied, 60)
+    described = await case_env.client.get_workflow_handle(registry_workflow_id(key)).describe()
+    assert described.run_id != handle.first_execution_run_id  # it continued as new
+    with case_env.sessions() as session:
+        registered = session.exec(
+            select(AuditRecord).where(AuditRecord.idempotency_key == first.event_id)
+        ).all()
+        order = session.exec(
+            select(AuditRecord.idempotency_key)
+            .where(col(AuditRecord.idempotency_key).in_([c.event_id for c in commands]))
+            .order_by(col(AuditRecord.seq))
+        ).all()
+    assert len(registered) == 1
+    assert list(order) == [c.event_id for c in commands[1:]]  # the topic's order, once each
