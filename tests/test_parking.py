@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -93,6 +93,20 @@ async def test_a_complaint_that_cannot_be_opened_is_parked_flagged_and_dead_lett
     assert "processing failed" in letters[0][1].reason
     flags = case_env.publisher.to(case_id, NotificationKind.PROCESSING_FAILED)
     assert [f.recipient for f in flags] == ["leading-office"]
+
+
+async def test_a_complaint_the_database_refuses_for_good_is_parked(case_env: CaseEnv) -> None:
+    """Valid by every model: the same event id as an open case, dated a day later, so its
+    case id differs and the cases' unique event id refuses it (IntegrityError, given up on
+    the third attempt), on SQLite and PostgreSQL alike."""
+    first, _ = await case_env.open(town="town-lushan")
+    later = first.model_copy(update={"occurred_at": first.occurred_at + timedelta(days=1)})
+    handle = await case_env.start(later)
+    with case_env.holding_the_clock():
+        state: CaseState = await handle.result()
+    assert state.parked == ["open"]
+    [row] = parked(case_env, case_id=state.case_id)
+    assert row.error_type.startswith("IntegrityError") and row.event_id == first.event_id
 
 
 @pytest.mark.skipif(not POSTGRES, reason="SQLite stores NUL; PostgreSQL refuses it")
