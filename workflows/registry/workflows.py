@@ -59,7 +59,8 @@ class InstitutionRegistryWorkflow:
     @workflow.run
     async def run(self, params: RegistryStream) -> None:
         self._seen = [*params.seen, *self._seen]
-        self._queue = [*params.pending, *self._queue]
+        # Signals delivered with the start were checked before `seen` was known.
+        self._queue = [q for q in [*params.pending, *self._queue] if q.event_id not in self._seen]
         while True:
             await workflow.wait_condition(
                 lambda: bool(self._queue) or self._applied >= params.events_per_run
