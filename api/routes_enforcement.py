@@ -55,7 +55,7 @@ from models.integrity import IntegrityRecordPublic
 from models.people import PersonIdentity
 from models.registry import RegistryCommand, StaffCheckResult, StaffCommand
 from models.staff import StaffRole
-from workflows.registry.starter import check_staff
+from workflows.registry.starter import StaffCheckUnavailable, check_staff
 
 router = APIRouter(prefix="/api/v1", tags=["enforcement"])
 AuditorDep = Annotated[Actor, require(Role.AUDITOR, Role.ADMIN, Role.LEADING_OFFICE)]
@@ -204,7 +204,17 @@ async def staff_check(
             channel=f"http:{actor.label}"[:32],
         )
     )
-    return await check_staff(temporal, command, settings.temporal_task_queue)
+    try:
+        return await check_staff(
+            temporal, command, settings.temporal_task_queue, settings.staff_check_timeout
+        )
+    except StaffCheckUnavailable as exc:
+        raise ApiError(
+            503,
+            "check_unavailable",
+            "禁入核查暂时无法完成，请稍后重试；如多次失败，请联系系统管理员。",
+            str(exc),
+        ) from exc
 
 
 @router.get("/bans", response_model=list[BanPublic], summary="终身禁入名单（身份证号脱敏）")

@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     stream_fetch_max_wait_ms: int = Field(default=100, ge=10, le=1500)
     # How many inbound events the stream worker hands to Temporal concurrently.
     intake_max_in_flight: int = Field(default=64, ge=1)
+    # A dead letter larger than this keeps its original in the claim-check store instead
+    # (infra/claim_check.py): safely below the producer's 1 MiB max_request_size.
+    dead_letter_max_bytes: int = Field(default=900_000, ge=1024)
+    # POST /staff-checks waits this long for its workflow's answer, then answers 503.
+    staff_check_timeout: float = Field(default=20.0, gt=0)
     log_level: str = "INFO"
     # Stopping: each process gets this many seconds for a graceful stop after SIGINT or
     # SIGTERM, then exits anyway; `tuoyu up` SIGKILLs what is left a little later. Workers

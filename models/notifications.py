@@ -27,6 +27,7 @@ class NotificationKind(StrEnum):
     JOINT_PUNISHMENT = "joint-punishment"  # 联合惩戒: the measures a department applies
     CREDIT_REMOVAL = "credit-removal"  # 信用信息移出
     RECTIFICATION = "rectification"  # 整改通知: minor inspection findings, with a deadline
+    PROCESSING_FAILED = "processing-failed"  # 处理异常: a step of a case could not be recorded
 
 
 class Notification(BaseModel):
@@ -64,6 +65,14 @@ class DeadLetterSource(BaseModel):
     channel: str | None = None
 
 
+class ClaimCheck(BaseModel):
+    """Where the original bytes of a dead letter too large for the broker were kept."""
+
+    sha256: str = Field(description="hex SHA-256 of the original bytes")
+    size: int = Field(description="bytes")
+    location: str = Field(description="file path relative to the data directory")
+
+
 class DeadLetter(BaseModel):
     """A rejected input, with everything needed to inspect it and send it again."""
 
@@ -71,7 +80,10 @@ class DeadLetter(BaseModel):
     occurred_at: AwareDatetime
     source: DeadLetterSource
     reason: str
-    original_base64: str
+    original_base64: str = Field(description="empty when the original is in `claim_check`")
+    claim_check: ClaimCheck | None = Field(
+        default=None, description="set when the original was too large to travel on the topic"
+    )
 
     @classmethod
     def of(cls, original: bytes, reason: str, source: DeadLetterSource) -> DeadLetter:

@@ -100,3 +100,19 @@ class StaffCheckResult(BaseModel):
     bans: list[str] = Field(default=[], description="ids of active bans on this person")
     recorded: bool = Field(default=False, description="employment recorded")
     message: str
+
+
+def registry_key(command: RegistryCommand) -> str:
+    """The Kafka key of a registry event (the institution), and its ordering workflow's key."""
+    event = command.institution or command.device or command.staff
+    assert event is not None
+    return event.institution_id or command.event_id
+
+
+class RegistryStream(BaseModel):
+    """Input of one institution's registry workflow; carried over on continue-as-new."""
+
+    key: str
+    seen: list[str] = Field(default=[], description="the latest event ids applied")
+    pending: list[RegistryCommand] = Field(default=[], description="received, not yet applied")
+    events_per_run: int = Field(default=500, description="then continue as new")

@@ -99,6 +99,9 @@ class CaseState(BaseModel):
     event_ids: list[str] = []
     step: int = 0
     history: list[HistoryEntry] = []
+    parked: list[str] = Field(
+        default=[], description="ids of steps that failed for good: parked and flagged"
+    )
 
     @property
     def dispatched_to(self) -> list[str]:

@@ -56,17 +56,16 @@ def storm_event_id(device_id: str, window_start: float) -> str:
 
 
 async def submit_face(client: Client, match: FaceMatch) -> None:
-    case_id = await handle_face_match(client, match, settings.temporal_task_queue)
-    if case_id:
-        log.warning("banned person seen by camera %s: case %s opened", match.device_id, case_id)
+    # Started, not awaited: its workflow opens the case of a banned person itself.
+    await handle_face_match(client, match, settings.temporal_task_queue)
 
 
 async def submit_device_alarm(client: Client, alarm: DeviceAlarm) -> None:
     try:
-        case_id = await submit_alarm(client, alarm, settings.temporal_task_queue)
+        await submit_alarm(client, alarm, settings.temporal_task_queue)
     except WorkflowAlreadyStartedError:
-        return  # its case ran and closed: a replay
-    log.info("alarm %s from %s: case %s", alarm.kind, alarm.device_id, case_id)
+        return  # its workflow ran and closed: a replay
+    log.info("alarm %s from %s handed off", alarm.kind, alarm.device_id)
 
 
 async def done() -> None:

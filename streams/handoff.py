@@ -9,17 +9,19 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from aiokafka.errors import MessageSizeTooLargeError
 from faust.types import EventT
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from infra.claim_check import ClaimCheckStore
 from infra.intake import InvalidEvent
 from infra.metrics import DEAD_LETTERED, EVENTS_IN, HANDED_OFF, HANDOFF_SECONDS
 from infra.temporal import connect
+from models import topics
 from models.notifications import DeadLetter, DeadLetterSource
-from streams import topics
-from streams.app import settings
+from streams.app import app, settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -35,15 +37,33 @@ async def temporal() -> Client:
     return _client
 
 
+claims = ClaimCheckStore(settings.data_dir, settings.dead_letter_max_bytes)
+
+
 async def dead_letter(raw: bytes | None, reason: str, event: EventT[Any]) -> None:
+    """Sent under the original message's key, and awaited here: a failing send surfaces on
+    the event that caused it (faust's buffered `topic.send` raised it on the next one). A
+    letter too large for the broker keeps its original in the claim-check store."""
     message = event.message
     letter = DeadLetter.of(
         raw or b"",
         reason,
         DeadLetterSource(topic=message.topic, partition=message.partition, offset=message.offset),
     )
-    sent = await topics.dead_letter.send(key=message.key, value=letter.model_dump_json().encode())
-    await sent  # delivered before the original is acknowledged
+    value = await asyncio.to_thread(claims.seal, letter)
+    key = message.key if isinstance(message.key, bytes) else None
+    # Delivered before the original is acknowledged; retried while the broker is away.
+    delay = 0.2
+    while True:
+        try:
+            await app.producer.send_and_wait(topics.DEAD_LETTER, key, value, None, None, None)
+            break
+        except MessageSizeTooLargeError:
+            value = await asyncio.to_thread(claims.seal, letter, True)  # a smaller broker
+        except Exception as exc:
+            log.warning("dead letter not delivered (%r); retrying in %.1fs", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
     DEAD_LETTERED.labels(message.topic).inc()
     log.warning(
         "dead-lettered %s:%s:%s: %s", message.topic, message.partition, message.offset, reason

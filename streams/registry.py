@@ -34,8 +34,10 @@ async def submit(client: Client, command: RegistryCommand) -> None:
 
 @app.agent(topics.registry)
 async def registry_intake(stream: StreamT[bytes]) -> None:
-    # One at a time, acknowledged after each: an institution's events (one key, so one
-    # partition) apply in order, a hire before that person's manager change.
+    # One at a time, acknowledged after each hand-off: an institution's events (one key, so
+    # one partition) are signalled to its workflow in topic order, which applies them in
+    # that order (a hire before that person's manager change). The hand-off returns once
+    # the signal is in: a failing event is parked there, never waited on here.
     manual = cast(Stream[bytes], stream).noack()
     async for event in manual.events():
         await hand_off(event, parse, submit, redact)

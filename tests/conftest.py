@@ -22,10 +22,12 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from infra.claim_check import ClaimCheckStore
 from infra.db import SessionFactory, make_engine, session_factory
 from infra.deadlines import load_enforcement, load_policy
 from infra.kafka import KafkaPublisher
 from infra.migrate import prepare_database
+from infra.poison import DeterministicErrors
 from infra.postgres import start_postgres
 from infra.process import ManagedProcess, free_port
 from infra.servers import venv_binary
@@ -40,6 +42,7 @@ from workflows.alarms.activities import AlarmActivities
 from workflows.cases.activities import CaseActivities
 from workflows.enforcement.activities import EnforcementActivities
 from workflows.inspections.activities import InspectionActivities
+from workflows.parking.activities import ParkingActivities
 from workflows.registry.activities import RegistryActivities
 
 REPO = Path(__file__).resolve().parent.parent
@@ -168,7 +171,9 @@ async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture(scope="session")
-async def case_env(time_skipping: WorkflowEnvironment, database_url: str) -> AsyncIterator[CaseEnv]:
+async def case_env(
+    time_skipping: WorkflowEnvironment, database_url: str, test_data_dir: Path
+) -> AsyncIterator[CaseEnv]:
     """Case workflows on the time-skipping server, their activities on the session's database
     (SQLite or PostgreSQL, as for the stack)."""
     prepare_database(database_url)
@@ -176,12 +181,14 @@ async def case_env(time_skipping: WorkflowEnvironment, database_url: str) -> Asy
     policy = load_policy()
     publisher = RecordingPublisher()
     sessions = session_factory(engine)
+    claims = ClaimCheckStore(test_data_dir, 900_000)
     activities = [
         *CaseActivities(sessions, publisher, policy).all(),
         *EnforcementActivities(sessions, publisher, load_enforcement()).all(),
         *RegistryActivities(sessions, publisher).all(),
         *InspectionActivities(sessions, publisher).all(),
-        *AlarmActivities(sessions).all(),
+        *AlarmActivities(sessions, publisher, claims).all(),
+        *ParkingActivities(sessions, publisher, claims).all(),
     ]
     with ThreadPoolExecutor(max_workers=4) as executor:
         async with Worker(
@@ -190,6 +197,7 @@ async def case_env(time_skipping: WorkflowEnvironment, database_url: str) -> Asy
             workflows=WORKFLOWS,
             activities=activities,
             activity_executor=executor,
+            interceptors=[DeterministicErrors()],
         ):
             yield CaseEnv(time_skipping, session_factory(engine), publisher, policy)
     engine.dispose()

@@ -14,10 +14,12 @@ import models
 import workflows
 from infra import credit_platform, shutdown
 from infra.audit import checkpoint
+from infra.claim_check import ClaimCheckStore
 from infra.db import SessionFactory, make_engine, session_factory
 from infra.deadlines import load_enforcement, load_policy
 from infra.kafka import KafkaPublisher
 from infra.logs import configure as configure_logging
+from infra.poison import DeterministicErrors
 from infra.settings import Settings, get_settings
 from infra.signing import AuditSigner, load_signer
 from infra.temporal import connect, runtime_with_metrics
@@ -33,11 +35,13 @@ from workflows.enforcement.workflows import (
 )
 from workflows.inspections.activities import InspectionActivities
 from workflows.inspections.workflows import InspectionWorkflow
+from workflows.parking.activities import ParkingActivities
 from workflows.registry.activities import RegistryActivities
 from workflows.registry.starter import ensure_yearly_recheck
 from workflows.registry.workflows import (
     EmploymentRecheckWorkflow,
     FaceMatchWorkflow,
+    InstitutionRegistryWorkflow,
     RegistryEventWorkflow,
 )
 
@@ -47,6 +51,7 @@ WORKFLOWS = [
     JointPunishmentWorkflow,
     BanCorrectionWorkflow,
     RegistryEventWorkflow,
+    InstitutionRegistryWorkflow,
     EmploymentRecheckWorkflow,
     FaceMatchWorkflow,
     InspectionWorkflow,
@@ -71,7 +76,9 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     )
     registry = RegistryActivities(sessions, publisher)
     inspections = InspectionActivities(sessions, publisher)
-    alarms = AlarmActivities(sessions)
+    claims = ClaimCheckStore(settings.data_dir, settings.dead_letter_max_bytes)
+    alarms = AlarmActivities(sessions, publisher, claims)
+    parking = ParkingActivities(sessions, publisher, claims)
     await ensure_yearly_recheck(client, settings.temporal_task_queue)
     try:
         threads = settings.temporal_activity_threads
@@ -86,8 +93,10 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
                     *registry.all(),
                     *inspections.all(),
                     *alarms.all(),
+                    *parking.all(),
                 ],
                 activity_executor=executor,
+                interceptors=[DeterministicErrors()],
                 max_concurrent_workflow_tasks=settings.temporal_max_workflow_tasks,
                 max_concurrent_local_activities=threads,
                 max_concurrent_activities=threads,

@@ -20,6 +20,7 @@ from models import (  # noqa: F401
     institutions,
     integrity,
     notifications,
+    parking,
     staff,
     units,
     users,

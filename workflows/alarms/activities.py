@@ -9,7 +9,10 @@ from typing import Any
 from temporalio import activity
 
 from infra import audit
+from infra.claim_check import ClaimCheckStore
 from infra.db import SessionFactory
+from infra.notify import Publisher
+from models import topics
 from models.audit import AuditEntry
 from models.camera import CameraAlarmKind, DeviceAlarm
 from models.cases import case_id_for
@@ -22,6 +25,7 @@ from models.inspections import (
     Severity,
 )
 from models.institutions import Institution
+from models.notifications import DeadLetter, DeadLetterSource
 from models.timeutil import SHANGHAI
 from workflows.registry.activities import institution_of
 
@@ -67,9 +71,25 @@ def alarm_complaint(alarm: DeviceAlarm, institution: Institution) -> ComplaintRe
     )
 
 
+def unknown_device_letter(alarm: DeviceAlarm) -> DeadLetter:
+    """The same letter however often it is made: its id comes from the alarm's bytes."""
+    return DeadLetter.of(
+        alarm.model_dump_json().encode(),
+        f"unregistered device: {alarm.device_id} (设备未登记到任何托育机构)",
+        DeadLetterSource(channel="temporal:AlarmWorkflow"),
+    )
+
+
 class AlarmActivities:
-    def __init__(self, session_factory: SessionFactory) -> None:
+    def __init__(
+        self,
+        session_factory: SessionFactory,
+        publisher: Publisher | None = None,
+        claims: ClaimCheckStore | None = None,
+    ) -> None:
         self._sessions = session_factory
+        self._publisher = publisher
+        self._claims = claims
 
     def all(self) -> list[Any]:
         return [self.resolve_alarm]
@@ -81,6 +101,16 @@ class AlarmActivities:
             institution = institution_of(session, alarm.device_id, alarm.institution_id)
             if institution is None:
                 if not audit.exists(session, f"alarm:{alarm.event_id}:unknown-device"):
+                    # Dead-lettered before the audit record that marks it done: a retry in
+                    # between sends the same letter (same event id) again, nothing is lost.
+                    letter = unknown_device_letter(alarm)
+                    if self._publisher is not None:
+                        value = (
+                            self._claims.seal(letter)
+                            if self._claims is not None
+                            else letter.model_dump_json().encode()
+                        )
+                        self._publisher.publish_all(topics.DEAD_LETTER, [(alarm.device_id, value)])
                     audit.append(
                         session,
                         AuditEntry(
@@ -90,7 +120,11 @@ class AlarmActivities:
                             occurred_at=alarm.occurred_at,
                             idempotency_key=f"alarm:{alarm.event_id}:unknown-device",
                             reason="设备未登记到任何托育机构",
-                            details={"device_id": alarm.device_id, "kind": alarm.kind},
+                            details={
+                                "device_id": alarm.device_id,
+                                "kind": alarm.kind,
+                                "dead_letter": letter.event_id,
+                            },
                         ),
                     )
                     session.commit()

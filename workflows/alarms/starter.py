@@ -4,14 +4,13 @@ count follows as a signal."""
 from __future__ import annotations
 
 from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from models.camera import AlarmStorm, DeviceAlarm
 from models.cases import case_id_for, workflow_id_for
 from models.complaints import ComplaintReceived
 from workflows.alarms.workflows import AlarmWorkflow
-from workflows.cases.starter import submit_complaint
 from workflows.cases.workflows import CaseWorkflow
 
 
@@ -19,18 +18,18 @@ def alarm_workflow_id(event_id: str) -> str:
     return f"alarm-{event_id}"
 
 
-async def submit_alarm(client: Client, alarm: DeviceAlarm, task_queue: str) -> str | None:
-    """The id of the case the alarm opened or reached; None for an unregistered device."""
-    complaint = await client.execute_workflow(
+async def submit_alarm(client: Client, alarm: DeviceAlarm, task_queue: str) -> None:
+    """Start the alarm's workflow and return: it resolves the device's institution and opens
+    (or joins) the case itself. A replay reaches the same workflow (id from the event);
+    `WorkflowAlreadyStartedError` once that one has closed."""
+    await client.start_workflow(
         AlarmWorkflow.run,
         alarm,
         id=alarm_workflow_id(alarm.event_id),
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
-    if complaint is None:
-        return None
-    return await submit_complaint(client, complaint, task_queue)
 
 
 async def report_storm(client: Client, alarm: DeviceAlarm, storm: AlarmStorm) -> bool:

@@ -58,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.cases import rules
     from workflows.cases.activities import CaseActivities
+    from workflows.parking.park import ACTIVITY_FAILED, failed_for_good, park
     from workflows.refusals import refuse
 
 # Local activities: a database write and a Kafka produce each take milliseconds, and running
@@ -70,6 +71,8 @@ ACTIVITY_RETRY = RetryPolicy(
 HISTORY_KEPT = 500
 LEADING_OFFICE = "leading-office"
 PLANNED_AT_OPEN = "open-case-plans-first-round"  # workflow.patched: histories from before
+# workflow.patched: a step that fails for good is parked and flagged, and the case goes on
+PARK_FAILED_STEPS = "park-failed-steps"
 OPEN = (CaseStatus.DISPATCHED, CaseStatus.ACCEPTED)
 SUBSTANTIATED = (Outcome.SUBSTANTIATED, Outcome.PARTLY_SUBSTANTIATED)
 
@@ -122,6 +125,9 @@ class CaseWorkflow:
             await workflow.wait_condition(lambda: bool(self._pending))
             async with self._lock:
                 await self._open(self._pending.pop(0))
+            if self._s.status is None:  # the complaint could not be opened: parked
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                return self._s
 
         while self._s.status not in (CaseStatus.CLOSED, CaseStatus.MERGED):
             async with self._lock:
@@ -167,7 +173,24 @@ class CaseWorkflow:
             complaint=first,
             now=opened_at,
         )
-        opened = await self._local(CaseActivities.open_case, open_input)
+        try:
+            opened = await self._local(CaseActivities.open_case, open_input)
+        except ACTIVITY_FAILED as err:
+            if failed_for_good(err) is None or not workflow.patched(PARK_FAILED_STEPS):
+                raise
+            # Contact details stay out of the dead letter; the tracking code still finds
+            # the parked complaint (by case id) for the leading office.
+            s.parked.append("open")
+            await park(
+                "open",
+                "complaint",
+                err,
+                first.model_dump_json(exclude={"complainant"}),
+                event_id=first.event_id,
+                case_id=s.case_id,
+                key=first.event_id,
+            )
+            return
         if opened.merged_into is not None:
             try:
                 await workflow.get_external_workflow_handle(
@@ -648,22 +671,38 @@ class CaseWorkflow:
         )
         del s.history[:-HISTORY_KEPT]
         # The activity gets a copy without the history: it grows, and the trail has it anyway.
-        snapshot = CaseState.model_validate(s.model_dump(exclude={"history", "event_ids"}))
-        await self._local(
-            CaseActivities.record_step,
-            RecordStep(
-                state=snapshot,
-                action=action,
-                actor=actor,
-                reason=reason,
-                details=details or {},
-                occurred_at=now,
-                notifications=notify or [],
-                unit_records=unit_records or [],
-                new_round=new_round,
-                round_end_reason=round_end_reason,
-            ),
+        snapshot = CaseState.model_validate(
+            s.model_dump(exclude={"history", "event_ids", "parked"})
         )
+        step = RecordStep(
+            state=snapshot,
+            action=action,
+            actor=actor,
+            reason=reason,
+            details=details or {},
+            occurred_at=now,
+            notifications=notify or [],
+            unit_records=unit_records or [],
+            new_round=new_round,
+            round_end_reason=round_end_reason,
+        )
+        try:
+            await self._local(CaseActivities.record_step, step)
+        except ACTIVITY_FAILED as err:
+            if failed_for_good(err) is None or not workflow.patched(PARK_FAILED_STEPS):
+                raise
+            # The workflow's state has taken the step; the trail has not. The leading office
+            # is told, and the case goes on: a later step records the state as it is.
+            s.parked.append(f"step-{s.step}")
+            await park(
+                f"step-{s.step}",
+                "case-step",
+                err,
+                step,
+                event_id=f"{s.case_id}:{s.step}",
+                case_id=s.case_id,
+                key=s.case_id,
+            )
         self._version += 1
 
     async def _local(self, method: Any, arg: Any) -> Any:

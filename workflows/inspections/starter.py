@@ -1,26 +1,22 @@
-"""Handing an inspection report to its workflow, then its serious findings to their cases."""
+"""Handing an inspection report to its workflow, which records it and opens its serious
+findings' cases itself."""
 
 from __future__ import annotations
 
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from models.inspections import InspectionReport
-from workflows.cases.starter import submit_complaint
 from workflows.inspections.workflows import InspectionWorkflow
 
 
-async def submit_inspection(client: Client, report: InspectionReport, task_queue: str) -> list[str]:
-    """Returns the ids of the cases the serious findings opened or joined.
-
-    A repeat runs the workflow again (its activity is idempotent and returns the same
-    complaints), so a crash between the two steps loses no case.
-    """
-    result = await client.execute_workflow(
+async def submit_inspection(client: Client, report: InspectionReport, task_queue: str) -> None:
+    """Start the report's workflow and return (idempotent by the event id)."""
+    await client.start_workflow(
         InspectionWorkflow.run,
         report,
         id=f"inspection-{report.event_id}",
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
-    return [await submit_complaint(client, c, task_queue) for c in result.complaints]

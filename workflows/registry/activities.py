@@ -71,15 +71,20 @@ class RegistryActivities:
     @activity.defn
     def apply_registry_event(self, command: RegistryCommand) -> StaffCheckResult | None:
         """Apply one registry event; safe to repeat (keyed by the event id)."""
+        # Applied once per event id (its audit record's key): a replayed topic may bring an
+        # event again to its institution's workflow, and the trail's unique key would refuse
+        # the second record (an IntegrityError, which is not retried).
         if command.institution is not None:
             with self._sessions() as session:
-                self._register(session, command.institution)
-                session.commit()
+                if not audit.exists(session, command.institution.event_id):
+                    self._register(session, command.institution)
+                    session.commit()
             return None
         if command.device is not None:
             with self._sessions() as session:
-                self._register_device(session, command.device)
-                session.commit()
+                if not audit.exists(session, command.device.event_id):
+                    self._register_device(session, command.device)
+                    session.commit()
             return None
         staff = command.staff
         assert staff is not None

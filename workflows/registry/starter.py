@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from temporalio.client import (
@@ -12,38 +13,51 @@ from temporalio.client import (
     ScheduleCalendarSpec,
     ScheduleRange,
     ScheduleSpec,
+    WorkflowFailureError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from models.camera import FaceMatch
-from models.registry import RegistryCommand, StaffCheckResult
-from workflows.cases.starter import submit_complaint
+from models.registry import RegistryCommand, RegistryStream, StaffCheckResult, registry_key
 from workflows.registry.workflows import (
     EmploymentRecheckWorkflow,
     FaceMatchWorkflow,
+    InstitutionRegistryWorkflow,
     RegistryEventWorkflow,
 )
 
 YEARLY_RECHECK = "staff-yearly-recheck"
 
 
+class StaffCheckUnavailable(Exception):
+    """The staff check's workflow did not answer in time, or failed."""
+
+
+def registry_workflow_id(key: str) -> str:
+    return f"registry-institution-{key}"
+
+
 async def submit_registry_event(client: Client, command: RegistryCommand, task_queue: str) -> None:
-    """Idempotent by the event id: a replayed event reaches the same workflow. Waits until it
-    is applied, so that one institution's events apply in their order on the topic."""
-    await client.execute_workflow(
-        RegistryEventWorkflow.run,
-        command,
-        id=f"registry-{command.event_id}",
+    """Signal the event to its institution's workflow (started if need be) and return: that
+    workflow applies the institution's events one at a time, in the order signalled, which is
+    the topic's order (one key, one partition, one agent). Idempotent by the event id."""
+    key = registry_key(command)
+    await client.start_workflow(
+        InstitutionRegistryWorkflow.run,
+        RegistryStream(key=key),
+        id=registry_workflow_id(key),
         task_queue=task_queue,
+        start_signal="event",
+        start_signal_args=[command],
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
 
 
 async def check_staff(
-    client: Client, command: RegistryCommand, task_queue: str
+    client: Client, command: RegistryCommand, task_queue: str, wait_seconds: float = 20.0
 ) -> StaffCheckResult:
-    result = await client.execute_workflow(
+    """A staff check over HTTP waits for its answer, but at most `wait_seconds`."""
+    handle = await client.start_workflow(
         RegistryEventWorkflow.run,
         command,
         id=f"registry-{command.event_id}",
@@ -51,22 +65,27 @@ async def check_staff(
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         execution_timeout=timedelta(minutes=2),
     )
+    try:
+        result = await asyncio.wait_for(handle.result(), wait_seconds)
+    except TimeoutError as exc:
+        raise StaffCheckUnavailable(f"no answer within {wait_seconds:.0f}s") from exc
+    except WorkflowFailureError as exc:
+        raise StaffCheckUnavailable(f"check failed: {exc.cause}") from exc
     assert result is not None
     return result
 
 
-async def handle_face_match(client: Client, match: FaceMatch, task_queue: str) -> str | None:
-    """Check a face seen by a camera; a banned person opens a critical case (its id)."""
-    complaint = await client.execute_workflow(
+async def handle_face_match(client: Client, match: FaceMatch, task_queue: str) -> None:
+    """Hand a face seen by a camera to its check; a banned person's case is opened by that
+    workflow itself. Returns once the workflow is started (or was already)."""
+    await client.start_workflow(
         FaceMatchWorkflow.run,
         match,
         id=f"face-{match.event_id}",
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
-    if complaint is None:
-        return None
-    return await submit_complaint(client, complaint, task_queue)
 
 
 async def ensure_yearly_recheck(client: Client, task_queue: str) -> None:

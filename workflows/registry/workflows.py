@@ -1,9 +1,12 @@
-"""Registry workflows: one short workflow per registry event, and the employment re-check
-that a yearly Temporal Schedule (and every new ban) starts."""
+"""Registry workflows: one long-lived workflow per institution that applies its events in
+the order of the topic, the short workflow a staff check over HTTP waits on, the face-match
+check, and the employment re-check that a yearly Temporal Schedule (and every new ban)
+starts."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -11,13 +14,85 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from models.camera import FaceMatch
     from models.complaints import ComplaintReceived
-    from models.registry import RegistryCommand, StaffCheckResult
+    from models.registry import RegistryCommand, RegistryStream, StaffCheckResult, registry_key
     from models.workflow_io import RecheckEmployment
+    from workflows.parking.park import ACTIVITY_FAILED, failed_for_good, open_case, park
     from workflows.registry.activities import RegistryActivities
 
 RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
 )
+SEEN_KEPT = 1000  # event ids remembered across continue-as-new, for replays of the topic
+# workflow.patched: histories from before the stream stopped waiting on face matches
+FACE_MATCH_OPENS_CASE = "face-match-opens-its-case"
+
+
+def apply_once(command: RegistryCommand) -> Any:
+    return workflow.execute_local_activity_method(
+        RegistryActivities.apply_registry_event,
+        command,
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=RETRY,
+    )
+
+
+@workflow.defn
+class InstitutionRegistryWorkflow:
+    """One institution's registry events, applied one at a time in the order received: the
+    stream signals them (signal-with-start, id from the institution) and goes on, and a
+    hire is still applied before that person's manager change. An event that fails for good
+    is parked and the next one applied."""
+
+    def __init__(self) -> None:
+        self._queue: list[RegistryCommand] = []
+        self._seen: list[str] = []
+        self._applied = 0
+
+    @workflow.signal
+    def event(self, command: RegistryCommand) -> None:
+        if command.event_id in self._seen or any(
+            q.event_id == command.event_id for q in self._queue
+        ):
+            return
+        self._queue.append(command)
+
+    @workflow.run
+    async def run(self, params: RegistryStream) -> None:
+        self._seen = [*params.seen, *self._seen]
+        # Signals delivered with the start were checked before `seen` was known.
+        self._queue = [q for q in [*params.pending, *self._queue] if q.event_id not in self._seen]
+        while True:
+            await workflow.wait_condition(
+                lambda: bool(self._queue) or self._applied >= params.events_per_run
+            )
+            suggested = workflow.info().is_continue_as_new_suggested()
+            if self._applied >= params.events_per_run or suggested:
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(
+                    RegistryStream(
+                        key=params.key,
+                        seen=self._seen[-SEEN_KEPT:],
+                        pending=self._queue,
+                        events_per_run=params.events_per_run,
+                    )
+                )
+            command = self._queue[0]
+            try:
+                await apply_once(command)
+            except ACTIVITY_FAILED as err:
+                if failed_for_good(err) is None:
+                    raise
+                await park(
+                    f"registry:{command.event_id}",
+                    "registry",
+                    err,
+                    command,
+                    event_id=command.event_id,
+                    key=registry_key(command),
+                )
+            self._queue.pop(0)
+            self._seen = [*self._seen, command.event_id][-SEEN_KEPT:]
+            self._applied += 1
 
 
 @workflow.defn
@@ -58,9 +133,33 @@ class FaceMatchWorkflow:
 
     @workflow.run
     async def run(self, match: FaceMatch) -> ComplaintReceived | None:
-        return await workflow.execute_local_activity_method(
-            RegistryActivities.check_face_match,
-            match,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RETRY,
-        )
+        """A banned person opens a critical case, started from here as a child."""
+        if not workflow.patched(FACE_MATCH_OPENS_CASE):
+            return await workflow.execute_local_activity_method(
+                RegistryActivities.check_face_match,
+                match,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RETRY,
+            )
+        try:
+            complaint: ComplaintReceived | None = await workflow.execute_local_activity_method(
+                RegistryActivities.check_face_match,
+                match,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RETRY,
+            )
+        except ACTIVITY_FAILED as err:
+            if failed_for_good(err) is None:
+                raise
+            await park(
+                f"face:{match.event_id}",
+                "face-match",
+                err,
+                match,
+                event_id=match.event_id,
+                key=match.device_id,
+            )
+            return None
+        if complaint is not None:
+            await open_case(complaint, key=match.device_id)
+        return complaint

@@ -1,0 +1,2 @@
+"""Parking: what failed deterministically inside Temporal is recorded, dead-lettered and
+flagged, and its workflow goes on."""
