@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, status
 from fastapi.concurrency import run_in_threadpool
 from kafka.errors import KafkaError
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from api.deps import HasherDep, PublisherDep
 from api.errors import ApiError
@@ -16,6 +16,7 @@ from api.identity import WriterDep
 from infra.intake import check_complaint
 from models import topics
 from models.actors import Role
+from models.bounds import EventTime, Line
 from models.cases import case_id_for
 from models.complaints import ComplaintBody, ComplaintReceived
 
@@ -25,8 +26,8 @@ router = APIRouter(prefix="/api/v1", tags=["complaints"])
 class ComplaintSubmission(ComplaintBody):
     """A complaint as a client sends it; a client that retries should send its own event_id."""
 
-    event_id: str | None = Field(default=None, min_length=1, max_length=128)
-    occurred_at: AwareDatetime | None = None
+    event_id: Line | None = Field(default=None, min_length=1, max_length=128)
+    occurred_at: EventTime | None = None
 
 
 class ComplaintAccepted(BaseModel):

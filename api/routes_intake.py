@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from fastapi.concurrency import run_in_threadpool
 from kafka.errors import KafkaError
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from api.access import sees_all
@@ -23,6 +23,7 @@ from infra.intake import InvalidEvent, check_camera_alarm, check_inspection
 from infra.kafka import KafkaPublisher
 from models import topics
 from models.actors import Actor, Role
+from models.bounds import EventTime, Line
 from models.camera import CameraAlarm, CameraAlarmKind
 from models.cases import case_id_for
 from models.inspections import (
@@ -51,8 +52,8 @@ async def produce(publisher: KafkaPublisher, topic: str, key: str, value: bytes)
 
 
 class InspectionSubmission(InspectionBody):
-    event_id: str | None = Field(default=None, min_length=1, max_length=128)
-    occurred_at: AwareDatetime | None = None
+    event_id: Line | None = Field(default=None, min_length=1, max_length=128)
+    occurred_at: EventTime | None = None
 
 
 class InspectionAccepted(BaseModel):
