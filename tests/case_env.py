@@ -24,7 +24,7 @@ from models.cases import case_id_for, workflow_id_for
 from models.complaints import ComplaintReceived
 from models.credit import CreditPlatformEvent
 from models.deadlines import DeadlinePolicy
-from models.notifications import Notification
+from models.notifications import DeadLetter, Notification
 from models.workflow_io import CaseState, CaseWorkflowInput
 from tests.factories import complaint
 from workflows.cases.starter import submit_complaint
@@ -37,9 +37,12 @@ TASK_QUEUE = "cases-under-test"
 class RecordingPublisher:
     sent: list[Notification] = field(default_factory=list)
     credit: list[CreditPlatformEvent] = field(default_factory=list)
+    dead: list[tuple[str, DeadLetter]] = field(default_factory=list)
 
     def publish_all(self, topic: str, messages: list[tuple[str, bytes]]) -> None:
-        if topic == topics.CREDIT_PLATFORM:
+        if topic == topics.DEAD_LETTER:
+            self.dead.extend((k, DeadLetter.model_validate_json(v)) for k, v in messages)
+        elif topic == topics.CREDIT_PLATFORM:
             self.credit.extend(CreditPlatformEvent.model_validate_json(v) for _, v in messages)
         else:
             self.sent.extend(Notification.model_validate_json(value) for _, value in messages)
