@@ -7,12 +7,13 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from pydantic import ValidationError
 
+from models.bounds import not_ahead
 from models.camera import CameraAlarm, CameraAlarmKind
 from models.timeutil import SHANGHAI
 
@@ -184,6 +185,9 @@ def to_alarm(command: Command) -> CameraAlarm:
         alarm_type = _int(command, "AlarmType", 0, 99)
     event_type = _int(command, "Info/AlarmTypeParam/EventType", 0, 99)
     at = alarm_time(command.text("AlarmTime"))
+    ahead = not_ahead(at, datetime.now(UTC), "AlarmTime")
+    if ahead is not None:  # a device clock a day ahead is wrong, not early
+        raise ManscdpError(ahead)
     text = command.text("AlarmDescription")
     summary = describe(found, alarm_type)
     try:
