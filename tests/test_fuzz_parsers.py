@@ -25,6 +25,7 @@ from tests.factories import (
     complaint_payload,
     device_id,
     identity_number,
+    keepalive_xml,
     registry_event,
     sip_message,
 )
@@ -280,3 +281,15 @@ def test_deeply_nested_input_is_refused_not_crashed() -> None:
         for text in (deep(10_000), deep(10_000, '{"a":', "}")):
             explained(parse, text.encode())
     sip_explained(sip_message(("<a>" * 10_000 + "</a>" * 10_000).encode(), device_id()))
+
+
+@EDGE_SETTINGS
+@given(status=hostile_text)
+def test_keepalive_status_with_control_characters_is_refused(status: str) -> None:
+    """A Keepalive's Status becomes the event's text: refused (400) like an alarm's, not an
+    unexplained exception that left the device without an answer."""
+    body = with_element(keepalive_xml(device_id()).replace(b"GB2312", b"UTF-8"), "Status", status)
+    try:
+        manscdp.to_keepalive(manscdp.parse(body), datetime.now(UTC))
+    except manscdp.ManscdpError as exc:
+        assert str(exc)

@@ -206,21 +206,26 @@ def to_alarm(command: Command) -> CameraAlarm:
             source="sip",
         )
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3]
-        )
-        raise ManscdpError(f"alarm out of range: {problems}") from exc
+        raise ManscdpError(f"alarm out of range: {_problems(exc)}") from exc
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
 
 
 def to_keepalive(command: Command, received_at: datetime) -> CameraAlarm:
-    return CameraAlarm(
-        event_id=f"sip:{command.device_id}:keepalive:{command.sn}:{int(received_at.timestamp())}",
-        occurred_at=received_at,
-        kind=CameraAlarmKind.KEEPALIVE,
-        device_id=command.device_id,
-        description=command.text("Status"),
-        source="sip",
-    )
+    try:
+        return CameraAlarm(
+            event_id=f"sip:{command.device_id}:keepalive:{command.sn}:"
+            f"{int(received_at.timestamp())}",
+            occurred_at=received_at,
+            kind=CameraAlarmKind.KEEPALIVE,
+            device_id=command.device_id,
+            description=command.text("Status"),
+            source="sip",
+        )
+    except ValidationError as exc:  # a Status with control characters, or too long
+        raise ManscdpError(f"keepalive out of range: {_problems(exc)}") from exc
 
 
 def alarm_response(command: Command, result: str = "OK") -> bytes:
