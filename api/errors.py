@@ -10,9 +10,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from kafka.errors import KafkaError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.intake_keys import first_rejection
 from infra.identity import redact
 from infra.intake import InvalidEvent
 from infra.metrics import DEAD_LETTERED
@@ -41,16 +42,89 @@ async def dead_letter(request: Request, reason: str) -> None:
     letter = DeadLetter.of(
         body, reason, DeadLetterSource(channel=f"http {request.method} {request.url.path}")
     )
-    DEAD_LETTERED.labels(letter.source.channel or "http").inc()
+    channel = letter.source.channel or "http"
+
+    def send() -> None:
+        request.app.state.publisher.publish(
+            topics.DEAD_LETTER, letter.event_id, letter.model_dump_json().encode()
+        )
+
     try:
-        await run_in_threadpool(
-            request.app.state.publisher.publish,
-            topics.DEAD_LETTER,
-            letter.event_id,
-            letter.model_dump_json().encode(),
+        # A client retrying a refused body is dead-lettered once (finding: every retry was
+        # another dead letter); the digest of channel and body marks it in the database.
+        sent = await run_in_threadpool(
+            first_rejection, request.app.state.audit_sessions, channel, body, reason, send
         )
     except KafkaError:
         log.exception("could not dead-letter a rejected %s %s", request.method, request.url.path)
+        return
+    except SQLAlchemyError:
+        log.exception("cannot mark a rejected body; dead-lettering it anyway")
+        try:
+            await run_in_threadpool(send)
+        except KafkaError:
+            log.exception("could not dead-letter a rejected %s", request.url.path)
+            return
+        sent = True
+    if sent:
+        DEAD_LETTERED.labels(channel).inc()
+
+
+# What a field is called on the pages; a field not named here is shown by its path.
+FIELD_NAMES = {
+    "description": "问题描述",
+    "occurred_at": "发生时间",
+    "event_id": "事件编号",
+    "town": "所属镇（街道）",
+    "institution_name": "机构名称",
+    "institution_id": "机构编号",
+    "text": "备注内容",
+    "note": "备注",
+    "reason": "理由",
+    "findings": "调查结果",
+    "comment": "回访意见",
+    "legal_basis": "法律依据",
+    "name": "姓名",
+    "start": "起始日期",
+    "end": "截止日期",
+    "since": "起始时间",
+    "until": "截止时间",
+}
+PROBLEMS = {
+    "control_character": "含有不允许的控制字符（如 NUL 空字符）",
+    "date_out_of_range": "超出允许范围（须带时区，在 2000-01-01 至当前时间后一天之内）",
+    "string_too_long": "过长",
+    "string_too_short": "过短或为空",
+    "missing": "缺少必填项",
+    "extra_forbidden": "是不允许的字段",
+    "timezone_aware": "须带时区（UTC 偏移）",
+    "datetime_from_date_parsing": "不是有效的日期时间",
+    "datetime_parsing": "不是有效的日期时间",
+    "date_from_datetime_parsing": "不是有效的日期",
+    "date_parsing": "不是有效的日期",
+    "enum": "取值不在允许范围内",
+    "literal_error": "取值不在允许范围内",
+    "json_invalid": "不是有效的 JSON",
+    "string_type": "应为文本",
+    "unknown_code": "不是已知的代码",
+}
+
+
+def field_label(field: str) -> str:
+    parts = [p for p in field.split(".") if p not in ("body", "query", "path")]
+    path = ".".join(parts) or "请求内容"
+    name = FIELD_NAMES.get(parts[-1]) if parts else None
+    return f"{name}（{path}）" if name else path
+
+
+def chinese(details: list[dict[str, Any]]) -> str:
+    """One sentence naming each field at fault (the first three) and what is wrong with it."""
+    parts = [
+        f"{field_label(str(d.get('field', '')))}{PROBLEMS.get(str(d.get('type')), '不符合要求')}"
+        for d in details[:3]
+    ]
+    more = f"等 {len(details)} 处" if len(details) > 3 else ""
+    return "；".join(parts) + more
 
 
 def install(app: FastAPI) -> None:
@@ -64,7 +138,9 @@ def install(app: FastAPI) -> None:
         return JSONResponse(
             error_body(
                 "invalid_event",
-                "提交的内容不符合要求，请检查后重新提交。",
+                f"提交的内容不符合要求：{chinese(exc.details)}。请检查后重新提交。"
+                if exc.details
+                else "提交的内容不符合要求，请检查后重新提交。",
                 exc.details or exc.reason,
             ),
             status_code=422,
@@ -83,7 +159,11 @@ def install(app: FastAPI) -> None:
         summary = "; ".join(f"{d['field']}: {d['problem']}" for d in details[:5])
         await dead_letter(request, f"invalid request: {summary}")
         return JSONResponse(
-            error_body("invalid_request", "请求内容有误，请按提示修改后重新提交。", details),
+            error_body(
+                "invalid_request",
+                f"请求内容有误：{chinese(details)}。请按提示修改后重新提交。",
+                details,
+            ),
             status_code=422,
         )
 

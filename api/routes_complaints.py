@@ -5,17 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, status
-from fastapi.concurrency import run_in_threadpool
-from kafka.errors import KafkaError
-from pydantic import AwareDatetime, BaseModel, Field
+from fastapi import APIRouter, Request, status
+from pydantic import BaseModel, Field
 
-from api.deps import HasherDep, PublisherDep
-from api.errors import ApiError
+from api.deps import HasherDep
 from api.identity import WriterDep
+from api.routes_intake import produce_once
 from infra.intake import check_complaint
 from models import topics
 from models.actors import Role
+from models.bounds import EventTime, Line, fingerprint
 from models.cases import case_id_for
 from models.complaints import ComplaintBody, ComplaintReceived
 
@@ -25,8 +24,8 @@ router = APIRouter(prefix="/api/v1", tags=["complaints"])
 class ComplaintSubmission(ComplaintBody):
     """A complaint as a client sends it; a client that retries should send its own event_id."""
 
-    event_id: str | None = Field(default=None, min_length=1, max_length=128)
-    occurred_at: AwareDatetime | None = None
+    event_id: Line | None = Field(default=None, min_length=1, max_length=128)
+    occurred_at: EventTime | None = None
 
 
 class ComplaintAccepted(BaseModel):
@@ -39,7 +38,7 @@ class ComplaintAccepted(BaseModel):
 
 @router.post("/complaints", status_code=status.HTTP_202_ACCEPTED, response_model=ComplaintAccepted)
 async def submit_complaint(
-    body: ComplaintSubmission, publisher: PublisherDep, hasher: HasherDep, actor: WriterDep
+    request: Request, body: ComplaintSubmission, hasher: HasherDep, actor: WriterDep
 ) -> ComplaintAccepted:
     complaint = check_complaint(
         ComplaintReceived.model_validate(
@@ -51,18 +50,19 @@ async def submit_complaint(
             }
         )
     )
-    try:
-        await run_in_threadpool(
-            publisher.publish,
-            topics.COMPLAINTS,
-            complaint.event_id,
-            complaint.model_dump_json().encode("utf-8"),
-        )
-    except KafkaError as exc:
-        raise ApiError(
-            503, "broker_unavailable", "系统暂时无法受理，请稍后重试。", repr(exc)
-        ) from exc
-    case_id = case_id_for(complaint.event_id, complaint.occurred_at)
+    # Same id, same content (what was sent, and who sent it): the first answer again. The
+    # case id is the one first given: a retry without `occurred_at` on another day would
+    # otherwise compute another.
+    accepted = await produce_once(
+        request,
+        event_id=complaint.event_id,
+        fingerprint=fingerprint({"body": body.model_dump(mode="json"), "caller": actor.name}),
+        case_id=case_id_for(complaint.event_id, complaint.occurred_at),
+        topic=topics.COMPLAINTS,
+        key=complaint.event_id,
+        value=complaint.model_dump_json().encode("utf-8"),
+    )
+    case_id = accepted.case_id or case_id_for(complaint.event_id, complaint.occurred_at)
     code = hasher.tracking_code(case_id)
     return ComplaintAccepted(
         case_id=case_id,

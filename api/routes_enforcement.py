@@ -30,6 +30,7 @@ from infra import audit, audit_queries, integrity
 from models.actors import Actor, Role
 from models.audit import AuditEntry, AuditPage, AuditQuery
 from models.bans import Ban, BanPublic, BanStatus
+from models.bounds import Line
 from models.credit import (
     Acknowledge,
     AcknowledgeBody,
@@ -175,11 +176,11 @@ class StaffCheckBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     person: PersonIdentity
-    institution_id: str | None = Field(default=None, max_length=64)
+    institution_id: Line | None = Field(default=None, max_length=64)
     role: StaffRole | None = None
     manager: PersonIdentity | None = None
     hire: bool = Field(default=False, description="record the person as employed if clear")
-    event_id: str | None = Field(default=None, max_length=128, description="for safe retries")
+    event_id: Line | None = Field(default=None, max_length=128, description="for safe retries")
 
 
 @router.post("/staff-checks", response_model=StaffCheckResult, summary="从业人员禁入核查")
@@ -289,7 +290,7 @@ class PersonAuditQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id_number: str = Field(min_length=18, max_length=18)
+    id_number: Line = Field(min_length=18, max_length=18)
     after_seq: int = Field(default=0, ge=0, le=2**31 - 1)
     limit: int = Field(default=100, ge=1, le=1000)
 

@@ -8,21 +8,23 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from kafka.errors import KafkaError
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
+from api import intake_keys
 from api.access import sees_all
-from api.deps import PublisherDep, SessionDep
-from api.errors import ApiError
+from api.deps import HasherDep, SessionDep
+from api.errors import ApiError, dead_letter
 from api.identity import ActorDep, require
 from infra import reference
 from infra.intake import InvalidEvent, check_camera_alarm, check_inspection
 from infra.kafka import KafkaPublisher
 from models import topics
 from models.actors import Actor, Role
+from models.bounds import EventTime, Line, fingerprint
 from models.camera import CameraAlarm, CameraAlarmKind
 from models.cases import case_id_for
 from models.inspections import (
@@ -34,16 +36,49 @@ from models.inspections import (
     Severity,
 )
 from models.institutions import Institution
+from models.intake import IntakeKey
 from workflows.inspections.activities import findings_to_complaints
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
+REUSED = "event_id reused with different content"
 INSPECTORS = (Role.DEPARTMENT, Role.TOWN, Role.LEADING_OFFICE, Role.ADMIN)
 ALARM_SOURCES = (Role.DEPARTMENT, Role.ADMIN)
 
 
-async def produce(publisher: KafkaPublisher, topic: str, key: str, value: bytes) -> None:
+async def produce_once(
+    request: Request,
+    *,
+    event_id: str,
+    fingerprint: str,
+    case_id: str | None,
+    topic: str,
+    key: str,
+    value: bytes,
+) -> IntakeKey:
+    """Produce an event accepted over HTTP once per event id: a retry with the same content
+    gets the first answer back (nothing produced again); the same id with other content is
+    refused with 409 and dead-lettered, and learns nothing of the first submission."""
+    channel = f"http {request.method} {request.url.path}"
+    publisher: KafkaPublisher = request.app.state.publisher
     try:
-        await run_in_threadpool(publisher.publish, topic, key, value)
+        return await run_in_threadpool(
+            intake_keys.produce_once,
+            request.app.state.audit_sessions,
+            event_id=event_id,
+            fingerprint=fingerprint,
+            channel=channel,
+            case_id=case_id,
+            produce=lambda: publisher.publish(topic, key, value),
+        )
+    except intake_keys.KeyReused as exc:
+        await dead_letter(request, REUSED)
+        raise ApiError(
+            409,
+            "event_id_reused",
+            f"事件编号 {event_id} 已用于另一份内容不同的提交，不能重复使用。"
+            "请为新的提交使用新的事件编号（或不填，由系统生成）。",
+            {"field": "event_id", "type": "event_id_reused"},
+        ) from exc
     except KafkaError as exc:
         raise ApiError(
             503, "broker_unavailable", "系统暂时无法受理，请稍后重试。", repr(exc)
@@ -51,8 +86,8 @@ async def produce(publisher: KafkaPublisher, topic: str, key: str, value: bytes)
 
 
 class InspectionSubmission(InspectionBody):
-    event_id: str | None = Field(default=None, min_length=1, max_length=128)
-    occurred_at: AwareDatetime | None = None
+    event_id: Line | None = Field(default=None, min_length=1, max_length=128)
+    occurred_at: EventTime | None = None
 
 
 class InspectionAccepted(BaseModel):
@@ -67,8 +102,8 @@ class InspectionAccepted(BaseModel):
     "/inspections", status_code=status.HTTP_202_ACCEPTED, response_model=InspectionAccepted
 )
 async def submit_inspection(
+    request: Request,
     body: InspectionSubmission,
-    publisher: PublisherDep,
     actor: Annotated[Actor, require(*INSPECTORS)],
 ) -> InspectionAccepted:
     if actor.role in (Role.DEPARTMENT, Role.TOWN) and body.inspector_unit != actor.unit:
@@ -82,8 +117,14 @@ async def submit_inspection(
             }
         )
     )
-    await produce(
-        publisher, topics.INSPECTIONS, report.institution_id, report.model_dump_json().encode()
+    await produce_once(
+        request,
+        event_id=report.event_id,
+        fingerprint=fingerprint({"body": body.model_dump(mode="json"), "caller": actor.name}),
+        case_id=None,
+        topic=topics.INSPECTIONS,
+        key=report.institution_id,
+        value=report.model_dump_json().encode(),
     )
     complaints = findings_to_complaints(report)
     catalogue = reference.findings()
@@ -108,7 +149,10 @@ class AlarmAccepted(BaseModel):
 
 @router.post("/alarms", status_code=status.HTTP_202_ACCEPTED, response_model=AlarmAccepted)
 async def submit_alarm(
-    alarm: CameraAlarm, publisher: PublisherDep, actor: Annotated[Actor, require(*ALARM_SOURCES)]
+    request: Request,
+    alarm: CameraAlarm,
+    hasher: HasherDep,
+    actor: Annotated[Actor, require(*ALARM_SOURCES)],
 ) -> AlarmAccepted:
     """For camera platforms that do not speak GB/T 28181: the normalised alarm as JSON."""
     if alarm.kind is CameraAlarmKind.DEVICE_OFFLINE:
@@ -118,15 +162,21 @@ async def submit_alarm(
         )
     check_camera_alarm(alarm)
     event = alarm.model_copy(update={"source": "api"}).model_dump(mode="json")
+    # The fingerprint sees the person by keyed hash: an unkeyed digest of a body holding an
+    # identity number would let the number be guessed back.
+    seen = {**event, "person": hasher.ref(alarm.person).id_hash if alarm.person else None}
     if alarm.person is not None:
         # The topic carries the number as the camera platform sent it; the stream worker
         # hashes it on reading, like every other inbound identity number.
         event["person"]["id_number"] = alarm.person.id_number.get_secret_value()
-    await produce(
-        publisher,
-        topics.CAMERA_ALARMS,
-        alarm.device_id,
-        json.dumps(event, ensure_ascii=False).encode(),
+    await produce_once(
+        request,
+        event_id=alarm.event_id,
+        fingerprint=fingerprint({"body": seen, "caller": actor.name}),
+        case_id=None,
+        topic=topics.CAMERA_ALARMS,
+        key=alarm.device_id,
+        value=json.dumps(event, ensure_ascii=False).encode(),
     )
     return AlarmAccepted(event_id=alarm.event_id, message="报警已接收。")
 

@@ -11,6 +11,7 @@ from api.deps import SessionDep
 from api.errors import ApiError
 from api.identity import ActorDep
 from infra.statistics import compute, targets, timeline
+from models.bounds import QueryDate
 from models.statistics import Statistics, Target, Timeline
 from models.timeutil import SHANGHAI
 
@@ -22,9 +23,11 @@ def statistics(
     session: SessionDep,
     _: ActorDep,
     start: Annotated[
-        date | None, Query(description="first day (Beijing time); default: 1st of this month")
+        QueryDate | None, Query(description="first day (Beijing time); default: 1st of this month")
     ] = None,
-    end: Annotated[date | None, Query(description="last day, included; default: today")] = None,
+    end: Annotated[
+        QueryDate | None, Query(description="last day, included; default: today")
+    ] = None,
     unit: str | None = None,
 ) -> Statistics:
     today = datetime.now(SHANGHAI).date()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from infra import reference
 from infra.identity import IdentityHasher
+from models.bounds import DATE_OUT_OF_RANGE, not_ahead
 from models.camera import CameraAlarm, CameraAlarmKind, FaceMatch
 from models.complaints import ComplaintReceived
 from models.inspections import InspectionReport
@@ -43,8 +45,26 @@ def describe(error: ValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def check_not_ahead(when: datetime, field: str = "occurred_at") -> None:
+    """The model bounds an event time to fixed dates; the edge also refuses one more than a
+    day ahead of its own clock (a device clock may run a little ahead, not more)."""
+    problem = not_ahead(when, datetime.now(UTC), field)
+    if problem is not None:
+        raise InvalidEvent(
+            problem,
+            [
+                {
+                    "field": field,
+                    "problem": "more than a day ahead of now",
+                    "type": DATE_OUT_OF_RANGE,
+                }
+            ],
+        )
+
+
 def check_complaint(complaint: ComplaintReceived) -> ComplaintReceived:
-    """Rules that need reference data, beyond the model's own."""
+    """Rules that need reference data or the clock, beyond the model's own."""
+    check_not_ahead(complaint.occurred_at)
     if not reference.is_jurisdiction(complaint.town):
         raise InvalidEvent(
             f"unknown town: {complaint.town!r}",
@@ -81,6 +101,7 @@ def parse_registry(raw: bytes | None, hasher: IdentityHasher) -> RegistryCommand
         details = describe(exc)
         summary = "; ".join(f"{d['field']}: {d['problem']}" for d in details[:5])
         raise InvalidEvent(f"invalid registry event: {summary}", details) from exc
+    check_not_ahead(event.occurred_at)
     if isinstance(event, InstitutionRegistered):
         if not reference.is_jurisdiction(event.town):
             raise InvalidEvent(f"unknown town: {event.town!r}")
@@ -113,6 +134,7 @@ def _validate(model: type[M], raw: bytes | None, what: str) -> M:
 
 
 def check_inspection(report: InspectionReport) -> InspectionReport:
+    check_not_ahead(report.occurred_at)
     if not reference.is_jurisdiction(report.town):
         raise InvalidEvent(
             f"unknown town: {report.town!r}",
@@ -137,6 +159,7 @@ def parse_inspection(raw: bytes | None) -> InspectionReport:
 
 
 def check_camera_alarm(alarm: CameraAlarm) -> CameraAlarm:
+    check_not_ahead(alarm.occurred_at)
     if alarm.kind is CameraAlarmKind.FACE_MATCH and alarm.person is None:
         raise InvalidEvent(
             "face-match alarm without the person matched",

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import JSON, Column, Field, SQLModel
 
+from models.bounds import Line, QueryDateTime
 from models.timeutil import as_utc
 
 GENESIS_HASH = "0" * 64
@@ -87,13 +88,13 @@ class AuditCheckpoint(SQLModel, table=True):
 class AuditQuery(SQLModel):
     """Filters of an audit query; pages follow the sequence (`after_seq`)."""
 
-    case_id: str | None = None
-    institution: str | None = None
-    person_hash: str | None = None
-    actor_unit: str | None = None
-    action: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    case_id: Line | None = Field(default=None, max_length=64)
+    institution: Line | None = Field(default=None, max_length=300)
+    person_hash: Line | None = Field(default=None, max_length=64)
+    actor_unit: Line | None = Field(default=None, max_length=64)
+    action: Line | None = Field(default=None, max_length=64)
+    since: QueryDateTime | None = None
+    until: QueryDateTime | None = None
     after_seq: int = Field(default=0, ge=0, le=2**31 - 1)  # seq is a 32-bit integer
     limit: int = Field(default=100, ge=1, le=1000)
 

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
+from models.bounds import EventTime, Line, Text
 from models.people import PersonIdentity, PersonRef
 
 
@@ -29,17 +30,17 @@ class CameraAlarm(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    event_id: str = Field(min_length=1, max_length=128)
-    occurred_at: AwareDatetime
+    event_id: Line = Field(min_length=1, max_length=128)
+    occurred_at: EventTime
     kind: CameraAlarmKind
     device_id: str = Field(
         min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_-]+$", description="GB/T 28181 device id"
     )
-    institution_id: str | None = Field(
+    institution_id: Line | None = Field(
         default=None, max_length=64, description="default: the institution the device serves"
     )
     person: PersonIdentity | None = Field(default=None, description="face-match: who was seen")
-    description: str | None = Field(default=None, max_length=2000)
+    description: Text | None = Field(default=None, max_length=2000)
     alarm_priority: int | None = Field(
         default=None, ge=1, le=4, description="GB/T 28181 AlarmPriority: 1 highest, 4 lowest"
     )
@@ -50,7 +51,7 @@ class CameraAlarm(BaseModel):
     event_type: int | None = Field(default=None, ge=0, le=99)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     latitude: float | None = Field(default=None, ge=-90, le=90)
-    source: str = Field(default="api", max_length=16, description="sip or api")
+    source: Line = Field(default="api", max_length=16, description="sip or api")
 
 
 class FaceMatch(BaseModel):

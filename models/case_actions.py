@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.actors import Actor
+from models.bounds import Line, Text
 from models.cases import Outcome
 from models.people import PersonIdentity, PersonRef
 
@@ -17,28 +18,28 @@ class _Action(BaseModel):
 
 
 class AcceptBody(_Action):
-    note: str | None = Field(default=None, max_length=2000)
+    note: Text | None = Field(default=None, max_length=2000)
 
 
 class ReturnBody(_Action):
-    reason: str = Field(min_length=2, max_length=2000, description="why it is not ours")
-    to_unit: str | None = Field(
+    reason: Text = Field(min_length=2, max_length=2000, description="why it is not ours")
+    to_unit: Line | None = Field(
         default=None, max_length=64, description="the town or street it belongs to, if known"
     )
 
 
 class NoteBody(_Action):
-    text: str = Field(min_length=1, max_length=5000)
+    text: Text = Field(min_length=1, max_length=5000)
 
 
 class AssistBody(_Action):
-    unit: str = Field(min_length=1, max_length=64)
-    reason: str = Field(min_length=2, max_length=2000)
+    unit: Line = Field(min_length=1, max_length=64)
+    reason: Text = Field(min_length=2, max_length=2000)
 
 
 class ResultBody(_Action):
     outcome: Outcome
-    findings: str = Field(min_length=2, max_length=5000)
+    findings: Text = Field(min_length=2, max_length=5000)
     persons: list[PersonIdentity] = Field(
         default=[],
         max_length=20,
@@ -48,21 +49,21 @@ class ResultBody(_Action):
 
 
 class CloseBody(_Action):
-    reason: str = Field(min_length=2, max_length=2000)
+    reason: Text = Field(min_length=2, max_length=2000)
 
 
 class FollowUpBody(_Action):
     satisfied: bool
-    comment: str | None = Field(default=None, max_length=2000)
+    comment: Text | None = Field(default=None, max_length=2000)
 
 
 class HandDownBody(_Action):
-    unit: str = Field(min_length=1, max_length=64, description="town, street or zone")
-    reason: str = Field(min_length=2, max_length=2000)
+    unit: Line = Field(min_length=1, max_length=64, description="town, street or zone")
+    reason: Text = Field(min_length=2, max_length=2000)
 
 
 class TakeOverBody(_Action):
-    reason: str = Field(min_length=2, max_length=2000)
+    reason: Text = Field(min_length=2, max_length=2000)
 
 
 # Update inputs: the body plus who did it.
@@ -86,7 +87,7 @@ class RequestAssistance(AssistBody):
 
 class ReportResult(_Action):
     outcome: Outcome
-    findings: str = Field(min_length=2, max_length=5000)
+    findings: Text = Field(min_length=2, max_length=5000)
     persons: list[PersonRef] = []
     actor: Actor
 

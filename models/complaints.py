@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.bounds import EventTime, Line, Text
 
 
 class Category(StrEnum):
@@ -40,7 +42,7 @@ class Complainant(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, max_length=64)
+    name: Line | None = Field(default=None, max_length=64)
     phone: str | None = Field(default=None, max_length=32, pattern=r"^[0-9+\- ]{3,32}$")
 
 
@@ -51,14 +53,14 @@ class ComplaintBody(BaseModel):
 
     channel: Channel = Channel.HOTLINE
     category: Category
-    town: str = Field(
+    town: Line = Field(
         min_length=1, max_length=64, description="unit code of the town, street or zone"
     )
-    institution_id: str | None = Field(
+    institution_id: Line | None = Field(
         default=None, max_length=64, description="registry id of the institution, if known"
     )
-    institution_name: str | None = Field(default=None, max_length=200)
-    description: str = Field(min_length=1, max_length=5000)
+    institution_name: Line | None = Field(default=None, max_length=200)
+    description: Text = Field(min_length=1, max_length=5000)
     anonymous: bool = False
     complainant: Complainant | None = None
 
@@ -66,9 +68,9 @@ class ComplaintBody(BaseModel):
 class ComplaintReceived(ComplaintBody):
     """Inbound event on `tuoyu.complaints`."""
 
-    event_id: str = Field(min_length=1, max_length=128, description="idempotency key")
-    occurred_at: AwareDatetime
-    taken_by: str | None = Field(
+    event_id: Line = Field(min_length=1, max_length=128, description="idempotency key")
+    occurred_at: EventTime
+    taken_by: Line | None = Field(
         default=None, max_length=64, description="user name of the operator who took the call"
     )
     urgent: bool = Field(

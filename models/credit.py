@@ -11,6 +11,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from models.actors import Actor
+from models.bounds import Text
 from models.deadlines import DurationField
 
 
@@ -127,16 +128,16 @@ class _Body(BaseModel):
 
 
 class ObjectionBody(_Body):
-    reason: str = Field(min_length=2, max_length=2000)
+    reason: Text = Field(min_length=2, max_length=2000)
 
 
 class ReviewBody(_Body):
     upheld: bool = Field(description="objection or repair request granted")
-    reason: str = Field(min_length=2, max_length=2000)
+    reason: Text = Field(min_length=2, max_length=2000)
 
 
 class AcknowledgeBody(_Body):
-    note: str | None = Field(default=None, max_length=2000)
+    note: Text | None = Field(default=None, max_length=2000)
 
 
 class RecordObjection(ObjectionBody):

@@ -12,6 +12,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from models.actors import Actor
+from models.bounds import Line, Text
 from models.cases import Outcome
 from models.complaints import Category
 from models.people import PersonIdentity, PersonRef
@@ -54,10 +55,10 @@ class _Body(BaseModel):
 
 class DecisionBody(_Body):
     kind: SanctionKind
-    legal_basis: str = Field(
+    legal_basis: Text = Field(
         min_length=2, max_length=500, description="e.g. 《托育机构设置标准（试行）》第…条"
     )
-    reason: str = Field(min_length=2, max_length=2000)
+    reason: Text = Field(min_length=2, max_length=2000)
     fine_yuan: Decimal | None = Field(default=None, gt=0, max_digits=12, decimal_places=2)
     rectify_within_days: int | None = Field(
         default=None, ge=1, le=365, description="rectification: working days to rectify"
@@ -65,16 +66,16 @@ class DecisionBody(_Body):
 
 
 class ReinspectionBody(_Body):
-    decision_id: str
+    decision_id: Line = Field(min_length=1, max_length=80)
     passed: bool
-    findings: str = Field(min_length=2, max_length=5000)
+    findings: Text = Field(min_length=2, max_length=5000)
 
 
 class JointPunishmentBody(_Body):
     serious: bool = Field(description="serious violations: longer publicity period")
     publicity_months: int = Field(ge=1, le=36)
-    legal_basis: str = Field(min_length=2, max_length=500)
-    reason: str = Field(min_length=2, max_length=2000)
+    legal_basis: Text = Field(min_length=2, max_length=500)
+    reason: Text = Field(min_length=2, max_length=2000)
 
 
 class Decide(DecisionBody):
@@ -150,7 +151,7 @@ class EnforcementState(BaseModel):
 
 
 class CorrectionBody(_Body):
-    reason: str = Field(min_length=2, max_length=2000, description="e.g. the court ruling")
+    reason: Text = Field(min_length=2, max_length=2000, description="e.g. the court ruling")
 
 
 class CorrectBan(CorrectionBody):

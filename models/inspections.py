@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import String
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
+
+from models.bounds import EventTime, Line, Text
 
 
 class Severity(StrEnum):
@@ -51,7 +53,7 @@ class Finding(BaseModel):
     severity: Severity | None = Field(
         default=None, description="default: the code's severity in the finding catalogue"
     )
-    note: str = Field(default="", max_length=2000)
+    note: Text = Field(default="", max_length=2000)
 
 
 class InspectionBody(BaseModel):
@@ -60,18 +62,18 @@ class InspectionBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     kind: InspectionKind
-    institution_id: str = Field(min_length=1, max_length=64)
-    institution_name: str | None = Field(default=None, max_length=200)
-    town: str = Field(min_length=1, max_length=64, description="town, street or zone code")
-    inspector_unit: str = Field(min_length=1, max_length=64, description="inspecting unit code")
+    institution_id: Line = Field(min_length=1, max_length=64)
+    institution_name: Line | None = Field(default=None, max_length=200)
+    town: Line = Field(min_length=1, max_length=64, description="town, street or zone code")
+    inspector_unit: Line = Field(min_length=1, max_length=64, description="inspecting unit code")
     findings: list[Finding] = Field(min_length=1, max_length=50)
 
 
 class InspectionReport(InspectionBody):
     """Inbound event on `tuoyu.inspections`; key = institution id."""
 
-    event_id: str = Field(min_length=1, max_length=128, description="idempotency key")
-    occurred_at: AwareDatetime
+    event_id: Line = Field(min_length=1, max_length=128, description="idempotency key")
+    occurred_at: EventTime
 
 
 class FindingStatus(StrEnum):

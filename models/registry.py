@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from models.bounds import EventTime, Line
 from models.institutions import Registrar
 from models.people import PersonIdentity, PersonRef
 from models.staff import StaffRole
@@ -16,21 +17,21 @@ from models.staff import StaffRole
 class _Event(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    event_id: str = Field(min_length=1, max_length=128, description="idempotency key")
-    occurred_at: AwareDatetime
+    event_id: Line = Field(min_length=1, max_length=128, description="idempotency key")
+    occurred_at: EventTime
 
 
 class InstitutionRegistered(_Event):
     type: Literal["institution-registered"]
-    institution_id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
-    town: str = Field(min_length=1, max_length=64)
+    institution_id: Line = Field(min_length=1, max_length=64)
+    name: Line = Field(min_length=1, max_length=200)
+    town: Line = Field(min_length=1, max_length=64)
     registrar: Registrar
 
 
 class StaffHired(_Event):
     type: Literal["staff-hired"]
-    institution_id: str = Field(min_length=1, max_length=64)
+    institution_id: Line = Field(min_length=1, max_length=64)
     person: PersonIdentity
     role: StaffRole
     manager: PersonIdentity | None = None
@@ -38,13 +39,13 @@ class StaffHired(_Event):
 
 class StaffLeft(_Event):
     type: Literal["staff-left"]
-    institution_id: str = Field(min_length=1, max_length=64)
+    institution_id: Line = Field(min_length=1, max_length=64)
     person: PersonIdentity
 
 
 class ManagerChanged(_Event):
     type: Literal["manager-changed"]
-    institution_id: str = Field(min_length=1, max_length=64)
+    institution_id: Line = Field(min_length=1, max_length=64)
     person: PersonIdentity
     manager: PersonIdentity | None
 
@@ -54,8 +55,8 @@ class DeviceRegistered(_Event):
 
     type: Literal["device-registered"]
     device_id: str = Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")
-    institution_id: str = Field(min_length=1, max_length=64)
-    name: str | None = Field(default=None, max_length=200)
+    institution_id: Line = Field(min_length=1, max_length=64)
+    name: Line | None = Field(default=None, max_length=200)
 
 
 RegistryEvent = Annotated[

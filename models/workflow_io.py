@@ -38,6 +38,16 @@ class OpenCaseInput(BaseModel):
     now: AwareDatetime | None = None
 
 
+class ReusedEventId(BaseModel):
+    """A complaint signalled with the event id of the case's first complaint but other
+    content: recorded and dead-lettered, never merged into the case."""
+
+    case_id: str
+    complaint: ComplaintReceived
+    fingerprint: str = Field(description="of the complaint refused")
+    first_fingerprint: str = Field(description="of the complaint the case opened with")
+
+
 class OpenCaseResult(BaseModel):
     routing: Routing
     institution_name: str | None = None
@@ -97,6 +107,9 @@ class CaseState(BaseModel):
     enforcement: str | None = Field(default=None, description="enforcement workflow id")
     linked_cases: list[str] = []
     event_ids: list[str] = []
+    fingerprint: str | None = Field(
+        default=None, description="of the complaint the case opened with (models.bounds)"
+    )
     step: int = 0
     history: list[HistoryEntry] = []
     parked: list[str] = Field(

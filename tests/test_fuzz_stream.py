@@ -4,15 +4,18 @@ is processed, and the agents keep going."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import uuid
 from collections.abc import Callable
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 import httpx
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from sqlmodel import Session
 
 from infra.identity import IdentityHasher, redact
 from infra.intake import (
@@ -24,12 +27,23 @@ from infra.intake import (
 )
 from infra.kafka import KafkaPublisher
 from models import topics
-from tests.factories import case_id_of, complaint_payload, device_id, registry_event
+from models.timeutil import SHANGHAI, as_utc
+from tests.factories import (
+    alarm_xml,
+    case_id_of,
+    complaint_payload,
+    device_id,
+    registry_event,
+    sip_message,
+)
 from tests.kafka_reader import TopicReader
-from tests.polling import eventually_async, wait_for_case
-from tests.strategies import json_values
+from tests.polling import eventually, eventually_async, wait_for_case
+from tests.strategies import dates, hostile_json, hostile_text, json_values, with_field
+from tests.test_camera_alarms import cases_of, institution_with_device, udp_exchange
+from tests.test_fuzz_parsers import with_element
 from workers.stack import Stack
 
+T = TypeVar("T")
 HASHER = IdentityHasher(b"k" * 32)  # rejection never depends on the key
 PARSERS: dict[str, Callable[[bytes], Any]] = {
     topics.COMPLAINTS: parse_complaint,
@@ -44,7 +58,33 @@ def mutated(field: str, value: Any) -> bytes:
     return json.dumps(complaint_payload(**{field: value}), ensure_ascii=False).encode()
 
 
+INSPECTION = {
+    "event_id": "i-1",
+    "occurred_at": "2026-11-29T10:00:00+08:00",
+    "kind": "spot-check",
+    "institution_id": "inst-1",
+    "town": "town-lushan",
+    "inspector_unit": "health",
+    "findings": [{"code": "disinfection"}],
+}
+REGISTRY = {
+    "type": "institution-registered",
+    "event_id": "r-1",
+    "occurred_at": "2026-11-29T10:00:00+08:00",
+    "institution_id": "inst-1",
+    "name": "某托育园",
+    "town": "town-lushan",
+    "registrar": "samr",
+}
+# Far dates, control characters, lone surrogates, huge strings, 10,000-level nesting.
+hostile = st.one_of(
+    st.builds(with_field, st.just(complaint_payload()), st.sampled_from(["occurred_at",
+              "description", "institution_name", "event_id"]), hostile_json),
+    st.builds(with_field, st.just(INSPECTION), st.sampled_from(sorted(INSPECTION)), hostile_json),
+    st.builds(with_field, st.just(REGISTRY), st.sampled_from(sorted(REGISTRY)), hostile_json),
+)  # fmt: skip
 candidates = st.one_of(
+    hostile,
     st.binary(max_size=300),
     json_values.map(lambda v: json.dumps(v).encode()),
     st.builds(mutated, st.sampled_from(sorted(complaint_payload())), json_values),
@@ -58,10 +98,10 @@ candidates = st.one_of(
 )  # fmt: skip
 
 
-def generated(strategy: st.SearchStrategy[bytes], n: int) -> list[bytes]:
+def generated(strategy: st.SearchStrategy[T], n: int) -> list[T]:
     """n values drawn by hypothesis: its generator, not its search (the servers are shared, so
     a failure is reported with the inputs rather than shrunk)."""
-    found: list[bytes] = []
+    found: list[T] = []
 
     @settings(
         max_examples=n,
@@ -71,7 +111,7 @@ def generated(strategy: st.SearchStrategy[bytes], n: int) -> list[bytes]:
         suppress_health_check=list(HealthCheck),
     )
     @given(strategy)
-    def collect(raw: bytes) -> None:
+    def collect(raw: T) -> None:
         found.append(raw)
 
     collect()
@@ -150,3 +190,31 @@ async def test_fuzzed_events_on_every_topic_among_valid_ones(
         return {i["id"] for i in response.json()} == set(institutions)
 
     assert await eventually_async(registered)
+
+
+async def test_hostile_sip_alarms_among_valid_ones(
+    stack: Stack, producer: KafkaPublisher, db: Session
+) -> None:
+    """Far alarm times, control characters and oversized descriptions over UDP: each answered
+    (400 when refused, never 5xx), and the valid alarms between them are answered 200 OK and
+    become the device's case."""
+    institution, _, device = await institution_with_device(producer, db)
+    began = datetime.now(UTC) - timedelta(seconds=5)
+    target = (stack.settings.sip_host, stack.settings.sip_port)
+    times = generated(dates, 12)
+    texts = generated(hostile_text.map(lambda t: t[:6000]), 12)
+    plain = alarm_xml(device, encoding="UTF-8")
+    for n, (when, text) in enumerate(zip(times, texts, strict=True)):
+        for tag, value in (("AlarmTime", when), ("AlarmDescription", text)):
+            body = with_element(plain, tag, value).replace(b"<SN>1</SN>", f"<SN>{n}</SN>".encode())
+            reply = await asyncio.to_thread(udp_exchange, target, sip_message(body, device))
+            status = int(reply.split(b" ", 2)[1])
+            assert status in (200, 400), (tag, value[:80], reply[:200])
+        valid = alarm_xml(device, sn=1000 + n, when=datetime.now(SHANGHAI).isoformat()[:19])
+        reply = await asyncio.to_thread(udp_exchange, target, sip_message(valid, device))
+        assert reply.startswith(b"SIP/2.0 200"), reply[:200]
+    # The valid alarms are one case (a storm); a hostile alarm with a plausible past time is
+    # taken too and may have opened one of its own.
+    assert await eventually(
+        lambda: any(as_utc(c.received_at) >= began for c in cases_of(db, institution)), 60
+    )

@@ -11,13 +11,21 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from models.audit import AuditRecord
 from models.case_actions import AcceptCase
 from tests.case_env import CaseEnv, town
 from workers.temporal_worker import WORKFLOWS
+from models.cases import case_id_for
+from models.complaints import ComplaintReceived
+from models.notifications import DeadLetter
+from tests.case_env import TASK_QUEUE
+from tests.polling import eventually
+from workflows.cases.starter import submit_complaint
 from workflows.cases.workflows import CaseWorkflow
 
 HISTORIES = Path(__file__).parent / "data" / "histories"
@@ -55,3 +63,45 @@ async def test_a_new_case_plans_its_first_round_while_opening(case_env: CaseEnv)
     await REPLAYER.replay_workflow(history)
     earlier = json.loads((HISTORIES / "case-planned-in-own-step.json").read_text())
     assert local_activities_at_open(earlier) == 3
+
+
+async def test_a_reused_event_id_with_other_content_is_refused_not_swallowed(
+    case_env: CaseEnv,
+) -> None:
+    """Finding 5 on a topic: the same event id with other content reaches the case it opened
+    (same workflow id); it is dead-lettered with its key and recorded, the case unchanged.
+    The same content again is a plain duplicate. `case-event-id-reused-before-refusal.json`
+    (the old code, which ignored it) still replays."""
+    first, handle = await case_env.open(town="town-lushan")
+    other = first.model_copy(update={"description": "另一位话务员的另一份投诉。"})
+    await submit_complaint(case_env.client, first, TASK_QUEUE)  # a plain duplicate
+    await submit_complaint(case_env.client, other, TASK_QUEUE)
+
+    def refused() -> list[DeadLetter]:
+        return [
+            letter
+            for key, letter in case_env.publisher.dead
+            if key == first.event_id and letter.reason == "event_id reused with different content"
+        ]
+
+    assert await eventually(lambda: len(refused()) == 1)
+    letter = refused()[0]
+    assert ComplaintReceived.model_validate_json(letter.original) == other
+    case_id = case_id_for(first.event_id, first.occurred_at)
+    assert await eventually(lambda: _reused_records(case_env, case_id) == 1)
+    state = await case_env.state(handle)
+    assert state.event_ids == [first.event_id]
+    history = await handle.fetch_history()
+    assert '"markerName": "core_patch"' in history.to_json()
+    await REPLAYER.replay_workflow(history)
+
+
+def _reused_records(case_env: CaseEnv, case_id: str) -> int:
+    with case_env.sessions() as session:
+        return len(
+            session.exec(
+                select(AuditRecord)
+                .where(AuditRecord.case_id == case_id)
+                .where(AuditRecord.action == "intake.event-id-reused")
+            ).all()
+        )

@@ -158,6 +158,7 @@ def audit_query(
     def aware(moment: datetime | None) -> datetime | None:
         return moment.replace(tzinfo=SHANGHAI) if moment and moment.tzinfo is None else moment
 
+    since, until = _bounded(since, "--since"), _bounded(until, "--until")
     if id_number is not None:
         from infra.identity import load_hasher
 
@@ -247,6 +248,20 @@ def _percent(rate: Any) -> str:
     return "—" if rate.value is None else f"{rate.value:.1%} ({rate.hits}/{rate.total})"
 
 
+def _bounded(moment: datetime | None, option: str) -> datetime | None:
+    """A date option out of range is a usage error (exit 2), not a traceback."""
+    from models.bounds import query_datetime
+
+    if moment is None:
+        return None
+    try:
+        return query_datetime(moment)
+    except ValueError:
+        raise typer.BadParameter(
+            "日期须在 2000-01-01 与 2100-01-01 之间。", param_hint=option
+        ) from None
+
+
 @app.command()
 def stats(
     start: Annotated[
@@ -265,8 +280,12 @@ def stats(
     from models.timeutil import SHANGHAI
 
     today = datetime.now(SHANGHAI).date()
+    _bounded(start, "--from")
+    _bounded(end, "--to")
     first = start.date() if start else today.replace(day=1)
     last = end.date() if end else today
+    if last < first:
+        raise typer.BadParameter("统计截止日期不能早于起始日期。", param_hint="--to")
     engine = make_engine(get_settings().resolved_database_url, writer=False)
     with session_factory(engine)() as session:
         result = compute(session, first, last, now=datetime.now(UTC), unit=unit)

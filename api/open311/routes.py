@@ -28,6 +28,7 @@ from infra.intake import InvalidEvent, check_complaint, describe
 from infra.users import actor_for_token
 from models import topics
 from models.actors import Role
+from models.bounds import query_datetime
 from models.cases import Case, CaseStatus, case_id_for
 from models.complaints import Category, Channel, ComplaintReceived
 
@@ -229,6 +230,13 @@ def _date(value: str | None, name: str, fmt: str) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise Open311Error(400, f"{name} must be a W3C date-time", fmt) from exc
+    try:
+        # Far dates overflow once converted for the query (9999-12-31T23:59:59-12:00).
+        query_datetime(parsed)
+    except ValueError as exc:
+        raise Open311Error(
+            400, f"{name} must lie between 2000-01-01 and 2100-01-01 (offset within 14 h)", fmt
+        ) from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from pydantic import ValidationError
 
+from models.bounds import not_ahead
 from models.camera import CameraAlarm, CameraAlarmKind
 from models.timeutil import SHANGHAI
 
@@ -184,6 +185,9 @@ def to_alarm(command: Command) -> CameraAlarm:
         alarm_type = _int(command, "AlarmType", 0, 99)
     event_type = _int(command, "Info/AlarmTypeParam/EventType", 0, 99)
     at = alarm_time(command.text("AlarmTime"))
+    ahead = not_ahead(at, datetime.now(UTC), "AlarmTime")
+    if ahead is not None:  # a device clock a day ahead is wrong, not early
+        raise ManscdpError(ahead)
     text = command.text("AlarmDescription")
     summary = describe(found, alarm_type)
     try:
@@ -202,21 +206,26 @@ def to_alarm(command: Command) -> CameraAlarm:
             source="sip",
         )
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3]
-        )
-        raise ManscdpError(f"alarm out of range: {problems}") from exc
+        raise ManscdpError(f"alarm out of range: {_problems(exc)}") from exc
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
 
 
 def to_keepalive(command: Command, received_at: datetime) -> CameraAlarm:
-    return CameraAlarm(
-        event_id=f"sip:{command.device_id}:keepalive:{command.sn}:{int(received_at.timestamp())}",
-        occurred_at=received_at,
-        kind=CameraAlarmKind.KEEPALIVE,
-        device_id=command.device_id,
-        description=command.text("Status"),
-        source="sip",
-    )
+    try:
+        return CameraAlarm(
+            event_id=f"sip:{command.device_id}:keepalive:{command.sn}:"
+            f"{int(received_at.timestamp())}",
+            occurred_at=received_at,
+            kind=CameraAlarmKind.KEEPALIVE,
+            device_id=command.device_id,
+            description=command.text("Status"),
+            source="sip",
+        )
+    except ValidationError as exc:  # a Status with control characters, or too long
+        raise ManscdpError(f"keepalive out of range: {_problems(exc)}") from exc
 
 
 def alarm_response(command: Command, result: str = "OK") -> bytes:

@@ -18,6 +18,7 @@ from models import (  # noqa: F401
     enforcement,
     inspections,
     institutions,
+    intake,
     integrity,
     notifications,
     parking,

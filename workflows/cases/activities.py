@@ -15,6 +15,7 @@ from infra import audit, integrity, notify, reference
 from infra.db import SessionFactory
 from infra.deadlines import after, plan
 from infra.notify import Publisher
+from models import topics
 from models.audit import AuditEntry
 from models.cases import (
     Case,
@@ -32,10 +33,18 @@ from models.complaints import ComplaintReceived
 from models.deadlines import DeadlinePolicy, PlanRound, RoundDeadlines
 from models.institutions import Institution
 from models.integrity import IntegrityKind
-from models.workflow_io import OpenCaseInput, OpenCaseResult, RecordStep, Routing
+from models.notifications import DeadLetter, DeadLetterSource
+from models.workflow_io import (
+    OpenCaseInput,
+    OpenCaseResult,
+    RecordStep,
+    ReusedEventId,
+    Routing,
+)
 from workflows.cases.texts import render
 
 ACTOR = "system:case-workflow"
+REUSED_REASON = "event_id reused with different content"
 OUTCOME_NAMES = {
     Outcome.SUBSTANTIATED: "属实",
     Outcome.PARTLY_SUBSTANTIATED: "部分属实",
@@ -81,7 +90,44 @@ class CaseActivities:
         self._policy = policy
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.plan_round, self.open_case, self.record_step]
+        return [self.plan_round, self.open_case, self.record_step, self.refuse_reused_event_id]
+
+    @activity.defn
+    def refuse_reused_event_id(self, params: ReusedEventId) -> None:
+        """A complaint under an event id already taken by other content: dead-letter it with
+        the original key (its event id, the key of `tuoyu.complaints`) and record it in the
+        audit trail. Safe to repeat: the dead letter's id and the audit key are the content's."""
+        complaint = params.complaint
+        letter = DeadLetter.of(
+            complaint.model_dump_json().encode("utf-8"),
+            REUSED_REASON,
+            # No partition or offset here: the id comes from the content's digest.
+            DeadLetterSource(channel=f"{topics.COMPLAINTS} (case workflow)"),
+        )
+        self._publisher.publish_all(
+            topics.DEAD_LETTER, [(complaint.event_id, letter.model_dump_json().encode())]
+        )
+        with self._sessions() as session:
+            audit.append(
+                session,
+                AuditEntry(
+                    actor=ACTOR,
+                    action="intake.event-id-reused",
+                    channel=complaint.channel,
+                    reason="事件编号已被内容不同的投诉使用，本次提交未受理，已转入死信。",
+                    outcome="refused",
+                    case_id=params.case_id,
+                    occurred_at=datetime.now(UTC),
+                    idempotency_key=f"{params.case_id}:reused:{params.fingerprint}",
+                    details={
+                        "event_id": complaint.event_id,
+                        "fingerprint": params.fingerprint,
+                        "first_fingerprint": params.first_fingerprint,
+                        "dead_letter": letter.event_id,
+                    },
+                ),
+            )
+            session.commit()
 
     @activity.defn
     def plan_round(self, params: PlanRound) -> RoundDeadlines:

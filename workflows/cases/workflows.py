@@ -21,6 +21,7 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from models.actors import SYSTEM, Actor
+    from models.bounds import fingerprint
     from models.camera import AlarmStorm
     from models.case_actions import (
         AcceptCase,
@@ -54,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
         NotificationSpec,
         OpenCaseInput,
         RecordStep,
+        ReusedEventId,
         UnitRecordSpec,
     )
     from workflows.cases import rules
@@ -73,6 +75,10 @@ LEADING_OFFICE = "leading-office"
 PLANNED_AT_OPEN = "open-case-plans-first-round"  # workflow.patched: histories from before
 # workflow.patched: a step that fails for good is parked and flagged, and the case goes on
 PARK_FAILED_STEPS = "park-failed-steps"
+REFUSE_REUSED = "refuse-reused-event-id"  # workflow.patched: a repeat with other content
+# The complainant may travel encrypted, and two encryptions of one contact differ: a repeat
+# of the same complaint is recognised by everything else.
+NOT_FINGERPRINTED = {"complainant"}
 OPEN = (CaseStatus.DISPATCHED, CaseStatus.ACCEPTED)
 SUBSTANTIATED = (Outcome.SUBSTANTIATED, Outcome.PARTLY_SUBSTANTIATED)
 
@@ -83,6 +89,7 @@ class CaseWorkflow:
         self._pending: list[ComplaintReceived] = []
         self._joins: list[JoinCase] = []
         self._storms: list[AlarmStorm] = []
+        self._reused: list[ReusedEventId] = []
         self._s = CaseState(case_id="")
         # Updates and timers change the state one at a time: each step awaits an activity.
         self._lock = asyncio.Lock()
@@ -96,6 +103,26 @@ class CaseWorkflow:
         if complaint.event_id in self._s.event_ids or any(
             p.event_id == complaint.event_id for p in self._pending
         ):
+            # Another event under the same id must not vanish silently.
+            first = next(
+                (_print(p) for p in self._pending if p.event_id == complaint.event_id),
+                self._s.fingerprint,
+            )
+            seen = _print(complaint)
+            if (
+                first is not None
+                and seen != first
+                and all(r.fingerprint != seen for r in self._reused)
+                and workflow.patched(REFUSE_REUSED)
+            ):
+                self._reused.append(
+                    ReusedEventId(
+                        case_id=self._s.case_id,
+                        complaint=complaint,
+                        fingerprint=seen,
+                        first_fingerprint=first,
+                    )
+                )
             return
         self._pending.append(complaint)
 
@@ -131,6 +158,7 @@ class CaseWorkflow:
 
         while self._s.status not in (CaseStatus.CLOSED, CaseStatus.MERGED):
             async with self._lock:
+                await self._refuse_reused()
                 await self._take_joins()
                 await self._fire_due_deadlines()
             if self._s.status in (CaseStatus.CLOSED, CaseStatus.MERGED):
@@ -155,17 +183,26 @@ class CaseWorkflow:
                 timeout = max((due - workflow.now()).total_seconds(), 0.001)
             try:
                 await workflow.wait_condition(
-                    lambda seen=seen: self._version != seen or bool(self._joins or self._storms),  # type: ignore[misc]
+                    lambda seen=seen: (
+                        self._version != seen  # type: ignore[misc]
+                        or bool(self._joins or self._storms or self._reused)
+                    ),
                     timeout=timeout,
                 )
             except TimeoutError:
                 pass
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._refuse_reused()
         return self._s
+
+    async def _refuse_reused(self) -> None:
+        while self._reused:
+            await self._local(CaseActivities.refuse_reused_event_id, self._reused.pop(0))
 
     async def _open(self, first: ComplaintReceived) -> None:
         s = self._s
         s.event_ids.append(first.event_id)
+        s.fingerprint = _print(first)
         opened_at = workflow.now()
         open_input = OpenCaseInput(
             case_id=s.case_id,
@@ -709,6 +746,10 @@ class CaseWorkflow:
         return await workflow.execute_local_activity_method(
             method, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
         )
+
+
+def _print(complaint: ComplaintReceived) -> str:
+    return fingerprint(complaint, exclude=NOT_FINGERPRINTED)
 
 
 def _passed(deadline: Any, now: Any) -> bool:
