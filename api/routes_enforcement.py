@@ -27,6 +27,7 @@ from api.deps import (
 from api.errors import ApiError
 from api.identity import ActingDep, ActorDep, WriterDep, require
 from infra import audit, audit_queries, integrity
+from infra.identity import IdentityNumberError
 from models.actors import Actor, Role
 from models.audit import AuditEntry, AuditPage, AuditQuery
 from models.bans import Ban, BanPublic, BanStatus
@@ -279,7 +280,7 @@ class PersonAuditQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id_number: str = Field(min_length=18, max_length=18)
+    id_number: str = Field(min_length=18, max_length=64, description="any spelling; canonicalised")
     after_seq: int = Field(default=0, ge=0, le=2**31 - 1)
     limit: int = Field(default=100, ge=1, le=1000)
 
@@ -289,11 +290,15 @@ def audit_by_person(
     body: PersonAuditQuery, session: SessionDep, _: AuditorDep, hasher: HasherDep
 ) -> AuditPage:
     """Every record concerning one person (staff checks, hiring, bans), found by the keyed
-    hash of their identity number."""
+    hash of their identity number (in its canonical form, as every number is hashed)."""
+    try:
+        person_hash = hasher.hash(body.id_number)
+    except IdentityNumberError as exc:
+        raise ApiError(422, "invalid_id_number", str(exc)) from exc
     return audit_queries.query(
         session,
         AuditQuery(
-            person_hash=hasher.hash(body.id_number),
+            person_hash=person_hash,
             after_seq=body.after_seq,
             limit=body.limit,
         ),

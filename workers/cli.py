@@ -138,9 +138,13 @@ def audit_query(
         return moment.replace(tzinfo=SHANGHAI) if moment and moment.tzinfo is None else moment
 
     if id_number is not None:
-        from infra.identity import load_hasher
+        from infra.identity import IdentityNumberError, load_hasher
 
-        person_hash = load_hasher(get_settings()).hash(id_number)
+        try:
+            person_hash = load_hasher(get_settings()).hash(id_number)
+        except IdentityNumberError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from exc
     q = AuditQuery(
         case_id=case,
         institution=institution,
