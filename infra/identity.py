@@ -21,7 +21,7 @@ from pathlib import Path
 from infra.settings import Settings
 from models.people import IdentityNumberError, PersonIdentity, PersonRef, canonical_id_number
 
-__all__ = ["IdentityNumberError", "canonical_id_number", "redact", "IdentityHasher"]
+__all__ = ["IdentityHasher", "IdentityNumberError", "canonical_id_number", "redact"]
 
 
 def mask(id_number: str) -> str:
