@@ -115,7 +115,9 @@ def redact_text(text: str) -> str:
             out_tail.insert(0, trailing)
         out.extend(_mask_run(run, kinds) if run else [])
         out.extend(out_tail)
-        run.clear(), kinds.clear(), out_tail.clear()
+        run.clear()
+        kinds.clear()
+        out_tail.clear()
 
     out_tail: list[str] = []
     for match in _UNIT.finditer(text):
