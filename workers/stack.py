@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from pydantic import SecretStr
 from infra import servers
 from infra.kafka import client_options, ensure_topics
 from infra.migrate import prepare_database
-from infra.process import ManagedProcess, port_open
+from infra.process import CHILD_UMASK, ManagedProcess, make_private, port_open
 from infra.settings import Settings
 from models import topics
 
@@ -49,7 +50,10 @@ class Stack:
         return self.settings.data_dir / "logs"
 
     def start_servers(self) -> None:
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        # Private to its owner: files left 0644 by older versions are fixed here, and what
+        # this process creates (the SQLite database during migration) is born private.
+        os.umask(CHILD_UMASK)
+        make_private(self.settings.data_dir)
         broker = servers.start_broker(self.settings)
         if broker is not None:
             self.servers.append(broker)
@@ -63,6 +67,7 @@ class Stack:
             client_options(self.settings),
         )
         log.info("database migrated, %d units loaded; topics created: %s", units, created or "none")
+        make_private(self.settings.data_dir)
 
     def start_worker(
         self, name: str, module: str, env: dict[str, str] | None = None
