@@ -16,8 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from infra.db import make_engine
 from models.users import User
@@ -119,8 +118,9 @@ async def test_users_can_be_disabled_and_rotated_and_tokens_expire(
     # Issued longer ago than TUOYU_TOKEN_TTL (30 days by default): expired, said so.
     engine = make_engine(stack.settings.resolved_database_url)
     with Session(engine) as session:
-        long_ago = datetime.now(UTC) - timedelta(days=31)
-        session.exec(update(User).where(User.name == name).values(token_issued_at=long_ago))  # type: ignore[call-overload]
+        user = session.exec(select(User).where(User.name == name)).one()
+        user.token_issued_at = datetime.now(UTC) - timedelta(days=31)
+        session.add(user)
         session.commit()
     engine.dispose()
     expired = await asyncio.to_thread(me, new)
