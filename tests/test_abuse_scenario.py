@@ -219,13 +219,13 @@ async def test_abuse_scenario_end_to_end_and_no_identity_number_in_clear_text(
     )
     assert teacher_id not in seen["description"] and "张保育员" in seen["description"]
 
-    # The integrity file of the kindergarten shows it all, in order.
-    file = (await http.get(f"/api/v1/institutions/{kindergarten}/integrity")).json()
+    # The integrity file of the kindergarten shows it all, in order, to Health.
+    file = (await http.get(f"/api/v1/institutions/{kindergarten}/integrity", headers=health)).json()
     kinds = [r["kind"] for r in file]
     assert kinds[0] == "complaint-outcome" and kinds.count("ban") == 2
     assert kinds[-2:] == ["credit-notice", "credit-entry"]
     csv_export = await http.get(
-        f"/api/v1/institutions/{kindergarten}/integrity", params={"format": "csv"}
+        f"/api/v1/institutions/{kindergarten}/integrity", params={"format": "csv"}, headers=health
     )
     assert "credit-entry" in csv_export.text
     cli = await asyncio.to_thread(
