@@ -38,6 +38,7 @@ from tests.factories import (
     FULL_WIDTH,
     complaint_payload,
     identity_number,
+    registry_event,
     spelled,
 )
 from tests.polling import wait_for_case
@@ -248,3 +249,35 @@ async def test_the_audit_query_by_person_takes_any_spelling(
         headers=auditor,
     )
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_id_number"
+
+
+def test_registry_events_and_face_matches_carry_the_canonical_number() -> None:
+    from pydantic import TypeAdapter, ValidationError
+
+    from models.camera import CameraAlarm
+    from models.registry import RegistryEvent
+
+    number = identity_number()
+    staff = json.loads(
+        registry_event(
+            "staff-hired",
+            institution_id="KL-1",
+            person={"id_number": spelled(number, FULL_WIDTH, range(7, 8)), "name": "张某"},
+            role="nursery-teacher",
+        )
+    )
+    event = TypeAdapter(RegistryEvent).validate_python(staff)
+    assert HASHER.ref(event.person).id_hash == HASHER.hash(number)  # type: ignore[union-attr]
+    staff["person"]["id_number"] = spelled(number, ARABIC_INDIC)
+    with pytest.raises(ValidationError, match="身份证号码"):
+        TypeAdapter(RegistryEvent).validate_python(staff)
+    alarm = {
+        "event_id": "cam-1",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "kind": "face-match",
+        "device_id": "52260100001320000001",
+        "person": {"id_number": f"{number[:6]}\u3000{spelled(number[6:], FULL_WIDTH)}",
+                   "name": "张某"},
+    }  # fmt: skip
+    seen = CameraAlarm.model_validate(alarm)
+    assert seen.person is not None and seen.person.id_number.get_secret_value() == number
