@@ -14,6 +14,7 @@ import hmac
 import os
 import re
 import secrets
+import sys
 import unicodedata
 from functools import cache
 from pathlib import Path
@@ -103,7 +104,62 @@ def _mask_run(units: list[str], kinds: list[tuple[str, int]]) -> list[str]:
     return [u if i in keep or i not in positions else "*" for i, u in enumerate(units)]
 
 
+_MAYBE = ("Nd", "No", "Nl", "Zs", "Zl", "Zp", "Pd", "Cf", "Cc", "Lu", "Ll", "Lm")
+# Blocks with nothing that can be part of a number (ideographs, Hangul syllables, private
+# use, the unassigned planes): not scanned, which makes the scan 0.3 s instead of 2.7 s
+# (measured on the 2-core test machine).
+_SKIP = ((0x3400, 0x9FFF), (0xAC00, 0xD7FF), (0xE000, 0xF8FF), (0x20000, 0xDFFFF),
+         (0xF0000, 0x10FFFF))  # fmt: skip
+_ESCAPE = r"\\u[0-9a-fA-F]{4}"
+
+
+def _char_class(codes: list[int]) -> str:
+    ranges: list[str] = []
+    start = prev = codes[0]
+    for c in [*codes[1:], -1]:
+        if c != prev + 1:
+            ranges.append(f"\\U{start:08x}" + (f"-\\U{prev:08x}" if prev != start else ""))
+            start = c
+        prev = c
+    return "[" + "".join(ranges) + "]"
+
+
+@cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(stretches of characters that can be part of a number: digits of any kind, X,
+    separators, JSON escapes; one digit-like unit). Only stretches with 17 digits or more
+    need the character-by-character reading: masking 290 kB of JSON with 2,500 numbers took
+    0.2 s instead of 1.8 s that way. Built once, on first use (0.4 s)."""
+    maybe, digits = [], []
+    code = 0
+    for low, high in (*_SKIP, (sys.maxunicode + 1, sys.maxunicode + 1)):
+        for c in range(code, low):
+            ch = chr(c)
+            if unicodedata.category(ch) in _MAYBE:
+                kind = _kind(ch)[0]
+                if kind != _OTHER:
+                    maybe.append(c)
+                if kind == _DIGIT:
+                    digits.append(c)
+        code = high + 1
+    return (
+        re.compile(f"(?:{_ESCAPE}|{_char_class(maybe)})+"),
+        re.compile(f"{_ESCAPE}|{_char_class(digits)}"),
+    )
+
+
+def _redact_if_long(match: re.Match[str]) -> str:
+    stretch = match[0]
+    if len(stretch) < 17 or len(_patterns()[1].findall(stretch)) < 17:
+        return stretch
+    return _redact_stretch(stretch)
+
+
 def redact_text(text: str) -> str:
+    return _patterns()[0].sub(_redact_if_long, text)
+
+
+def _redact_stretch(text: str) -> str:
     out: list[str] = []
     run: list[str] = []
     kinds: list[tuple[str, int]] = []
