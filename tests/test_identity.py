@@ -5,13 +5,17 @@ refused a hire."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import subprocess
 import sys
 import unicodedata
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -42,7 +46,7 @@ from tests.factories import (
     spelled,
 )
 from tests.polling import wait_for_case
-from workers.stack import Stack
+from workers.stack import Stack, child_env
 
 HASHER = IdentityHasher(b"k" * 32)
 
@@ -249,6 +253,21 @@ async def test_the_audit_query_by_person_takes_any_spelling(
         headers=auditor,
     )
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_id_number"
+    # The command line likewise.
+    env = {
+        **child_env(stack.settings),
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+
+    def query(spelling: str) -> subprocess.CompletedProcess[str]:
+        argv = ["tuoyu", "audit", "query", "--id-number", spelling, "--json"]
+        return subprocess.run(argv, env=env, capture_output=True, text=True)
+
+    cli = await asyncio.to_thread(query, f"{spelled(number, FULL_WIDTH)[:6]}\u3000{number[6:]}")
+    assert cli.returncode == 0, cli.stderr
+    assert [json.loads(line)["action"] for line in cli.stdout.splitlines()] == ["staff.checked"]
+    refused = await asyncio.to_thread(query, spelled(number, ARABIC_INDIC))
+    assert refused.returncode == 2 and "身份证号码" in refused.stdout + refused.stderr
 
 
 def test_registry_events_and_face_matches_carry_the_canonical_number() -> None:
