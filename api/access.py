@@ -9,6 +9,7 @@ from api.errors import ApiError
 from infra import reference
 from models.actors import Actor, Role
 from models.cases import Case, CaseAssignment, ComplainantContact
+from models.institutions import Institution
 
 SEE_ALL = (Role.OPERATOR, Role.LEADING_OFFICE, Role.AUDITOR, Role.ADMIN)
 BAN_REGISTRY_UNITS = ("health", "psb")
@@ -75,3 +76,74 @@ def may_read_bans(actor: Actor) -> bool:
     return actor.role in (Role.LEADING_OFFICE, Role.AUDITOR, Role.ADMIN) or (
         actor.role is Role.DEPARTMENT and actor.unit in BAN_REGISTRY_UNITS
     )
+
+
+# Integrity files name banned persons and carry case findings: the full file only for these.
+FULL_INTEGRITY_UNITS = ("health",)
+REGISTRARS = ("civil", "samr", "staffing")
+STATISTICS_UNITS = ("health",)
+
+
+def full_integrity(actor: Actor) -> bool:
+    return actor.role in (Role.LEADING_OFFICE, Role.AUDITOR, Role.ADMIN) or (
+        actor.role is Role.DEPARTMENT and actor.unit in FULL_INTEGRITY_UNITS
+    )
+
+
+def town_of_institution_key(session: Session, key: str) -> str | None:
+    """The town of `id:<registry id>` (from the registry) or `name:<town>:<name>`."""
+    kind, _, rest = key.partition(":")
+    if kind == "id":
+        institution = session.get(Institution, rest)
+        return institution.town if institution else None
+    if kind == "name":
+        return rest.partition(":")[0] or None
+    return None
+
+
+def check_integrity_reader(session: Session, actor: Actor, key: str) -> None:
+    """A town reads only its own institutions' files; everyone else reads any (whole or
+    public view, see `full_integrity`)."""
+    if actor.role is Role.TOWN and town_of_institution_key(session, key) != actor.unit:
+        raise ApiError(403, "forbidden", "只能查看本辖区机构的诚信档案。")
+
+
+def staff_checker(actor: Actor) -> bool:
+    """Who may check people against the ban registry at all: Health, the registrars, towns."""
+    if actor.role is Role.TOWN:
+        return actor.unit is not None
+    return actor.role is Role.DEPARTMENT and actor.unit in (*FULL_INTEGRITY_UNITS, *REGISTRARS)
+
+
+def check_staff_jurisdiction(session: Session, actor: Actor, institution_id: str | None) -> None:
+    """A check or hire at an institution: only its registrar department, its town, Health."""
+    if actor.unit == "health" and actor.role is Role.DEPARTMENT:
+        return
+    institution = session.get(Institution, institution_id) if institution_id else None
+    session.rollback()
+    if institution is None:
+        return  # a check without (or at an unregistered) institution records no hire
+    mine = (actor.role is Role.TOWN and institution.town == actor.unit) or (
+        actor.role is Role.DEPARTMENT and institution.registrar == actor.unit
+    )
+    if not mine:
+        raise ApiError(
+            403,
+            "forbidden",
+            "该机构不在本单位管辖范围内，不能为其核查或登记从业人员。",
+            {"institution_id": institution_id},
+        )
+
+
+def statistics_scope(actor: Actor, requested: str | None) -> tuple[str | None, str | None]:
+    """(town whose cases count, unit whose figures show) for this actor: everything for the
+    leading office, auditors, administrators and Health; a town or department its own only."""
+    if actor.role in (Role.LEADING_OFFICE, Role.AUDITOR, Role.ADMIN) or (
+        actor.role is Role.DEPARTMENT and actor.unit in STATISTICS_UNITS
+    ):
+        return None, requested
+    if requested is not None and requested != actor.unit:
+        raise ApiError(403, "forbidden", "只能查看本单位的统计数据。")
+    if actor.role is Role.TOWN:
+        return actor.unit, actor.unit
+    return None, actor.unit or ""

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.deps import SessionDep
+from api.deps import SessionDep, SettingsDep
 from api.errors import ApiError
-from infra.users import actor_for_token
+from infra.users import TokenRefused, authenticate
 from models.actors import Actor, Role
 
 bearer = HTTPBearer(auto_error=False, description="token from `tuoyu users add`")
@@ -17,16 +17,18 @@ bearer = HTTPBearer(auto_error=False, description="token from `tuoyu users add`"
 
 def current_actor(
     session: SessionDep,
+    settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
     if credentials is None:
         raise ApiError(401, "unauthenticated", "请先登录：缺少访问令牌。")
-    actor = actor_for_token(session, credentials.credentials)
-    # End the read: a request that then waits on a workflow must see what it wrote.
-    session.rollback()
-    if actor is None:
-        raise ApiError(401, "invalid_token", "访问令牌无效或已停用。")
-    return actor
+    try:
+        return authenticate(session, credentials.credentials, settings.token_ttl)
+    except TokenRefused as refused:
+        raise ApiError(401, refused.code, refused.message) from None
+    finally:
+        # End the read: a request that then waits on a workflow must see what it wrote.
+        session.rollback()
 
 
 def require(*roles: Role) -> Any:

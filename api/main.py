@@ -22,6 +22,7 @@ from api import (
 from api.limits import BodyLimit
 from api.open311 import formats as open311_formats
 from api.open311 import routes as open311
+from api.security import SecurityHeaders
 from api.web import pages
 from infra.db import make_engine, session_factory
 from infra.deadlines import load_enforcement
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     open311_formats.install(app)
     metrics.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.http_max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer, the 413s included
     app.include_router(routes_complaints.router)
     app.include_router(routes_cases.router)
     app.include_router(routes_actions.router)

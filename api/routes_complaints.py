@@ -16,9 +16,12 @@ from models import topics
 from models.actors import Role
 from models.bounds import EventTime, Line, fingerprint
 from models.cases import case_id_for
-from models.complaints import ComplaintBody, ComplaintReceived
+from models.complaints import Channel, ComplaintBody, ComplaintReceived
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
+# The ways a person brings a complaint to a staff member. `open311`, `camera` and
+# `inspection` are set by the server on their own routes and never taken from a body here.
+STAFF_CHANNELS = (Channel.HOTLINE, Channel.WEB, Channel.MAIL, Channel.VISIT, Channel.OTHER)
 
 
 class ComplaintSubmission(ComplaintBody):
@@ -40,6 +43,13 @@ class ComplaintAccepted(BaseModel):
 async def submit_complaint(
     request: Request, body: ComplaintSubmission, hasher: HasherDep, actor: WriterDep
 ) -> ComplaintAccepted:
+    if body.channel not in STAFF_CHANNELS:
+        raise ApiError(
+            422,
+            "channel_not_allowed",
+            "该渠道由系统按提交途径设定，不能在此指定；请选择热线、网站、信函、来访或其他。",
+            {"channel": body.channel, "allowed": list(STAFF_CHANNELS)},
+        )
     complaint = check_complaint(
         ComplaintReceived.model_validate(
             {

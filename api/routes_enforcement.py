@@ -9,12 +9,19 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 
-from api.access import case_for, may_read_bans
+from api.access import (
+    case_for,
+    check_integrity_reader,
+    check_staff_jurisdiction,
+    full_integrity,
+    may_read_bans,
+    staff_checker,
+)
 from api.case_actions import query, update
 from api.deps import (
     AuditSessionDep,
@@ -27,6 +34,7 @@ from api.deps import (
 from api.errors import ApiError
 from api.identity import ActingDep, ActorDep, WriterDep, require
 from infra import audit, audit_queries, integrity
+from infra.identity import IdentityNumberError
 from models.actors import Actor, Role
 from models.audit import AuditEntry, AuditPage, AuditQuery
 from models.bans import Ban, BanPublic, BanStatus
@@ -64,6 +72,23 @@ AuditorDep = Annotated[Actor, require(Role.AUDITOR, Role.ADMIN, Role.LEADING_OFF
 
 def enforcement_of(case_id: str) -> str:
     return f"enforcement-{case_id}"
+
+
+def acting_on_credit(entry_id: str, session: SessionDep, actor: WriterDep) -> Actor:
+    """A credit entry (`credit-<case>`) is acted on only by who may see its case; the
+    workflow then checks the step against the unit and the entry's state."""
+    case_for(session, actor, entry_id.removeprefix("credit-"))
+    session.rollback()
+    return actor
+
+
+CreditActingDep = Annotated[Actor, Depends(acting_on_credit)]
+
+
+def checking_staff(actor: WriterDep) -> Actor:
+    if not staff_checker(actor):
+        raise ApiError(403, "forbidden", "只有卫生健康部门、登记机关和镇（街道）可以核查从业人员。")
+    return actor
 
 
 @router.get("/cases/{case_id}/enforcement", response_model=EnforcementState)
@@ -132,7 +157,7 @@ async def read_credit(
     "/credit/{entry_id}/objection", response_model=JointPunishmentState, summary="登记异议"
 )
 async def objection(
-    entry_id: str, body: ObjectionBody, actor: WriterDep, temporal: TemporalDep
+    entry_id: str, body: ObjectionBody, actor: CreditActingDep, temporal: TemporalDep
 ) -> JointPunishmentState:
     arg = RecordObjection(**body.model_dump(), actor=actor)
     return await update(temporal, entry_id, "object", arg, JointPunishmentState)
@@ -140,7 +165,7 @@ async def objection(
 
 @router.post("/credit/{entry_id}/objection-review", response_model=JointPunishmentState)
 async def objection_review(
-    entry_id: str, body: ReviewBody, actor: WriterDep, temporal: TemporalDep
+    entry_id: str, body: ReviewBody, actor: CreditActingDep, temporal: TemporalDep
 ) -> JointPunishmentState:
     arg = Review(**body.model_dump(), actor=actor)
     return await update(temporal, entry_id, "review_objection", arg, JointPunishmentState)
@@ -148,7 +173,7 @@ async def objection_review(
 
 @router.post("/credit/{entry_id}/acknowledge", response_model=JointPunishmentState)
 async def acknowledge(
-    entry_id: str, body: AcknowledgeBody, actor: WriterDep, temporal: TemporalDep
+    entry_id: str, body: AcknowledgeBody, actor: CreditActingDep, temporal: TemporalDep
 ) -> JointPunishmentState:
     arg = Acknowledge(**body.model_dump(), actor=actor)
     return await update(temporal, entry_id, "acknowledge", arg, JointPunishmentState)
@@ -158,7 +183,7 @@ async def acknowledge(
     "/credit/{entry_id}/repair", response_model=JointPunishmentState, summary="信用修复申请"
 )
 async def repair(
-    entry_id: str, body: ObjectionBody, actor: WriterDep, temporal: TemporalDep
+    entry_id: str, body: ObjectionBody, actor: CreditActingDep, temporal: TemporalDep
 ) -> JointPunishmentState:
     arg = RequestRepair(**body.model_dump(), actor=actor)
     return await update(temporal, entry_id, "request_repair", arg, JointPunishmentState)
@@ -166,7 +191,7 @@ async def repair(
 
 @router.post("/credit/{entry_id}/repair-review", response_model=JointPunishmentState)
 async def repair_review(
-    entry_id: str, body: ReviewBody, actor: WriterDep, temporal: TemporalDep
+    entry_id: str, body: ReviewBody, actor: CreditActingDep, temporal: TemporalDep
 ) -> JointPunishmentState:
     arg = Review(**body.model_dump(), actor=actor)
     return await update(temporal, entry_id, "review_repair", arg, JointPunishmentState)
@@ -186,13 +211,15 @@ class StaffCheckBody(BaseModel):
 @router.post("/staff-checks", response_model=StaffCheckResult, summary="从业人员禁入核查")
 async def staff_check(
     body: StaffCheckBody,
-    actor: WriterDep,
+    actor: Annotated[Actor, Depends(checking_staff)],
+    session: SessionDep,
     hasher: HasherDep,
     temporal: TemporalDep,
     settings: SettingsDep,
 ) -> StaffCheckResult:
     if body.hire and not body.institution_id:
         raise ApiError(422, "institution_required", "登记入职须写明机构编号。")
+    check_staff_jurisdiction(session, actor, body.institution_id)
     command = RegistryCommand(
         staff=StaffCommand(
             type="staff-hired" if body.hire else "check",
@@ -290,7 +317,7 @@ class PersonAuditQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id_number: Line = Field(min_length=18, max_length=18)
+    id_number: Line = Field(min_length=18, max_length=64, description="any spelling; canonicalised")
     after_seq: int = Field(default=0, ge=0, le=2**31 - 1)
     limit: int = Field(default=100, ge=1, le=1000)
 
@@ -300,11 +327,15 @@ def audit_by_person(
     body: PersonAuditQuery, session: SessionDep, _: AuditorDep, hasher: HasherDep
 ) -> AuditPage:
     """Every record concerning one person (staff checks, hiring, bans), found by the keyed
-    hash of their identity number."""
+    hash of their identity number (in its canonical form, as every number is hashed)."""
+    try:
+        person_hash = hasher.hash(body.id_number)
+    except IdentityNumberError as exc:
+        raise ApiError(422, "invalid_id_number", str(exc)) from exc
     return audit_queries.query(
         session,
         AuditQuery(
-            person_hash=hasher.hash(body.id_number),
+            person_hash=person_hash,
             after_seq=body.after_seq,
             limit=body.limit,
         ),
@@ -329,8 +360,14 @@ def integrity_file(
     actor: ActorDep,
     format: Literal["json", "csv", "jsonl"] = "json",
 ) -> object:
-    """By institution key: `id:<registry id>`, or `name:<town>:<name>` for one not registered."""
+    """By institution key: `id:<registry id>`, or `name:<town>:<name>` for one not registered.
+    Health, the leading office, auditors and administrators read the whole file; everyone
+    else its public credit information (decisions and credit-platform entries, naming no
+    person and quoting no findings); a town only its own institutions' files."""
+    check_integrity_reader(session, actor, key)
     records = [IntegrityRecordPublic.model_validate(r) for r in integrity.file_of(session, key)]
+    if not full_integrity(actor):
+        records = integrity.public_view(records)
     if format == "jsonl":
         return PlainTextResponse(
             "".join(r.model_dump_json() + "\n" for r in records), media_type="application/jsonl"

@@ -7,11 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from api.access import statistics_scope
 from api.deps import SessionDep
 from api.errors import ApiError
 from api.identity import ActorDep
 from infra.statistics import compute, targets, timeline
 from models.bounds import QueryDate
+from models.actors import Role
 from models.statistics import Statistics, Target, Timeline
 from models.timeutil import SHANGHAI
 
@@ -21,7 +23,7 @@ router = APIRouter(prefix="/api/v1", tags=["statistics"])
 @router.get("/statistics", response_model=Statistics)
 def statistics(
     session: SessionDep,
-    _: ActorDep,
+    actor: ActorDep,
     start: Annotated[
         QueryDate | None, Query(description="first day (Beijing time); default: 1st of this month")
     ] = None,
@@ -30,18 +32,21 @@ def statistics(
     ] = None,
     unit: str | None = None,
 ) -> Statistics:
+    """A town sees its own cases and figures; a department or operator the city's cases and
+    its own unit's figures; the leading office, auditors, administrators and Health all."""
+    town, unit = statistics_scope(actor, unit)
     today = datetime.now(SHANGHAI).date()
     start = start or today.replace(day=1)
     end = end or today
     if end < start:
         raise ApiError(422, "invalid_period", "统计截止日期不能早于起始日期。")
-    return compute(session, start, end, now=datetime.now(UTC), unit=unit)
+    return compute(session, start, end, now=datetime.now(UTC), unit=unit, town=town)
 
 
 @router.get("/statistics/timeline", response_model=Timeline)
 def statistics_timeline(
     session: SessionDep,
-    _: ActorDep,
+    actor: ActorDep,
     months: Annotated[int, Query(ge=1, le=36, description="how many months back")] = 12,
 ) -> Timeline:
     """Cases received per month (Beijing time), by category and by town."""
@@ -49,7 +54,8 @@ def statistics_timeline(
     year, month = today.year, today.month - (months - 1)
     while month < 1:
         year, month = year - 1, month + 12
-    return timeline(session, date(year, month, 1), today)
+    town = actor.unit if actor.role is Role.TOWN else None  # a town: its own cases only
+    return timeline(session, date(year, month, 1), today, town=town)
 
 
 @router.get("/statistics/targets", response_model=list[Target])

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from sqlmodel import Session
 
 from infra.audit import VerifyResult, checkpoints_of, records_in_order, verify
+from infra.csvcells import cell
 from models.audit import AuditCheckpoint, AuditRecord
 
 META = {
@@ -44,7 +45,7 @@ def write_csv(session: Session, out: TextIO) -> int:
     for record in records_in_order(session):
         row: dict[str, Any] = record.model_dump(mode="json")
         row["details"] = json.dumps(row["details"], ensure_ascii=False, sort_keys=True)
-        writer.writerow(row)
+        writer.writerow({k: cell(v) for k, v in row.items()})  # no formula injection
         count += 1
     return count
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from infra.csvcells import cell
 from models.integrity import IntegrityKind, IntegrityRecord, IntegrityRecordPublic
 from models.timeutil import SHANGHAI
 
@@ -55,6 +56,20 @@ def file_of(session: Session, institution_key: str) -> list[IntegrityRecord]:
     )
 
 
+# What the public credit platform itself shows: decisions and the entry's publication and
+# removal. Complaint outcomes and re-inspections quote findings; bans name persons; a
+# notice is not public before the objection period ends.
+PUBLIC_KINDS = (IntegrityKind.DECISION, IntegrityKind.CREDIT_ENTRY, IntegrityKind.CREDIT_REMOVAL)
+
+
+def public_view(records: list[IntegrityRecordPublic]) -> list[IntegrityRecordPublic]:
+    return [
+        r.model_copy(update={"case_id": None, "details": {}})
+        for r in records
+        if r.kind in PUBLIC_KINDS
+    ]
+
+
 def to_csv(records: list[IntegrityRecordPublic]) -> str:
     """CSV with a byte-order mark so that spreadsheet programs read the Chinese right."""
     out = io.StringIO()
@@ -62,14 +77,13 @@ def to_csv(records: list[IntegrityRecordPublic]) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for r in records:
-        writer.writerow(
-            [
-                r.occurred_at.astimezone(SHANGHAI).isoformat(),
-                r.kind,
-                r.case_id or "",
-                r.institution_name or "",
-                r.summary,
-                r.key,
-            ]
-        )
+        row = [
+            r.occurred_at.astimezone(SHANGHAI).isoformat(),
+            r.kind,
+            r.case_id or "",
+            r.institution_name or "",
+            r.summary,
+            r.key,
+        ]
+        writer.writerow([cell(v) for v in row])  # no formula injection
     return out.getvalue()

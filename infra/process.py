@@ -13,8 +13,31 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
+# Children create their files for their owner only (the database, its WAL, Temporal's
+# store, Kafka's log, the logs): they hold personal data and secrets.
+CHILD_UMASK = 0o077
+
+
 class ProcessFailed(RuntimeError):
     pass
+
+
+def make_private(root: Path) -> int:
+    """`root` and every directory under it 0700, every file 0600 (symbolic links are not
+    followed, so a shared cache linked in is left alone); returns how many were changed."""
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    changed = 0
+    for where, dirs, files in os.walk(root):
+        for name, mode in [(where, 0o700), *((os.path.join(where, f), 0o600) for f in files)]:
+            try:
+                st = os.lstat(name)
+                if not os.path.islink(name) and st.st_mode & 0o777 != mode:
+                    os.chmod(name, mode)
+                    changed += 1
+            except FileNotFoundError:
+                continue  # a file a running server just removed
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(where, d))]
+    return changed
 
 
 class ManagedProcess:
@@ -43,7 +66,8 @@ class ManagedProcess:
 
     def start(self) -> ManagedProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        logfile = self.log_path.open("ab")
+        fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        logfile = os.fdopen(fd, "ab")
         log.info("starting %s: %s", self.name, " ".join(self.argv))
         self.proc = subprocess.Popen(
             self.argv,
@@ -53,6 +77,7 @@ class ManagedProcess:
             env={**os.environ, **(self.env or {})},
             cwd=self.cwd,
             start_new_session=True,  # our Ctrl-C does not reach it; we stop it in order
+            umask=CHILD_UMASK,
         )
         logfile.close()
         return self

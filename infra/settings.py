@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -93,6 +94,9 @@ class Settings(BaseSettings):
     deadlines_file: Path | None = None
     # Secret for the keyed hash of identity numbers; default: a key file in the data dir.
     id_hash_key: SecretStr | None = None
+    # How long a bearer token works after it was issued (`tuoyu users add/rotate`): ISO 8601
+    # (`P30D`, `PT12H`) or seconds. Shortening it takes effect at once for every token.
+    token_ttl: timedelta = Field(default=timedelta(days=30), gt=timedelta(0))
     # Enforcement policy (sanctions, joint punishment measures, publicity periods).
     enforcement_file: Path | None = None
     # A real credit platform's HTTP endpoint for entries and removals; unset: topic only.

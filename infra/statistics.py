@@ -38,12 +38,18 @@ def _count(rate: Rate, done: datetime | None, due: datetime | None, held_until: 
 
 
 def compute(
-    session: Session, start: date, end: date, *, now: datetime, unit: str | None = None
+    session: Session,
+    start: date,
+    end: date,
+    *,
+    now: datetime,
+    unit: str | None = None,
+    town: str | None = None,
 ) -> Statistics:
+    """`unit`: only that unit's figures; `town`: only cases in that town (a town's view)."""
     low, high = period_bounds(start, end)
-    cases = session.exec(
-        select(Case).where(Case.received_at >= low).where(Case.received_at < high)
-    ).all()
+    q = select(Case).where(Case.received_at >= low).where(Case.received_at < high)
+    cases = session.exec(q if town is None else q.where(Case.town == town)).all()
     per_unit: dict[str, UnitStatistics] = {}
 
     def stats_for(code: str) -> UnitStatistics:
@@ -109,18 +115,19 @@ def months_between(start: date, end: date) -> list[str]:
     return months
 
 
-def timeline(session: Session, start: date, end: date) -> Timeline:
+def timeline(session: Session, start: date, end: date, town: str | None = None) -> Timeline:
     low, high = period_bounds(start, end)
     months = months_between(start, end)
     index = {m: i for i, m in enumerate(months)}
     by_category: dict[str, list[int]] = {}
     by_town: dict[str, list[int]] = {}
-    rows = session.exec(
+    q = (
         select(Case.received_at, Case.category, Case.town)
         .where(Case.received_at >= low)
         .where(Case.received_at < high)
         .where(Case.status != CaseStatus.MERGED)
-    ).all()
+    )
+    rows = session.exec(q if town is None else q.where(Case.town == town)).all()
     for received_at, category, town in rows:
         slot = index.get(as_utc(received_at).astimezone(SHANGHAI).strftime("%Y-%m"))
         if slot is None:

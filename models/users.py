@@ -16,6 +16,9 @@ class UserBase(SQLModel):
     unit: str | None = Field(default=None, max_length=64)
     created_at: datetime
     disabled: bool = False
+    disabled_at: datetime | None = None
+    # When the current token was issued; it works for `TUOYU_TOKEN_TTL` from then.
+    token_issued_at: datetime | None = None
 
 
 class User(UserBase, table=True):

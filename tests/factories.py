@@ -123,3 +123,17 @@ def registry_event(kind: str, **fields: Any) -> bytes:
         },
         ensure_ascii=False,
     ).encode()
+
+
+def spelled(number: str, digits: dict[int, str], positions: range | None = None) -> str:
+    """`number` with the ASCII digits at `positions` (default: all) written with
+    `digits[value]`, e.g. full-width `FULL_WIDTH` or Arabic-Indic `ARABIC_INDIC`."""
+    where = positions if positions is not None else range(len(number))
+    return "".join(
+        digits[int(c)] if i in where and c.isascii() and c.isdigit() else c
+        for i, c in enumerate(number)
+    )
+
+
+FULL_WIDTH = {d: chr(0xFF10 + d) for d in range(10)}  # ０..９
+ARABIC_INDIC = {d: chr(0x0660 + d) for d in range(10)}  # ٠..٩

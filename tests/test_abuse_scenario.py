@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import unicodedata
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +30,7 @@ from models import topics
 from models.cases import case_id_for
 from models.staff import Employment, StaffCheck
 from tests.auth import Tokens
-from tests.factories import identity_number, registry_event
+from tests.factories import ARABIC_INDIC, FULL_WIDTH, identity_number, registry_event, spelled
 from tests.kafka_reader import TopicReader
 from tests.polling import eventually, eventually_async, wait_for_case
 from workers.stack import Stack, child_env
@@ -219,13 +220,13 @@ async def test_abuse_scenario_end_to_end_and_no_identity_number_in_clear_text(
     )
     assert teacher_id not in seen["description"] and "张保育员" in seen["description"]
 
-    # The integrity file of the kindergarten shows it all, in order.
-    file = (await http.get(f"/api/v1/institutions/{kindergarten}/integrity")).json()
+    # The integrity file of the kindergarten shows it all, in order, to Health.
+    file = (await http.get(f"/api/v1/institutions/{kindergarten}/integrity", headers=health)).json()
     kinds = [r["kind"] for r in file]
     assert kinds[0] == "complaint-outcome" and kinds.count("ban") == 2
     assert kinds[-2:] == ["credit-notice", "credit-entry"]
     csv_export = await http.get(
-        f"/api/v1/institutions/{kindergarten}/integrity", params={"format": "csv"}
+        f"/api/v1/institutions/{kindergarten}/integrity", params={"format": "csv"}, headers=health
     )
     assert "credit-entry" in csv_export.text
     cli = await asyncio.to_thread(
@@ -311,22 +312,40 @@ async def test_the_running_stacks_trail_signs_verifies_and_exports(
 
 
 async def test_a_rejected_staff_check_is_dead_lettered_without_the_identity_number(
-    stack: Stack, http: httpx.AsyncClient
+    stack: Stack, http: httpx.AsyncClient, tokens: Tokens
 ) -> None:
     valid = identity_number()
     wrong_check = valid[:17] + ("0" if valid[17] != "0" else "1")
-    answer = await http.post(
-        "/api/v1/staff-checks",
-        json={"person": {"id_number": wrong_check, "name": "赵某"}, "institution_id": "X"},
-    )
-    assert answer.status_code == 422 and wrong_check not in answer.text
+    town = tokens.headers("town", "town-lushan")
+    # As written, in full-width digits, in Arabic-Indic digits: never in clear on the topic.
+    spellings = {
+        "赵某": (wrong_check, wrong_check),
+        "钱某": (spelled(wrong_check, FULL_WIDTH), wrong_check),
+        "孙某": (spelled(valid, ARABIC_INDIC), valid),
+    }
+    for name, (spelling, _) in spellings.items():
+        answer = await http.post(
+            "/api/v1/staff-checks",
+            json={"person": {"id_number": spelling, "name": name}, "institution_id": "X"},
+            headers=town,
+        )
+        assert answer.status_code == 422 and spelling not in answer.text, answer.text
     letters = TopicReader(stack.settings.kafka_bootstrap, topics.DEAD_LETTER)
     try:
-        found = await letters.wait_for(
-            lambda r: "赵某".encode() in base64.b64decode(json.loads(r.value)["original_base64"])
-        )
+        for name, (spelling, number) in spellings.items():
+
+            def about(record: Any, who: str = name) -> bool:
+                return who.encode() in base64.b64decode(json.loads(record.value)["original_base64"])
+
+            found = await letters.wait_for(about)
+            original = base64.b64decode(json.loads(found[0].value)["original_base64"])
+            text = original.decode()
+            assert spelling not in text, text
+            ascii_digits = "".join(
+                str(unicodedata.decimal(c)) if unicodedata.decimal(c, None) is not None else c
+                for c in text
+            )
+            assert number not in ascii_digits and number[:17] not in ascii_digits, text
+            assert "*" * 11 in text
     finally:
         letters.close()
-    original = base64.b64decode(json.loads(found[0].value)["original_base64"])
-    assert wrong_check.encode() not in original
-    assert f"{wrong_check[:3]}{'*' * 11}{wrong_check[-4:]}".encode() in original

@@ -114,7 +114,10 @@ async def test_complaint_walks_town_city_leading_office_result_follow_up_and_clo
     assert verify_session(db).ok
 
     # The figures reflect it: the town accepted nothing in time, the city closed late.
-    stats = (await http.get("/api/v1/statistics", params={"unit": "town-lushan"})).json()
+    office = tokens.headers("leading-office", "leading-office")
+    stats = (
+        await http.get("/api/v1/statistics", params={"unit": "town-lushan"}, headers=office)
+    ).json()
     [town] = stats["units"]
     assert town["on_time_acceptance"]["total"] >= 1 and town["escalations"] >= 1
     cli = await asyncio.to_thread(

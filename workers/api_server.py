@@ -8,6 +8,7 @@ import uvicorn
 
 from api.main import create_app
 from infra import shutdown
+from infra.logs import uvicorn_log_config
 from infra.settings import get_settings
 
 
@@ -31,6 +32,7 @@ def main() -> None:
         port=settings.http_port,
         log_level="info",
         timeout_graceful_shutdown=max(1, int(settings.stop_budget) - 1),
+        log_config=uvicorn_log_config(),  # no tracking codes or tokens in the access log
     )
     server = Server(config)
     server.budget = settings.stop_budget

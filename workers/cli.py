@@ -160,9 +160,13 @@ def audit_query(
 
     since, until = _bounded(since, "--since"), _bounded(until, "--until")
     if id_number is not None:
-        from infra.identity import load_hasher
+        from infra.identity import IdentityNumberError, load_hasher
 
-        person_hash = load_hasher(get_settings()).hash(id_number)
+        try:
+            person_hash = load_hasher(get_settings()).hash(id_number)
+        except IdentityNumberError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from exc
     q = AuditQuery(
         case_id=case,
         institution=institution,
@@ -381,6 +385,42 @@ def users_add(
     typer.echo(token)
 
 
+@users_app.command("disable")
+def users_disable(name: Annotated[str, typer.Argument(help="the user's login name")]) -> None:
+    """Disable a user: their token stops working at once (the user stays, for the record)."""
+    from infra.db import make_engine, session_factory
+    from infra.users import UserError, disable_user
+
+    engine = make_engine(get_settings().resolved_database_url)
+    try:
+        with session_factory(engine)() as session:
+            user = disable_user(session, name)
+    except UserError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    console.print(f"disabled {user.name} at {user.disabled_at}")
+
+
+@users_app.command("rotate")
+def users_rotate(name: Annotated[str, typer.Argument(help="the user's login name")]) -> None:
+    """Issue a new token and print it (shown only this once); the old one stops working."""
+    from infra.db import make_engine, session_factory
+    from infra.users import UserError, rotate_token
+
+    engine = make_engine(get_settings().resolved_database_url)
+    try:
+        with session_factory(engine)() as session:
+            token = rotate_token(session, name)
+    except UserError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    typer.echo(token)
+
+
 @users_app.command("list")
 def users_list() -> None:
     """Users with their role and unit (never their tokens)."""
@@ -393,9 +433,18 @@ def users_list() -> None:
     with session_factory(engine)() as session:
         users = session.exec(select(User).order_by(User.name)).all()
     engine.dispose()
-    table = Table("name", "role", "unit", "created", "disabled")
+    ttl = get_settings().token_ttl
+    table = Table("name", "role", "unit", "created", "token expires", "disabled")
     for u in users:
-        table.add_row(u.name, u.role, u.unit or "", u.created_at.isoformat(), str(u.disabled))
+        issued = u.token_issued_at or u.created_at
+        table.add_row(
+            u.name,
+            u.role,
+            u.unit or "",
+            u.created_at.isoformat(),
+            (issued + ttl).isoformat(),
+            u.disabled_at.isoformat() if u.disabled_at else str(u.disabled),
+        )
     console.print(table)
 
 

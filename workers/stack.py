@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from infra import servers
 from infra.kafka import client_options, ensure_topics
 from infra.migrate import prepare_database
-from infra.process import ManagedProcess, port_open, stop_all
+from infra.process import CHILD_UMASK, ManagedProcess, make_private, port_open, stop_all
 from infra.settings import Settings
 from models import topics
 from workers.supervision import Starter, Supervisor
@@ -60,7 +60,11 @@ class Stack:
         return self.settings.data_dir / "logs"
 
     def start_servers(self) -> None:
+        # Private to its owner: files left 0644 by older versions are fixed here, and what
+        # this process creates (the SQLite database during migration) is born private.
+        os.umask(CHILD_UMASK)
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private(self.settings.data_dir)
         reap_previous_run(self.settings)
         broker = servers.start_broker(self.settings)
         if broker is not None:
@@ -79,6 +83,7 @@ class Stack:
             client_options(self.settings),
         )
         log.info("database migrated, %d units loaded; topics created: %s", units, created or "none")
+        make_private(self.settings.data_dir)
 
     def start_worker(
         self, name: str, module: str, env: dict[str, str] | None = None

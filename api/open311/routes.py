@@ -134,7 +134,7 @@ async def create_request(
 ) -> Response:
     fmt = _format(fmt)
     form = _form(await request.body(), fmt)
-    actor = actor_for_token(session, form.get("api_key", ""))
+    actor = actor_for_token(session, form.get("api_key", ""), request.app.state.settings.token_ttl)
     session.rollback()
     if actor is None or actor.role not in SUBMITTERS:
         raise Open311Error(403, "api_key missing or invalid", fmt)
