@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from kafka.errors import KafkaError
 from pydantic import AwareDatetime, BaseModel, Field
 
-from api.deps import HasherDep, PublisherDep
+from api.deps import HasherDep, PublisherDep, VaultDep
 from api.errors import ApiError
 from api.identity import WriterDep
 from infra.intake import check_complaint
@@ -39,16 +39,24 @@ class ComplaintAccepted(BaseModel):
 
 @router.post("/complaints", status_code=status.HTTP_202_ACCEPTED, response_model=ComplaintAccepted)
 async def submit_complaint(
-    body: ComplaintSubmission, publisher: PublisherDep, hasher: HasherDep, actor: WriterDep
+    body: ComplaintSubmission,
+    publisher: PublisherDep,
+    hasher: HasherDep,
+    vault: VaultDep,
+    actor: WriterDep,
 ) -> ComplaintAccepted:
-    complaint = check_complaint(
-        ComplaintReceived.model_validate(
-            {
-                **body.model_dump(exclude={"event_id", "occurred_at"}),
-                "event_id": body.event_id or f"http-{uuid.uuid4()}",
-                "occurred_at": body.occurred_at or datetime.now(UTC),
-                "taken_by": actor.name if actor.role is Role.OPERATOR else None,
-            }
+    # The caller's contact is sealed before it leaves this process: the topic, the workflow
+    # and its history carry only ciphertext (GET /cases/{id}/complainant opens it).
+    complaint = vault.sealed_complaint(
+        check_complaint(
+            ComplaintReceived.model_validate(
+                {
+                    **body.model_dump(exclude={"event_id", "occurred_at"}),
+                    "event_id": body.event_id or f"http-{uuid.uuid4()}",
+                    "occurred_at": body.occurred_at or datetime.now(UTC),
+                    "taken_by": actor.name if actor.role is Role.OPERATOR else None,
+                }
+            )
         )
     )
     try:

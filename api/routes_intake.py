@@ -15,12 +15,13 @@ from pydantic import AwareDatetime, BaseModel, Field
 from sqlmodel import col, select
 
 from api.access import sees_all
-from api.deps import PublisherDep, SessionDep
+from api.deps import HasherDep, PublisherDep, SessionDep, VaultDep
 from api.errors import ApiError
 from api.identity import ActorDep, require
 from infra import reference
 from infra.intake import InvalidEvent, check_camera_alarm, check_inspection
 from infra.kafka import KafkaPublisher
+from infra.vault import IDENTITY
 from models import topics
 from models.actors import Actor, Role
 from models.camera import CameraAlarm, CameraAlarmKind
@@ -108,7 +109,11 @@ class AlarmAccepted(BaseModel):
 
 @router.post("/alarms", status_code=status.HTTP_202_ACCEPTED, response_model=AlarmAccepted)
 async def submit_alarm(
-    alarm: CameraAlarm, publisher: PublisherDep, actor: Annotated[Actor, require(*ALARM_SOURCES)]
+    alarm: CameraAlarm,
+    publisher: PublisherDep,
+    hasher: HasherDep,
+    vault: VaultDep,
+    actor: Annotated[Actor, require(*ALARM_SOURCES)],
 ) -> AlarmAccepted:
     """For camera platforms that do not speak GB/T 28181: the normalised alarm as JSON."""
     if alarm.kind is CameraAlarmKind.DEVICE_OFFLINE:
@@ -116,12 +121,23 @@ async def submit_alarm(
             "device-offline is raised by the platform from missing keepalives",
             [{"field": "kind", "problem": "not accepted from clients", "type": "unknown_code"}],
         )
+    if alarm.person_ref is not None or alarm.person_sealed is not None:
+        raise InvalidEvent(
+            "person_ref and person_sealed are made by the platform",
+            [{"field": "person", "problem": "send the person in clear", "type": "extra"}],
+        )
     check_camera_alarm(alarm)
-    event = alarm.model_copy(update={"source": "api"}).model_dump(mode="json")
+    update: dict[str, object] = {"source": "api"}
     if alarm.person is not None:
-        # The topic carries the number as the camera platform sent it; the stream worker
-        # hashes it on reading, like every other inbound identity number.
-        event["person"]["id_number"] = alarm.person.id_number.get_secret_value()
+        # The number never reaches the topic in clear: the keyed hash (the ban check) and the
+        # masked form (display) travel, and the number itself sealed for this alarm only.
+        clear = alarm.person.id_number.get_secret_value()
+        update |= {
+            "person": None,
+            "person_ref": hasher.ref(alarm.person),
+            "person_sealed": vault.seal(clear.encode(), f"{IDENTITY}:{alarm.event_id}"),
+        }
+    event = alarm.model_copy(update=update).model_dump(mode="json")
     await produce(
         publisher,
         topics.CAMERA_ALARMS,

@@ -75,6 +75,13 @@ class Settings(BaseSettings):
     deadlines_file: Path | None = None
     # Secret for the keyed hash of identity numbers; default: a key file in the data dir.
     id_hash_key: SecretStr | None = None
+    # The vault's key-encryption key (base64, 32 bytes): seals callers' contacts and identity
+    # numbers, and (derived from it) every Temporal payload. Default: a key file in the data
+    # dir. Keys rotated out stay here so what they sealed still opens (`tuoyu vault rewrap`).
+    vault_key: SecretStr | None = None
+    vault_previous_keys: list[SecretStr] = []
+    # Origins allowed to call the codec endpoint from a browser; default: the embedded UI's.
+    codec_cors_origins: list[str] = []
     # Enforcement policy (sanctions, joint punishment measures, publicity periods).
     enforcement_file: Path | None = None
     # A real credit platform's HTTP endpoint for entries and removals; unset: topic only.

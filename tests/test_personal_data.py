@@ -1,0 +1,289 @@
+"""Personal data only in its vault: a caller's name and phone and an identity number submitted
+through the API are found nowhere in clear, not on any topic, not in Temporal's store, its
+CLI's output or a raw history, not in the logs or any table; the authorised viewer still
+reads the contact. Old-shape events (contact or number in clear on a topic) are sealed or
+hashed where the stream worker reads them."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import subprocess
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from kafka import KafkaAdminClient
+from sqlalchemy import inspect, text
+from temporalio.api.common.v1 import Payload
+from temporalio.client import Client
+
+from api.routes_codec import cors_origins
+from infra.codec import EncryptionCodec
+from infra.db import SessionFactory
+from infra.kafka import KafkaPublisher
+from infra.servers import venv_binary
+from infra.vault import load_vault
+from models import topics
+from models.cases import workflow_id_for
+from tests.auth import Tokens
+from tests.factories import case_id_of, complaint_payload, identity_number
+from tests.kafka_reader import TopicReader
+from tests.polling import eventually_async, wait_for_case
+from workers.stack import Stack
+
+
+def spellings(*values: str) -> list[bytes]:
+    """Each value as UTF-8 and as JSON's ASCII escapes (both cases of hex), as a log or a
+    serializer may write it."""
+    found: list[bytes] = []
+    for value in values:
+        escaped = json.dumps(value)[1:-1]
+        found += {value.encode(), escaped.encode(), escaped.upper().replace("\\U", "\\u").encode()}
+    return found
+
+
+def hits(blob: bytes, needles: Iterable[bytes]) -> list[bytes]:
+    return [n for n in needles if n in blob]
+
+
+async def all_topic_records(bootstrap: str, wanted: dict[str, str]) -> dict[str, bytes]:
+    """Every record of every topic (keys and values), once the `wanted` event ids are there."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    names = [t for t in admin.list_topics() if not t.startswith("__")]
+    admin.close()
+    blobs: dict[str, bytes] = {}
+    for name in names:
+        reader = TopicReader(bootstrap, name)
+        try:
+            if name in wanted:
+                marker = wanted[name].encode()
+
+                def has_marker(record: Any, marker: bytes = marker) -> bool:
+                    return marker in (record.value or b"")
+
+                await reader.wait_for(has_marker)
+            empty = 0
+            while empty < 3:  # the rest of the topic: until three polls bring nothing more
+                before = len(reader.records)
+                await asyncio.to_thread(reader.poll)
+                empty = empty + 1 if len(reader.records) == before else 0
+            blobs[name] = b"\n".join(
+                (r.key or b"") + b" " + (r.value or b"") for r in reader.records
+            )
+        finally:
+            reader.close()
+    return blobs
+
+
+def every_table(sessions: SessionFactory) -> dict[str, bytes]:
+    with sessions() as session:
+        engine = session.get_bind()
+        dumped: dict[str, bytes] = {}
+        for table in inspect(engine).get_table_names():
+            rows = session.execute(text(f'SELECT * FROM "{table}"')).all()
+            dumped[table] = "\n".join(repr(tuple(row)) for row in rows).encode()
+        return dumped
+
+
+def files_under(*dirs: Path) -> dict[str, bytes]:
+    return {str(p): p.read_bytes() for d in dirs if d.exists() for p in d.rglob("*") if p.is_file()}
+
+
+async def raw_history(stack: Stack, workflow_id: str) -> bytes:
+    """A workflow's history as a client without the codec fetches it: the raw protobuf."""
+    s = stack.settings
+    client = await Client.connect(s.temporal_address, namespace=s.temporal_namespace)
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    return b"".join(event.SerializeToString() for event in history.events)
+
+
+def cli(stack: Stack, *args: str) -> bytes:
+    s = stack.settings
+    command = [venv_binary("temporal"), "workflow", *args, "--address", s.temporal_address]
+    done = subprocess.run(
+        [*command, "--namespace", s.temporal_namespace, "-o", "json"],
+        capture_output=True,
+        check=True,
+    )
+    return done.stdout + done.stderr
+
+
+async def completed(temporal_client: Client, workflow_id: str) -> None:
+    async def done() -> bool:
+        try:
+            described = await temporal_client.get_workflow_handle(workflow_id).describe()
+        except Exception:  # not started yet
+            return False
+        return described.status is not None and described.status.name == "COMPLETED"
+
+    assert await eventually_async(done), workflow_id
+
+
+async def test_personal_data_submitted_is_found_nowhere_in_clear(
+    stack: Stack,
+    http: httpx.AsyncClient,
+    tokens: Tokens,
+    sessions: SessionFactory,
+    temporal_client: Client,
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    name, phone = f"来电人{tag}", f"139 {int(tag, 16) % 10000:04d} 7531"
+    seen_number, staff_number = identity_number(), identity_number()
+    operator = {"Authorization": f"Bearer {tokens.new('operator')}"}
+    health = tokens.headers("department", "health")
+
+    payload = complaint_payload(complainant={"name": name, "phone": phone})
+    payload.pop("event_id")
+    submitted = await http.post("/api/v1/complaints", json=payload, headers=operator)
+    assert submitted.status_code == 202, submitted.text
+    case_id, complaint_event = submitted.json()["case_id"], submitted.json()["event_id"]
+
+    alarm_event = f"face-{uuid.uuid4()}"
+    alarm = await http.post(
+        "/api/v1/alarms",
+        headers=health,
+        json={
+            "event_id": alarm_event,
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "kind": "face-match",
+            "device_id": f"34020000001320{tag}",
+            "person": {"id_number": seen_number, "name": "人脸比对对象"},
+        },
+    )
+    assert alarm.status_code == 202, alarm.text
+    staff_event = f"check-{uuid.uuid4()}"
+    check = await http.post(
+        "/api/v1/staff-checks",
+        headers=health,
+        json={"person": {"id_number": staff_number, "name": "应聘人员"}, "event_id": staff_event},
+    )
+    assert check.status_code == 200, check.text
+
+    await wait_for_case(http, case_id, status="dispatched")
+    await completed(temporal_client, f"face-{alarm_event}")
+    await completed(temporal_client, f"registry-{staff_event}")
+
+    # The viewer who may see it reads the contact in clear, and the view is audited.
+    viewed = await http.get(f"/api/v1/cases/{case_id}/complainant", headers=operator)
+    assert viewed.status_code == 200, viewed.text
+    assert (viewed.json()["name"], viewed.json()["phone"]) == (name, phone)
+
+    # The numbers whole, and the digits their masked form hides (birth date and sequence).
+    secrets = spellings(name, phone, phone.replace(" ", ""), seen_number, staff_number)
+    secrets += spellings(seen_number[6:17], staff_number[6:17])
+    places: dict[str, bytes] = {}
+    places |= {
+        f"topic {k}": v
+        for k, v in (
+            await all_topic_records(
+                stack.settings.kafka_bootstrap,
+                {topics.COMPLAINTS: complaint_event, topics.CAMERA_ALARMS: alarm_event},
+            )
+        ).items()
+    }
+    assert places[f"topic {topics.COMPLAINTS}"] and places[f"topic {topics.CAMERA_ALARMS}"]
+    data = stack.settings.data_dir
+    places |= {f"file {k}": v for k, v in files_under(data / "temporal", data / "logs").items()}
+    assert any(k.endswith("temporal.db") for k in places)
+    ids = [workflow_id_for(case_id), f"face-{alarm_event}", f"registry-{staff_event}"]
+    for workflow_id in ids:
+        places[f"raw history {workflow_id}"] = await raw_history(stack, workflow_id)
+        places[f"temporal workflow show {workflow_id}"] = cli(stack, "show", "-w", workflow_id)
+        places[f"temporal workflow describe {workflow_id}"] = cli(
+            stack, "describe", "-w", workflow_id
+        )
+    places |= {f"table {k}": v for k, v in every_table(sessions).items()}
+
+    found = {where: hits(blob, secrets) for where, blob in places.items()}
+    assert {where: h for where, h in found.items() if h} == {}
+
+
+async def test_an_old_shape_complaint_is_sealed_where_the_stream_reads_it(
+    stack: Stack,
+    http: httpx.AsyncClient,
+    tokens: Tokens,
+    producer: KafkaPublisher,
+    sessions: SessionFactory,
+) -> None:
+    """A complaint produced with its contact in clear (the shape before sealing) is still
+    accepted; the workflow and the table get it sealed, the viewer reads it in clear."""
+    tag = uuid.uuid4().hex[:6]
+    name, phone = f"旧格式来电人{tag}", f"137 {int(tag, 16) % 10000:04d} 2468"
+    payload = complaint_payload(complainant={"name": name, "phone": phone})
+    producer.publish(topics.COMPLAINTS, payload["event_id"], json.dumps(payload).encode())
+    case_id = case_id_of(payload)
+    await wait_for_case(http, case_id, status="dispatched")
+
+    history = await raw_history(stack, workflow_id_for(case_id))
+    assert not hits(history, spellings(name, phone)), "clear contact in the workflow history"
+    tables = every_table(sessions)
+    assert not hits(tables["complainant_contacts"], spellings(name, phone))
+    viewer = tokens.headers("town", "town-lushan")  # the handling town
+    viewed = await http.get(f"/api/v1/cases/{case_id}/complainant", headers=viewer)
+    assert viewed.status_code == 200, viewed.text
+    assert (viewed.json()["name"], viewed.json()["phone"]) == (name, phone)
+
+
+async def test_the_codec_endpoint_decodes_for_admins_only(
+    stack: Stack, http: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    codec = EncryptionCodec(load_vault(stack.settings))
+    clear = Payload(metadata={"encoding": b"json/plain"}, data='{"说明":"编解码测试"}'.encode())
+    [sealed] = await codec.encode([clear])
+    assert clear.data not in sealed.SerializeToString()
+
+    def body(payload: Payload) -> dict[str, object]:
+        return {
+            "payloads": [
+                {
+                    "metadata": {
+                        k: base64.b64encode(v).decode() for k, v in payload.metadata.items()
+                    },
+                    "data": base64.b64encode(payload.data).decode(),
+                }
+            ]
+        }
+
+    ui = cors_origins(stack.settings)[0]  # the embedded Temporal UI's
+    admin = tokens.headers("admin") | {"Origin": ui, "X-Namespace": "default"}
+    decoded = await http.post("/codec/decode", json=body(sealed), headers=admin)
+    assert decoded.status_code == 200, decoded.text
+    assert decoded.headers["access-control-allow-origin"] == ui
+    [out] = decoded.json()["payloads"]
+    assert base64.b64decode(out["data"]) == clear.data
+    assert base64.b64decode(out["metadata"]["encoding"]) == b"json/plain"
+    encoded = await http.post("/codec/encode", json=body(clear), headers=admin)
+    assert encoded.status_code == 200
+    [again] = encoded.json()["payloads"]
+    assert base64.b64decode(again["metadata"]["encoding"]) == b"binary/encrypted"
+
+    preflight = await http.options(
+        "/codec/decode",
+        headers={
+            "Origin": ui,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type,x-namespace",
+        },
+    )
+    assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == ui
+    elsewhere = await http.get("/api/v1/me", headers={"Origin": ui} | tokens.headers("admin"))
+    assert "access-control-allow-origin" not in elsewhere.headers  # CORS for the codec only
+
+    for who, headers in {
+        "operator": tokens.headers("operator"),
+        "auditor": tokens.headers("auditor"),
+        "leading office": tokens.headers("leading-office", "leading-office"),
+    }.items():
+        refused = await http.post("/codec/decode", json=body(sealed), headers=headers)
+        assert refused.status_code == 403, (who, refused.text)
+        assert refused.json()["error"]["message"] == "你的角色无权进行此操作。"
+        assert "编解码测试" not in refused.text
+    anonymous = await http.post("/codec/decode", json=body(sealed), headers={"Authorization": ""})
+    assert anonymous.status_code == 401
+    garbage = await http.post("/codec/decode", content=b"not json", headers=admin)
+    assert garbage.status_code == 400 and garbage.json()["error"]["code"] == "invalid_payloads"
