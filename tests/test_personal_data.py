@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 import subprocess
 import uuid
 from collections.abc import Iterable
@@ -103,14 +104,27 @@ async def raw_history(stack: Stack, workflow_id: str) -> bytes:
 
 
 def cli(stack: Stack, *args: str) -> bytes:
+    """What `temporal workflow ...` prints, as text (payloads shown decoded from JSON) and as
+    JSON (payloads in base64, decoded here)."""
     s = stack.settings
     command = [venv_binary("temporal"), "workflow", *args, "--address", s.temporal_address]
-    done = subprocess.run(
-        [*command, "--namespace", s.temporal_namespace, "-o", "json"],
-        capture_output=True,
-        check=True,
+    command += ["--namespace", s.temporal_namespace]
+    text_out = subprocess.run(command, capture_output=True, check=True)
+    json_out = subprocess.run([*command, "-o", "json"], capture_output=True, check=True)
+    return b"\n".join(
+        [text_out.stdout, text_out.stderr, json_out.stdout, *base64_strings(json_out.stdout)]
     )
-    return done.stdout + done.stderr
+
+
+def base64_strings(output: bytes) -> list[bytes]:
+    """Every JSON string value in the output that is base64, decoded."""
+    decoded = []
+    for match in re.finditer(rb'"([A-Za-z0-9+/]{8,}={0,2})"', output):
+        try:
+            decoded.append(base64.b64decode(match[1], validate=True))
+        except ValueError:
+            continue
+    return decoded
 
 
 async def completed(temporal_client: Client, workflow_id: str) -> None:
