@@ -14,6 +14,7 @@ from rich.table import Table
 
 from infra.logs import configure as configure_logging
 from infra.settings import get_settings
+from workers.cli_vault import vault_app
 
 app = typer.Typer(
     help="tuoyu: supervision of childcare institutions (Kaili City).", no_args_is_help=True
@@ -26,6 +27,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(schema_app, name="schema")
 users_app = typer.Typer(help="People who use tuoyu and their access tokens.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+app.add_typer(vault_app, name="vault")
 console = Console()
 
 
