@@ -25,12 +25,13 @@ from temporalio.client import Client
 
 from api.routes_codec import cors_origins
 from infra.codec import EncryptionCodec
-from infra.db import SessionFactory
+from infra.db import SessionFactory, make_engine, session_factory
 from infra.kafka import KafkaPublisher
 from infra.servers import venv_binary
 from infra.vault import load_vault
+from infra.vault_store import reseal_contacts
 from models import topics
-from models.cases import workflow_id_for
+from models.cases import ComplainantContact, workflow_id_for
 from tests.auth import Tokens
 from tests.factories import case_id_of, complaint_payload, identity_number
 from tests.kafka_reader import TopicReader
@@ -302,3 +303,36 @@ async def test_the_codec_endpoint_decodes_for_admins_only(
     assert anonymous.status_code == 401
     garbage = await http.post("/codec/decode", content=b"not json", headers=admin)
     assert garbage.status_code == 400 and garbage.json()["error"]["code"] == "invalid_payloads"
+
+
+async def test_a_contact_stored_in_clear_before_sealing_is_sealed_by_rewrap(
+    stack: Stack, http: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    """Rows from before migration 0012 hold the contact in clear: still shown to the viewer,
+    and `tuoyu vault rewrap` seals them."""
+    operator = {"Authorization": f"Bearer {tokens.new('operator')}"}
+    tag = uuid.uuid4().hex[:6]
+    name, phone = f"迁移前来电人{tag}", f"136 {int(tag, 16) % 10000:04d} 1357"
+    payload = complaint_payload()
+    payload.pop("event_id")
+    submitted = await http.post("/api/v1/complaints", json=payload, headers=operator)
+    case_id = submitted.json()["case_id"]
+    await wait_for_case(http, case_id, status="dispatched")
+    engine = make_engine(stack.settings.resolved_database_url)
+    try:
+        with session_factory(engine)() as session:
+            row = session.get(ComplainantContact, case_id)
+            assert row is not None and row.sealed is not None
+            row.sealed, row.name, row.phone = None, name, phone  # as stored before sealing
+            session.add(row)
+            session.commit()
+        before = await http.get(f"/api/v1/cases/{case_id}/complainant", headers=operator)
+        assert (before.json()["name"], before.json()["phone"]) == (name, phone)
+        with session_factory(engine)() as session:
+            assert reseal_contacts(session, load_vault(stack.settings)).sealed >= 1
+            row = session.get(ComplainantContact, case_id)
+            assert row is not None and row.sealed and (row.name, row.phone) == (None, None)
+    finally:
+        engine.dispose()
+    after = await http.get(f"/api/v1/cases/{case_id}/complainant", headers=operator)
+    assert (after.json()["name"], after.json()["phone"]) == (name, phone)
