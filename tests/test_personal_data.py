@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from kafka import KafkaAdminClient
 from sqlalchemy import inspect, text
 from temporalio.api.common.v1 import Payload
@@ -336,3 +337,35 @@ async def test_a_contact_stored_in_clear_before_sealing_is_sealed_by_rewrap(
         engine.dispose()
     after = await http.get(f"/api/v1/cases/{case_id}/complainant", headers=operator)
     assert (after.json()["name"], after.json()["phone"]) == (name, phone)
+
+
+async def test_temporal_cli_reads_a_history_through_the_codec_endpoint_with_an_admin_token(
+    stack: Stack, http: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    """The real CLI speaks the remote codec protocol to the API: with an admin's token it
+    shows the payloads decoded, with another role's it does not."""
+    marker = f"编解码可读标记{uuid.uuid4().hex[:8]}"
+    payload = complaint_payload(description=marker)
+    payload.pop("event_id")
+    submitted = await http.post("/api/v1/complaints", json=payload)
+    case_id = submitted.json()["case_id"]
+    await wait_for_case(http, case_id, status="dispatched")
+    endpoint = f"http://{stack.settings.http_host}:{stack.settings.http_port}/codec"
+    workflow_id = workflow_id_for(case_id)
+
+    def show(token: str) -> bytes:
+        return cli(
+            stack,
+            "show",
+            "-w",
+            workflow_id,
+            "--codec-endpoint",
+            endpoint,
+            "--codec-auth",
+            f"Bearer {token}",
+        )
+
+    assert marker.encode() in show(tokens.token("admin"))
+    with pytest.raises(subprocess.CalledProcessError):
+        show(tokens.token("auditor"))  # the codec endpoint refuses: the CLI cannot decode
+    assert marker.encode() not in cli(stack, "show", "-w", workflow_id)
