@@ -2,7 +2,8 @@
 
 A key-encryption key (KEK, 32 bytes) comes from `TUOYU_VAULT_KEY` (base64), or is made once in
 the data dir (`secrets/vault.key`, mode 0600) and shared by every process of the stack. Each
-sealed value gets a fresh data key (AES-256-GCM); the data key is wrapped by the KEK, whose id
+sealed value gets its own data key (AES-256-GCM, derived from the record it is sealed for and
+the value: see `Vault.seal`); the data key is wrapped by the KEK, whose id
 (`kid`, a hash of the key, never the key) travels with it, so keys can be rotated: keys listed
 in `TUOYU_VAULT_PREVIOUS_KEYS` still open what they sealed, and `rewrap` moves a sealed value
 to the current key without touching its ciphertext. The ciphertext is bound to its purpose
@@ -17,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -68,14 +70,22 @@ class Vault:
                 raise ValueError("a vault key is 32 bytes (base64 in TUOYU_VAULT_KEY)")
         self.kid = key_id(current)
         self.keys = {key_id(k): k for k in [*(previous or []), current]}
+        self._siv_key = derive(current, "tuoyu vault synthetic iv")
 
     def seal(self, clear: bytes, purpose: str) -> Sealed:
-        data_key = AESGCM.generate_key(bit_length=256)
-        nonce = os.urandom(12)
+        """Sealed for `purpose` (which names the record, e.g. its event id). The data key and
+        nonces are derived from the purpose and the value (a synthetic IV), so the same value
+        sealed again for the same record gives the same bytes: a retried or replayed event
+        stays identical on the topic and in its workflow's input, and nothing links two
+        records (their purposes differ)."""
+        siv = hmac.new(self._siv_key, purpose.encode() + b"\0" + clear, hashlib.sha256).digest()
+        data_key = hmac.new(siv, b"data-key", hashlib.sha256).digest()
+        nonce = hmac.new(siv, b"nonce", hashlib.sha256).digest()[:12]
+        wrap_nonce = hmac.new(siv, b"wrap-nonce", hashlib.sha256).digest()[:12]
         ciphertext = AESGCM(data_key).encrypt(nonce, clear, purpose.encode())
         return Sealed(
             kid=self.kid,
-            wrapped_key=b64(self._wrap(self.kid, data_key)),
+            wrapped_key=b64(self._wrap(self.kid, data_key, wrap_nonce)),
             nonce=b64(nonce),
             ciphertext=b64(ciphertext),
         )
@@ -101,8 +111,8 @@ class Vault:
             update={"kid": self.kid, "wrapped_key": b64(self._wrap(self.kid, data_key))}
         )
 
-    def _wrap(self, kid: str, data_key: bytes) -> bytes:
-        nonce = os.urandom(12)
+    def _wrap(self, kid: str, data_key: bytes, nonce: bytes | None = None) -> bytes:
+        nonce = nonce or os.urandom(12)
         return nonce + AESGCM(self.keys[kid]).encrypt(nonce, data_key, f"dek:{kid}".encode())
 
     def _unwrap(self, sealed: Sealed) -> bytes:

@@ -34,6 +34,18 @@ def test_a_sealed_contact_opens_only_for_its_own_event() -> None:
         Vault(os.urandom(32)).open_contact(sealed, "event-1")  # another key
 
 
+def test_the_same_value_sealed_again_for_the_same_record_gives_the_same_bytes() -> None:
+    """A client's retry (same event id) or a replayed old-shape event stays identical."""
+    vault = Vault(os.urandom(32))
+    first = vault.seal_contact(CONTACT, "event-1")
+    assert vault.seal_contact(CONTACT, "event-1") == first
+    other = vault.seal_contact(CONTACT, "event-2")
+    assert other.ciphertext != first.ciphertext and other.wrapped_key != first.wrapped_key
+    changed = CONTACT.model_copy(update={"phone": "139 0000 1235"})
+    assert vault.seal_contact(changed, "event-1").ciphertext != first.ciphertext
+    assert Vault(os.urandom(32)).seal_contact(CONTACT, "event-1") != first
+
+
 def test_rotation_keeps_old_values_open_and_rewrap_moves_them_to_the_new_key() -> None:
     old, new = os.urandom(32), os.urandom(32)
     sealed = Vault(old).seal_contact(CONTACT, "e")
