@@ -159,6 +159,24 @@ async def test_personal_data_submitted_is_found_nowhere_in_clear(
     assert submitted.status_code == 202, submitted.text
     case_id, complaint_event = submitted.json()["case_id"], submitted.json()["event_id"]
 
+    # The same kind of caller through Open311 (form fields first_name, last_name, phone).
+    web_first, web_last, web_phone = f"网{tag}", "报", f"138 {int(tag, 16) % 10000:04d} 8642"
+    open311 = await http.post(
+        "/open311/v2/requests.json",
+        data={
+            "api_key": tokens.token("operator"),
+            "service_code": "prepayment",
+            "attribute[town]": "street-dashizi",
+            "attribute[institution_name]": f"大十字街道童心托育{tag}",
+            "description": "机构要求一次性预交半年保育费。",
+            "first_name": web_first,
+            "last_name": web_last,
+            "phone": web_phone,
+        },
+    )
+    assert open311.status_code == 200, open311.text
+    web_case = open311.json()[0]["service_request_id"]
+
     alarm_event = f"face-{uuid.uuid4()}"
     alarm = await http.post(
         "/api/v1/alarms",
@@ -181,6 +199,7 @@ async def test_personal_data_submitted_is_found_nowhere_in_clear(
     assert check.status_code == 200, check.text
 
     await wait_for_case(http, case_id, status="dispatched")
+    await wait_for_case(http, web_case, status="dispatched")
     await completed(temporal_client, f"face-{alarm_event}")
     await completed(temporal_client, f"registry-{staff_event}")
 
@@ -188,9 +207,15 @@ async def test_personal_data_submitted_is_found_nowhere_in_clear(
     viewed = await http.get(f"/api/v1/cases/{case_id}/complainant", headers=operator)
     assert viewed.status_code == 200, viewed.text
     assert (viewed.json()["name"], viewed.json()["phone"]) == (name, phone)
+    street = tokens.headers("town", "street-dashizi")  # the Open311 case's handler
+    web_viewed = await http.get(f"/api/v1/cases/{web_case}/complainant", headers=street)
+    assert web_viewed.status_code == 200, web_viewed.text
+    assert web_viewed.json()["phone"] == web_phone
+    assert web_viewed.json()["name"] == f"{web_last} {web_first}"
 
     # The numbers whole, and the digits their masked form hides (birth date and sequence).
     secrets = spellings(name, phone, phone.replace(" ", ""), seen_number, staff_number)
+    secrets += spellings(f"{web_last} {web_first}", web_first, web_phone)
     secrets += spellings(seen_number[6:17], staff_number[6:17])
     places: dict[str, bytes] = {}
     places |= {
@@ -206,7 +231,8 @@ async def test_personal_data_submitted_is_found_nowhere_in_clear(
     data = stack.settings.data_dir
     places |= {f"file {k}": v for k, v in files_under(data / "temporal", data / "logs").items()}
     assert any(k.endswith("temporal.db") for k in places)
-    ids = [workflow_id_for(case_id), f"face-{alarm_event}", f"registry-{staff_event}"]
+    ids = [workflow_id_for(case_id), workflow_id_for(web_case)]
+    ids += [f"face-{alarm_event}", f"registry-{staff_event}"]
     for workflow_id in ids:
         places[f"raw history {workflow_id}"] = await raw_history(stack, workflow_id)
         places[f"temporal workflow show {workflow_id}"] = cli(stack, "show", "-w", workflow_id)
