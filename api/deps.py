@@ -14,6 +14,7 @@ from infra.identity import IdentityHasher
 from infra.kafka import KafkaPublisher
 from infra.settings import Settings
 from infra.temporal import connect
+from infra.vault import Vault
 from models.credit import EnforcementPolicy
 
 
@@ -72,5 +73,11 @@ def get_enforcement_policy(request: Request) -> EnforcementPolicy:
     return policy
 
 
+def get_vault(request: Request) -> Vault:
+    vault: Vault = request.app.state.vault
+    return vault
+
+
 HasherDep = Annotated[IdentityHasher, Depends(get_hasher)]
+VaultDep = Annotated[Vault, Depends(get_vault)]
 EnforcementPolicyDep = Annotated[EnforcementPolicy, Depends(get_enforcement_policy)]

@@ -38,7 +38,8 @@ async def dead_letter(request: Request, reason: str) -> None:
         return
     # Identity numbers (staff checks, abuse results) are masked here too: a rejected body must
     # not carry one in clear text onto the topic.
-    body = redact(await request.body())
+    # The caller's contact of a rejected complaint is sealed, as on `tuoyu.complaints`.
+    body = request.app.state.vault.redact_contact(redact(await request.body()))
     letter = DeadLetter.of(
         body, reason, DeadLetterSource(channel=f"http {request.method} {request.url.path}")
     )

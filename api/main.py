@@ -13,6 +13,7 @@ from api import (
     metrics,
     routes_actions,
     routes_cases,
+    routes_codec,
     routes_complaints,
     routes_enforcement,
     routes_intake,
@@ -24,11 +25,13 @@ from api.open311 import formats as open311_formats
 from api.open311 import routes as open311
 from api.security import SecurityHeaders
 from api.web import pages
+from infra.codec import EncryptionCodec
 from infra.db import make_engine, session_factory
 from infra.deadlines import load_enforcement
 from infra.identity import load_hasher
 from infra.kafka import KafkaPublisher
 from infra.settings import Settings, get_settings
+from infra.vault import load_vault
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -43,6 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.audit_sessions = session_factory(writer)
         app.state.publisher = KafkaPublisher.for_settings(settings)
         app.state.hasher = load_hasher(settings)
+        app.state.vault = load_vault(settings)
+        app.state.codec = EncryptionCodec(app.state.vault)
         app.state.enforcement = load_enforcement(settings.enforcement_file)
         app.state.temporal = None
         app.state.temporal_lock = asyncio.Lock()
@@ -58,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     open311_formats.install(app)
     metrics.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.http_max_body_bytes)
+    app.add_middleware(routes_codec.CodecCors, origins=routes_codec.cors_origins(settings))
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, the 413s included
     app.include_router(routes_complaints.router)
     app.include_router(routes_cases.router)
@@ -67,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_intake.router)
     app.include_router(routes_public.router)
     app.include_router(open311.router)
+    app.include_router(routes_codec.router)
     app.include_router(pages.router)
     app.mount("/static", pages.static, name="static")
 

@@ -6,18 +6,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sqlmodel import col, select
 
 from api import crud
 from api.access import case_for, inbox_unit, may_see_complainant
 from api.case_actions import query_state
-from api.deps import AuditSessionDep, SessionDep, TemporalDep
+from api.deps import AuditSessionDep, SessionDep, TemporalDep, VaultDep
 from api.errors import ApiError
 from api.identity import ActorDep
 from infra import audit, reference
+from infra.vault import VaultError
 from models.audit import AuditEntry
 from models.cases import CasePublic, CaseStatus, ComplainantContact, UnitRecord
+from models.sealed import Sealed
 from models.units import Unit, UnitPublic
 from models.workflow_io import CaseState
 
@@ -96,7 +98,11 @@ class ComplainantView(BaseModel):
 
 @router.get("/cases/{case_id}/complainant", response_model=ComplainantView)
 def read_complainant(
-    case_id: str, session: SessionDep, audit_session: AuditSessionDep, actor: ActorDep
+    case_id: str,
+    session: SessionDep,
+    audit_session: AuditSessionDep,
+    vault: VaultDep,
+    actor: ActorDep,
 ) -> ComplainantView:
     """The caller's contact: for the operator who took the call and the units working on the
     case. Every view is recorded in the audit trail."""
@@ -120,10 +126,19 @@ def read_complainant(
             reason="查看来电人联系方式",
         ),
     )
+    name, phone = contact.name, contact.phone  # a row from before contacts were sealed
+    if contact.sealed is not None:
+        try:
+            clear = vault.open_contact(
+                Sealed.model_validate_json(contact.sealed), case.source_event_id
+            )
+        except (VaultError, ValidationError) as exc:
+            raise ApiError(
+                409, "contact_sealed", "来电人信息无法解密，请联系系统管理员。", str(exc)
+            ) from exc
+        name, phone = clear.name, clear.phone
     audit_session.commit()
-    return ComplainantView(
-        case_id=case_id, name=contact.name, phone=contact.phone, taken_by=contact.taken_by
-    )
+    return ComplainantView(case_id=case_id, name=name, phone=phone, taken_by=contact.taken_by)
 
 
 class Me(BaseModel):

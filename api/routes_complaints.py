@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 
-from api.deps import HasherDep
+from api.deps import HasherDep, VaultDep
+from api.errors import ApiError
 from api.identity import WriterDep
 from api.routes_intake import produce_once
 from infra.intake import check_complaint
@@ -41,7 +42,11 @@ class ComplaintAccepted(BaseModel):
 
 @router.post("/complaints", status_code=status.HTTP_202_ACCEPTED, response_model=ComplaintAccepted)
 async def submit_complaint(
-    request: Request, body: ComplaintSubmission, hasher: HasherDep, actor: WriterDep
+    request: Request,
+    body: ComplaintSubmission,
+    hasher: HasherDep,
+    vault: VaultDep,
+    actor: WriterDep,
 ) -> ComplaintAccepted:
     if body.channel not in STAFF_CHANNELS:
         raise ApiError(
@@ -50,14 +55,18 @@ async def submit_complaint(
             "该渠道由系统按提交途径设定，不能在此指定；请选择热线、网站、信函、来访或其他。",
             {"channel": body.channel, "allowed": list(STAFF_CHANNELS)},
         )
-    complaint = check_complaint(
-        ComplaintReceived.model_validate(
-            {
-                **body.model_dump(exclude={"event_id", "occurred_at"}),
-                "event_id": body.event_id or f"http-{uuid.uuid4()}",
-                "occurred_at": body.occurred_at or datetime.now(UTC),
-                "taken_by": actor.name if actor.role is Role.OPERATOR else None,
-            }
+    # The caller's contact is sealed before it leaves this process: the topic, the workflow
+    # and its history carry only ciphertext (GET /cases/{id}/complainant opens it).
+    complaint = vault.sealed_complaint(
+        check_complaint(
+            ComplaintReceived.model_validate(
+                {
+                    **body.model_dump(exclude={"event_id", "occurred_at"}),
+                    "event_id": body.event_id or f"http-{uuid.uuid4()}",
+                    "occurred_at": body.occurred_at or datetime.now(UTC),
+                    "taken_by": actor.name if actor.role is Role.OPERATOR else None,
+                }
+            )
         )
     )
     # Same id, same content (what was sent, and who sent it): the first answer again. The

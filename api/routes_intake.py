@@ -16,12 +16,13 @@ from sqlmodel import col, select
 
 from api import intake_keys
 from api.access import sees_all
-from api.deps import HasherDep, SessionDep
+from api.deps import HasherDep, SessionDep, VaultDep
 from api.errors import ApiError, dead_letter
 from api.identity import ActorDep, require
 from infra import reference
 from infra.intake import InvalidEvent, check_camera_alarm, check_inspection
 from infra.kafka import KafkaPublisher
+from infra.vault import IDENTITY
 from models import topics
 from models.actors import Actor, Role
 from models.bounds import EventTime, Line, fingerprint
@@ -152,6 +153,7 @@ async def submit_alarm(
     request: Request,
     alarm: CameraAlarm,
     hasher: HasherDep,
+    vault: VaultDep,
     actor: Annotated[Actor, require(*ALARM_SOURCES)],
 ) -> AlarmAccepted:
     """For camera platforms that do not speak GB/T 28181: the normalised alarm as JSON."""
@@ -160,15 +162,26 @@ async def submit_alarm(
             "device-offline is raised by the platform from missing keepalives",
             [{"field": "kind", "problem": "not accepted from clients", "type": "unknown_code"}],
         )
+    if alarm.person_ref is not None or alarm.person_sealed is not None:
+        raise InvalidEvent(
+            "person_ref and person_sealed are made by the platform",
+            [{"field": "person", "problem": "send the person in clear", "type": "extra"}],
+        )
     check_camera_alarm(alarm)
-    event = alarm.model_copy(update={"source": "api"}).model_dump(mode="json")
-    # The fingerprint sees the person by keyed hash: an unkeyed digest of a body holding an
-    # identity number would let the number be guessed back.
-    seen = {**event, "person": hasher.ref(alarm.person).id_hash if alarm.person else None}
+    update: dict[str, object] = {"source": "api"}
     if alarm.person is not None:
-        # The topic carries the number as the camera platform sent it; the stream worker
-        # hashes it on reading, like every other inbound identity number.
-        event["person"]["id_number"] = alarm.person.id_number.get_secret_value()
+        # The number never reaches the topic in clear: the keyed hash (the ban check) and the
+        # masked form (display) travel, and the number itself sealed for this alarm only.
+        clear = alarm.person.id_number.get_secret_value()
+        update |= {
+            "person": None,
+            "person_ref": hasher.ref(alarm.person),
+            "person_sealed": vault.seal(clear.encode(), f"{IDENTITY}:{alarm.event_id}"),
+        }
+    event = alarm.model_copy(update=update).model_dump(mode="json")
+    # The fingerprint sees the person by keyed hash (person_ref), never the sealed number:
+    # two seals of one number differ, and an unkeyed digest of a number could be guessed back.
+    seen = {k: v for k, v in event.items() if k != "person_sealed"}
     await produce_once(
         request,
         event_id=alarm.event_id,

@@ -160,7 +160,11 @@ def parse_inspection(raw: bytes | None) -> InspectionReport:
 
 def check_camera_alarm(alarm: CameraAlarm) -> CameraAlarm:
     check_not_ahead(alarm.occurred_at)
-    if alarm.kind is CameraAlarmKind.FACE_MATCH and alarm.person is None:
+    if (
+        alarm.kind is CameraAlarmKind.FACE_MATCH
+        and alarm.person is None
+        and alarm.person_ref is None
+    ):
         raise InvalidEvent(
             "face-match alarm without the person matched",
             [{"field": "person", "problem": "required for face-match", "type": "missing"}],
@@ -177,12 +181,14 @@ def parse_camera_alarm(raw: bytes | None, hasher: IdentityHasher) -> FaceMatch |
     """A face-match alarm comes back hashed (as a FaceMatch); the other kinds as they are."""
     alarm = check_camera_alarm(_validate(CameraAlarm, raw, "camera alarm"))
     if alarm.kind is not CameraAlarmKind.FACE_MATCH:
-        return alarm.model_copy(update={"person": None})
-    assert alarm.person is not None
+        return alarm.model_copy(update={"person": None, "person_ref": None, "person_sealed": None})
+    # The old shape carries the number in clear: hashed here, like a registry event's.
+    person = hasher.ref(alarm.person) if alarm.person is not None else alarm.person_ref
+    assert person is not None
     return FaceMatch(
         event_id=alarm.event_id,
         occurred_at=alarm.occurred_at,
         device_id=alarm.device_id,
         institution_id=alarm.institution_id,
-        person=hasher.ref(alarm.person),
+        person=person,
     )

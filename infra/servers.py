@@ -258,6 +258,9 @@ def start_temporal(settings: Settings, ui: bool = True) -> ManagedProcess:
     ]
     if ui:
         argv += ["--ui-port", str(settings.temporal_ui_port or port + 1000)]
+        # Payloads are encrypted (infra/codec.py): the UI asks the API's codec endpoint,
+        # which decrypts for an admin's bearer token only.
+        argv += ["--ui-codec-endpoint", f"http://{settings.http_host}:{settings.http_port}/codec"]
     else:
         argv += ["--headless"]
     proc = ManagedProcess(

@@ -97,6 +97,13 @@ class Settings(BaseSettings):
     # How long a bearer token works after it was issued (`tuoyu users add/rotate`): ISO 8601
     # (`P30D`, `PT12H`) or seconds. Shortening it takes effect at once for every token.
     token_ttl: timedelta = Field(default=timedelta(days=30), gt=timedelta(0))
+    # The vault's key-encryption key (base64, 32 bytes): seals callers' contacts and identity
+    # numbers, and (derived from it) every Temporal payload. Default: a key file in the data
+    # dir. Keys rotated out stay here so what they sealed still opens (`tuoyu vault rewrap`).
+    vault_key: SecretStr | None = None
+    vault_previous_keys: list[SecretStr] = []
+    # Origins allowed to call the codec endpoint from a browser; default: the embedded UI's.
+    codec_cors_origins: list[str] = []
     # Enforcement policy (sanctions, joint punishment measures, publicity periods).
     enforcement_file: Path | None = None
     # A real credit platform's HTTP endpoint for entries and removals; unset: topic only.

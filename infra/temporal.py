@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import TLSConfig
 
+from infra.codec import data_converter
 from infra.settings import Settings
+from infra.vault import load_vault
 
 
 async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
@@ -17,7 +18,8 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        # Every payload encrypted (infra/codec.py), on every client and worker alike.
+        data_converter=data_converter(load_vault(settings)),
         runtime=runtime,
         tls=tls_config(settings),
         api_key=api_key.get_secret_value() if api_key else None,

@@ -11,6 +11,7 @@ from sqlmodel import SQLModel
 
 from models.bounds import EventTime, Line, Text
 from models.people import PersonIdentity, PersonRef
+from models.sealed import Sealed
 
 
 class CameraAlarmKind(StrEnum):
@@ -39,7 +40,17 @@ class CameraAlarm(BaseModel):
     institution_id: Line | None = Field(
         default=None, max_length=64, description="default: the institution the device serves"
     )
-    person: PersonIdentity | None = Field(default=None, description="face-match: who was seen")
+    person: PersonIdentity | None = Field(
+        default=None,
+        description="face-match: who was seen, in clear; accepted from clients, never produced "
+        "to the topic (the edge replaces it by `person_ref` and `person_sealed`)",
+    )
+    person_ref: PersonRef | None = Field(
+        default=None, description="face-match: keyed hash and masked number, made at the edge"
+    )
+    person_sealed: Sealed | None = Field(
+        default=None, description="face-match: the identity number, sealed by the vault"
+    )
     description: Text | None = Field(default=None, max_length=2000)
     alarm_priority: int | None = Field(
         default=None, ge=1, le=4, description="GB/T 28181 AlarmPriority: 1 highest, 4 lowest"

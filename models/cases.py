@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import String
+from sqlalchemy import String, Text
 from sqlmodel import Field, SQLModel
 
 from models.complaints import Category, Channel
@@ -119,8 +119,11 @@ class ComplainantContact(SQLModel, table=True):
     __tablename__ = "complainant_contacts"
 
     case_id: str = Field(primary_key=True, foreign_key="cases.id", max_length=32)
+    # Before migration 0012 the contact was stored in clear here; now it is `sealed` (a
+    # models.sealed.Sealed as JSON, bound to the complaint's event id) and these stay empty.
     name: str | None = Field(default=None, max_length=64)
     phone: str | None = Field(default=None, max_length=32)
+    sealed: str | None = Field(default=None, sa_type=Text)
     taken_by: str | None = Field(default=None, max_length=64, description="operator's user name")
 
 

@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models.bounds import EventTime, Line, Text
 
+from models.sealed import Sealed
+
 
 class Category(StrEnum):
     CHILD_ABUSE = "child-abuse"
@@ -66,7 +68,13 @@ class ComplaintBody(BaseModel):
 
 
 class ComplaintReceived(ComplaintBody):
-    """Inbound event on `tuoyu.complaints`."""
+    """Inbound event on `tuoyu.complaints`. The caller's contact travels sealed
+    (`complainant_sealed`); `complainant` in clear is the old shape, still accepted on input
+    and sealed by the stream worker before it reaches a workflow."""
+
+    complainant_sealed: Sealed | None = Field(
+        default=None, description="the caller's contact, sealed by the vault at the edge"
+    )
 
     event_id: Line = Field(min_length=1, max_length=128, description="idempotency key")
     occurred_at: EventTime

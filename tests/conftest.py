@@ -18,11 +18,11 @@ import pytest
 from playwright.async_api import Browser, async_playwright
 from sqlmodel import Session
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from infra.claim_check import ClaimCheckStore
+from infra.codec import data_converter
 from infra.db import SessionFactory, make_engine, session_factory
 from infra.deadlines import load_enforcement, load_policy
 from infra.kafka import KafkaPublisher
@@ -33,6 +33,7 @@ from infra.process import ManagedProcess, free_port
 from infra.servers import venv_binary
 from infra.settings import Settings
 from infra.temporal import connect
+from infra.vault import load_vault
 from tests.auth import Tokens
 from tests.browser import Web
 from tests.case_env import TASK_QUEUE, CaseEnv, RecordingPublisher
@@ -158,11 +159,12 @@ async def temporal_client(stack: Stack) -> Client:
 
 
 @pytest.fixture(scope="session")
-async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
-    """The time-skipping test server: timers of hours, days and years pass in milliseconds."""
+async def time_skipping(settings: Settings) -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping test server: timers of hours, days and years pass in milliseconds.
+    Its payloads are encrypted by the same codec as the stack's."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=venv_binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(load_vault(settings)),
     )
     try:
         yield env
@@ -172,7 +174,10 @@ async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest.fixture(scope="session")
 async def case_env(
-    time_skipping: WorkflowEnvironment, database_url: str, test_data_dir: Path
+    time_skipping: WorkflowEnvironment,
+    database_url: str,
+    test_data_dir: Path,
+    settings: Settings,
 ) -> AsyncIterator[CaseEnv]:
     """Case workflows on the time-skipping server, their activities on the session's database
     (SQLite or PostgreSQL, as for the stack)."""
@@ -183,7 +188,7 @@ async def case_env(
     sessions = session_factory(engine)
     claims = ClaimCheckStore(test_data_dir, 900_000)
     activities = [
-        *CaseActivities(sessions, publisher, policy).all(),
+        *CaseActivities(sessions, publisher, policy, load_vault(settings)).all(),
         *EnforcementActivities(sessions, publisher, load_enforcement()).all(),
         *RegistryActivities(sessions, publisher).all(),
         *InspectionActivities(sessions, publisher).all(),

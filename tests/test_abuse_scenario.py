@@ -219,6 +219,15 @@ async def test_abuse_scenario_end_to_end_and_no_identity_number_in_clear_text(
         "camera",
     )
     assert teacher_id not in seen["description"] and "张保育员" in seen["description"]
+    # The same face through the JSON API: hashed at the edge (never in clear on the topic),
+    # and the ban still matches (a person not banned opens no case).
+    via_api = {**alarm, "event_id": f"cam-{uuid.uuid4()}"}
+    psb = tokens.headers("department", "psb")
+    assert (await http.post("/api/v1/alarms", json=via_api, headers=psb)).status_code == 202
+    again = case_id_for(
+        f"camera:{via_api['event_id']}", datetime.fromisoformat(alarm["occurred_at"])
+    )
+    assert (await wait_for_case(http, again))["category"] == "banned-person"
 
     # The integrity file of the kindergarten shows it all, in order, to Health.
     file = (await http.get(f"/api/v1/institutions/{kindergarten}/integrity", headers=health)).json()

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 from sqlmodel import Session, select
 
+from infra.identity import load_hasher, mask
 from infra.kafka import KafkaPublisher
 from models import topics
 from models.audit import AuditRecord
@@ -295,4 +296,12 @@ async def test_the_json_alarm_api_for_systems_without_sip(
         [record] = await reader.wait_for(lambda r: seen_id.encode() in r.value)
     finally:
         reader.close()
-    assert json.loads(record.value)["person"]["id_number"] == seen_number
+    # On the topic: the keyed hash and the masked number, the number itself sealed.
+    assert (
+        seen_number.encode() not in record.value and seen_number[6:17].encode() not in record.value
+    )
+    produced = json.loads(record.value)
+    assert produced["person"] is None and produced["person_sealed"]["ciphertext"]
+    hasher = load_hasher(stack.settings)
+    assert produced["person_ref"]["id_masked"] == mask(seen_number)
+    assert produced["person_ref"]["id_hash"] == hasher.hash(seen_number)  # for the ban check

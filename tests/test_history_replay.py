@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from models.audit import AuditRecord
+from infra.codec import data_converter
+from infra.settings import Settings
+from infra.vault import load_vault
 from models.case_actions import AcceptCase
 from tests.case_env import CaseEnv, town
 from workers.temporal_worker import WORKFLOWS
@@ -29,9 +31,15 @@ from workflows.cases.starter import submit_complaint
 from workflows.cases.workflows import CaseWorkflow
 
 HISTORIES = Path(__file__).parent / "data" / "histories"
+
+
 # Every workflow type: the histories are of cases, registry, alarm, face-match and inspection
 # workflows (`*-awaited-by-stream.json`: recorded while the stream still waited on them).
-REPLAYER = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+@pytest.fixture(scope="module")
+def replayer(settings: Settings) -> Replayer:
+    """With the stack's data converter: recorded histories are in clear (from before the
+    payload codec) and pass through it; new ones are encrypted."""
+    return Replayer(workflows=WORKFLOWS, data_converter=data_converter(load_vault(settings)))
 
 
 def local_activities_at_open(history: dict[str, object]) -> int:
@@ -46,12 +54,14 @@ def local_activities_at_open(history: dict[str, object]) -> int:
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in HISTORIES.glob("*.json")))
-async def test_a_history_from_an_earlier_version_replays(name: str) -> None:
+async def test_a_history_from_an_earlier_version_replays(name: str, replayer: Replayer) -> None:
     text = (HISTORIES / name).read_text()
-    await REPLAYER.replay_workflow(WorkflowHistory.from_json(name.removesuffix(".json"), text))
+    await replayer.replay_workflow(WorkflowHistory.from_json(name.removesuffix(".json"), text))
 
 
-async def test_a_new_case_plans_its_first_round_while_opening(case_env: CaseEnv) -> None:
+async def test_a_new_case_plans_its_first_round_while_opening(
+    case_env: CaseEnv, replayer: Replayer
+) -> None:
     """Opening, planning and recording the dispatch: two local activities now, three before
     (`case-planned-in-own-step.json`), and both kinds of history replay."""
     _, handle = await case_env.open(town="town-lushan")
@@ -60,13 +70,13 @@ async def test_a_new_case_plans_its_first_round_while_opening(case_env: CaseEnv)
     recorded = json.loads(history.to_json())
     assert local_activities_at_open(recorded) == 2
     assert '"markerName": "core_patch"' in history.to_json()  # PLANNED_AT_OPEN
-    await REPLAYER.replay_workflow(history)
+    await replayer.replay_workflow(history)
     earlier = json.loads((HISTORIES / "case-planned-in-own-step.json").read_text())
     assert local_activities_at_open(earlier) == 3
 
 
 async def test_a_reused_event_id_with_other_content_is_refused_not_swallowed(
-    case_env: CaseEnv,
+    case_env: CaseEnv, replayer: Replayer
 ) -> None:
     """Finding 5 on a topic: the same event id with other content reaches the case it opened
     (same workflow id); it is dead-lettered with its key and recorded, the case unchanged.
@@ -93,7 +103,7 @@ async def test_a_reused_event_id_with_other_content_is_refused_not_swallowed(
     assert state.event_ids == [first.event_id]
     history = await handle.fetch_history()
     assert '"markerName": "core_patch"' in history.to_json()
-    await REPLAYER.replay_workflow(history)
+    await replayer.replay_workflow(history)
 
 
 def _reused_records(case_env: CaseEnv, case_id: str) -> int:

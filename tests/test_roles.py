@@ -117,6 +117,8 @@ def rules() -> list[Rule]:
         Rule("POST", "/api/v1/audit/by-person", frozenset({"office", "auditor", "admin"})),
         Rule("POST", "/api/v1/inspections", EVERYONE - {"operator", "auditor"}),
         Rule("POST", "/api/v1/alarms", frozenset({"lead", "other-dept", "admin"})),
+        Rule("POST", "/codec/decode", frozenset({"admin"})),
+        Rule("POST", "/codec/encode", frozenset({"admin"})),
     ]
     return reads + writes
 

@@ -16,6 +16,7 @@ from rich.table import Table
 from infra.logs import configure as configure_logging
 from infra.settings import get_settings
 from workers.cli_parked import parked_app
+from workers.cli_vault import vault_app
 
 app = typer.Typer(
     help="tuoyu: supervision of childcare institutions (Kaili City).", no_args_is_help=True
@@ -29,6 +30,7 @@ app.add_typer(schema_app, name="schema")
 users_app = typer.Typer(help="People who use tuoyu and their access tokens.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(parked_app, name="parked")
+app.add_typer(vault_app, name="vault")
 console = Console()
 
 

@@ -23,6 +23,7 @@ from infra.poison import DeterministicErrors
 from infra.settings import Settings, get_settings
 from infra.signing import AuditSigner, load_signer
 from infra.temporal import connect, runtime_with_metrics
+from infra.vault import load_vault
 from workflows.alarms.activities import AlarmActivities
 from workflows.alarms.workflows import AlarmWorkflow
 from workflows.cases.activities import CaseActivities
@@ -67,7 +68,8 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     engine = make_engine(settings.resolved_database_url)
     publisher = KafkaPublisher.for_settings(settings)
     sessions = session_factory(engine)
-    cases = CaseActivities(sessions, publisher, load_policy(settings.deadlines_file))
+    vault = load_vault(settings)
+    cases = CaseActivities(sessions, publisher, load_policy(settings.deadlines_file), vault)
     enforcement = EnforcementActivities(
         sessions,
         publisher,

@@ -20,7 +20,7 @@ from kafka.errors import KafkaError
 from pydantic import ValidationError
 from sqlmodel import col, select
 
-from api.deps import HasherDep, PublisherDep, SessionDep
+from api.deps import HasherDep, PublisherDep, SessionDep, VaultDep
 from api.open311.formats import FORMATS, Open311Error, render
 from api.routes_public import STATUS_TEXT
 from infra import reference
@@ -130,7 +130,12 @@ def _category(service_code: str, fmt: str) -> Category:
 
 @router.post("/requests.{fmt}", summary="POST Service Request")
 async def create_request(
-    fmt: str, request: Request, session: SessionDep, publisher: PublisherDep, hasher: HasherDep
+    fmt: str,
+    request: Request,
+    session: SessionDep,
+    publisher: PublisherDep,
+    hasher: HasherDep,
+    vault: VaultDep,
 ) -> Response:
     fmt = _format(fmt)
     form = _form(await request.body(), fmt)
@@ -171,6 +176,7 @@ async def create_request(
         raise Open311Error(400, f"invalid request: {problems}", fmt) from exc
     except InvalidEvent as exc:
         raise Open311Error(400, exc.reason, fmt) from exc
+    complaint = vault.sealed_complaint(complaint)  # the contact leaves sealed
     try:
         await run_in_threadpool(
             publisher.publish,

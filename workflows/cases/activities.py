@@ -16,6 +16,8 @@ from infra.db import SessionFactory
 from infra.deadlines import after, plan
 from infra.notify import Publisher
 from models import topics
+from infra.settings import get_settings
+from infra.vault import Vault, load_vault
 from models.audit import AuditEntry
 from models.cases import (
     Case,
@@ -83,11 +85,16 @@ def institution_key(complaint: ComplaintReceived, institution: Institution | Non
 
 class CaseActivities:
     def __init__(
-        self, session_factory: SessionFactory, publisher: Publisher, policy: DeadlinePolicy
+        self,
+        session_factory: SessionFactory,
+        publisher: Publisher,
+        policy: DeadlinePolicy,
+        vault: Vault | None = None,
     ) -> None:
         self._sessions = session_factory
         self._publisher = publisher
         self._policy = policy
+        self._vault = vault or load_vault(get_settings())
 
     def all(self) -> list[Callable[..., Any]]:
         return [self.plan_round, self.open_case, self.record_step, self.refuse_reused_event_id]
@@ -196,12 +203,14 @@ class CaseActivities:
             case.updated_at = now
             session.add(case)
             session.flush()
-            if existing is None and complaint.complainant is not None and not complaint.anonymous:
+            # Stored sealed, opened only for a viewer who may see it; a history recorded before
+            # contacts were sealed at the edge still has it in clear: sealed here.
+            contact = self._vault.sealed_complaint(complaint).complainant_sealed
+            if existing is None and contact is not None and not complaint.anonymous:
                 session.add(
                     ComplainantContact(
                         case_id=params.case_id,
-                        name=complaint.complainant.name,
-                        phone=complaint.complainant.phone,
+                        sealed=contact.model_dump_json(),
                         taken_by=complaint.taken_by,
                     )
                 )
