@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     deadlines_file: Path | None = None
     # Secret for the keyed hash of identity numbers; default: a key file in the data dir.
     id_hash_key: SecretStr | None = None
+    # The audit trail's pinned public key(s) (Ed25519, hex, comma-separated) or a file of
+    # them kept outside the data dir: `tuoyu audit verify` trusts nothing else.
+    audit_public_key: str | None = None
+    audit_public_key_file: Path | None = None
     # Enforcement policy (sanctions, joint punishment measures, publicity periods).
     enforcement_file: Path | None = None
     # A real credit platform's HTTP endpoint for entries and removals; unset: topic only.
