@@ -5,6 +5,10 @@ perfect subtree is stored once complete, at each checkpoint. A proof then reads 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import and_, insert, or_
 from sqlmodel import Session, col, func, select
 
 from infra import merkle
@@ -15,6 +19,8 @@ from models.audit import (
     ConsistencyProof,
     InclusionProof,
 )
+
+T = TypeVar("T")
 
 
 class TreeError(Exception):
@@ -42,6 +48,35 @@ def lookup(session: Session) -> merkle.NodeLookup:
     return node
 
 
+def prefetched(session: Session, compute: Callable[[merkle.NodeLookup], T]) -> T:
+    """Run a proof's computation twice: once to learn which subtrees it reads (its shape
+    depends only on the sizes), then on those rows fetched in one query instead of one
+    round trip each."""
+    wanted: set[tuple[int, int]] = set()
+
+    def record(level: int, position: int) -> bytes:
+        wanted.add((level, position))
+        return bytes(32)
+
+    compute(record)
+    by_level: dict[int, list[int]] = {}
+    for level, position in wanted:
+        by_level.setdefault(level, []).append(position)
+    clauses = [
+        and_(col(AuditTreeNode.level) == lv, col(AuditTreeNode.position).in_(ps))
+        for lv, ps in by_level.items()
+    ]
+    rows = session.exec(select(AuditTreeNode).where(or_(*clauses))).all() if clauses else []
+    found = {(r.level, r.position): bytes.fromhex(r.hash) for r in rows}
+
+    def node(level: int, position: int) -> bytes:
+        if (level, position) not in found:
+            raise LookupError(f"no stored subtree at level {level}, position {position}")
+        return found[level, position]
+
+    return compute(node)
+
+
 def frontier(session: Session, tree_size: int) -> merkle.Frontier:
     node = lookup(session)
     return merkle.Frontier(
@@ -61,7 +96,7 @@ def extend(session: Session, up_to: int, batch: int = 5000) -> merkle.Frontier:
         if record is None or merkle.leaf_hash(bytes.fromhex(record.hash)) != leaf:
             raise TreeError(start, "record no longer matches the stored tree")
         last_hash = record.hash
-    expected = start + 1
+    expected, nodes = start + 1, list[dict[str, object]]()
     while expected <= up_to:
         rows = session.exec(
             select(AuditRecord)
@@ -79,9 +114,15 @@ def extend(session: Session, up_to: int, batch: int = 5000) -> merkle.Frontier:
             if record.compute_hash() != record.hash:
                 raise TreeError(record.seq, "content does not match its hash")
             leaf = merkle.leaf_hash(bytes.fromhex(record.hash))
-            for level, position, value in tree.append(leaf):
-                session.add(AuditTreeNode(level=level, position=position, hash=value.hex()))
+            made = tree.append(leaf)
+            nodes += [{"level": lv, "position": pos, "hash": h.hex()} for lv, pos, h in made]
             last_hash, expected = record.hash, expected + 1
+        # One multi-row insert a batch: about two rows a record (a million-record tree is
+        # 2 million rows), far too many for the ORM's unit of work.
+        session.execute(insert(AuditTreeNode), nodes)
+        nodes = []
+        for record in rows:  # a million records need not stay in the session
+            session.expunge(record)
     return tree
 
 
@@ -99,7 +140,7 @@ def inclusion(session: Session, seq: int, head: AuditCheckpoint) -> InclusionPro
     tree_head = head.tree_head()
     if record is None or tree_head is None or not 1 <= seq <= head.seq:
         raise LookupError(f"record {seq} is not in the signed tree of {head.seq}")
-    path = merkle.inclusion_proof(lookup(session), seq - 1, head.seq)
+    path = prefetched(session, lambda node: merkle.inclusion_proof(node, seq - 1, head.seq))
     return InclusionProof(
         seq=seq,
         leaf_index=seq - 1,
@@ -114,7 +155,13 @@ def consistency(session: Session, first: int, second: int) -> ConsistencyProof:
     stored = size(session)
     if not 1 <= first <= second <= stored:
         raise LookupError(f"sizes must satisfy 1 <= first <= second <= {stored}")
-    node = lookup(session)
+    roots, proof = prefetched(
+        session,
+        lambda node: (
+            (merkle.root(node, first), merkle.root(node, second)),
+            merkle.consistency_proof(node, first, second),
+        ),
+    )
     heads = {
         c.seq: c.tree_head()
         for c in session.exec(
@@ -124,9 +171,9 @@ def consistency(session: Session, first: int, second: int) -> ConsistencyProof:
     return ConsistencyProof(
         first=first,
         second=second,
-        first_root=merkle.root(node, first).hex(),
-        second_root=merkle.root(node, second).hex(),
-        proof=[p.hex() for p in merkle.consistency_proof(node, first, second)],
+        first_root=roots[0].hex(),
+        second_root=roots[1].hex(),
+        proof=[p.hex() for p in proof],
         first_head=heads.get(first),
         second_head=heads.get(second),
     )

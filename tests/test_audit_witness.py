@@ -5,6 +5,7 @@ of its own on the leg's server (SQLite or PostgreSQL), since it tampers with it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, create_engine, make_url
@@ -22,15 +24,18 @@ from sqlmodel import Session, func, select
 
 from infra import audit, merkle
 from infra.audit_export import jsonl, verify_jsonl
-from infra.audit_witness import Publisher, read_file, sign_and_witness, witness_file
+from infra.audit_proofs import check_consistency, check_inclusion
+from infra.audit_witness import Publisher, read_file, read_topic, sign_and_witness, witness_file
 from infra.db import make_engine, session_factory
 from infra.migrate import prepare_database
 from infra.process import free_port
 from infra.settings import Settings
-from infra.signing import AuditSigner, key_file, load_signer, write_pin
+from infra.signing import AuditSigner, key_file, load_signer, pinned_keys, write_pin
 from models import topics
 from models.audit import AuditEntry, AuditRecord, ConsistencyProof, InclusionProof
-from workers.stack import child_env
+from tests.auth import Tokens
+from tests.polling import wait_for_case
+from workers.stack import Stack, child_env
 
 BIN = Path(sys.executable).parent
 
@@ -290,3 +295,43 @@ def test_a_head_the_topic_missed_is_in_the_file_and_published_at_the_next_round(
     trail.checkpoint(publisher)
     assert publisher.sent[-1] == (topics.AUDIT_CHECKPOINTS, 12)
     assert len(publisher.sent) == 4
+
+
+async def test_the_running_stack_proves_records_and_witnesses_heads_on_the_topic(
+    stack: Stack, http: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    posted = await http.post(
+        "/api/v1/complaints",
+        json={"category": "other", "town": "town-lushan", "description": "审计证明测试"},
+    )
+    await wait_for_case(http, posted.json()["case_id"], handler="town-lushan")
+    env = {**child_env(stack.settings), "PATH": str(BIN)}
+    signed = await asyncio.to_thread(
+        subprocess.run, ["tuoyu", "audit", "checkpoint"], env=env, capture_output=True, text=True
+    )
+    assert signed.returncode == 0 and "and the topic" in signed.stdout, signed.stdout
+    trusted = pinned_keys(stack.settings)
+    auditor = tokens.headers("auditor")
+    size = read_file(witness_file(stack.settings))[-1].tree_size
+    answer = await http.get("/api/v1/audit/1/proof", headers=auditor)
+    assert answer.status_code == 200, answer.text
+    proof = InclusionProof.model_validate(answer.json())
+    assert proof.tree_head.tree_size >= size and check_inclusion(proof, trusted) is None
+    forged = proof.model_copy(update={"record_hash": "ab" * 32})
+    assert check_inclusion(forged, trusted) is not None
+    joined = await http.get(
+        "/api/v1/audit/consistency", params={"first": 1, "second": size}, headers=auditor
+    )
+    assert joined.status_code == 200, joined.text
+    assert check_consistency(ConsistencyProof.model_validate(joined.json()), trusted) is None
+    unsigned = await http.get(f"/api/v1/audit/{2**31 - 1}/proof", headers=auditor)
+    assert unsigned.status_code == 409 and unsigned.json()["error"]["code"] == "not_yet_signed"
+    refused = await http.get("/api/v1/audit/1/proof", headers=tokens.headers("town", "town-lushan"))
+    assert refused.status_code == 403
+
+    on_topic = await asyncio.to_thread(read_topic, stack.settings)
+    assert size in {h.tree_size for h in on_topic}
+    verified = await asyncio.to_thread(
+        subprocess.run, ["tuoyu", "audit", "verify"], env=env, capture_output=True, text=True
+    )
+    assert verified.returncode == 0 and "the topic" in verified.stdout, verified.stdout

@@ -56,6 +56,13 @@ def rules() -> list[Rule]:
         Rule("GET", "/api/v1/statistics/targets", EVERYONE),
         Rule("GET", "/api/v1/bans", frozenset({"lead", "office", "auditor", "admin"})),
         Rule("GET", "/api/v1/audit", frozenset({"office", "auditor", "admin"})),
+        Rule("GET", "/api/v1/audit/{seq}/proof", frozenset({"office", "auditor", "admin"})),
+        Rule(
+            "GET",
+            "/api/v1/audit/consistency",
+            frozenset({"office", "auditor", "admin"}),
+            {"first": "1", "second": "1"},
+        ),
         Rule("GET", "/api/v1/institutions/{institution_id}/integrity", EVERYONE),
         Rule("GET", "/api/v1/integrity", EVERYONE, {"key": "id:INST-NONE"}),
         Rule("GET", "/api/v1/institutions", EVERYONE),
@@ -120,6 +127,7 @@ def concrete(path: str, case: str) -> str:
         .replace("{code}", "town-lushan")
         .replace("{institution_id}", "INST-NONE")
         .replace("{ban_id}", "ban-none")
+        .replace("{seq}", "1")
     )
 
 
