@@ -113,7 +113,10 @@ class AuditTreeNode(SQLModel, table=True):
 
 
 class SignedTreeHead(SQLModel):
-    """What the witness keeps: the tree of the first `tree_size` records, signed."""
+    """A signed tree head, as the witness keeps it (`tuoyu.audit-checkpoints`, key
+    `tuoyu-audit`): the Merkle tree of the first `tree_size` records. `signature` is Ed25519
+    over `tuoyu-audit-sth:v1:{tree_size}:{root_hash}:{chain_hash}:{timestamp in ms since
+    1970 UTC}`; `key_id` is SHA-256 of the raw public key."""
 
     tree_size: int = Field(ge=1)
     root_hash: str = Field(min_length=64, max_length=64)

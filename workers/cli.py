@@ -53,6 +53,7 @@ def up() -> None:
         for name, where in stack.endpoints():
             table.add_row(name, where)
         console.print(table)
+        console.print(audit_key_line(settings))
         console.print("Press Ctrl-C to stop.")
         dead = stack.watch()
         console.print(
@@ -87,6 +88,24 @@ def migrate() -> None:
 
     units = prepare_database(get_settings().resolved_database_url)
     console.print(f"Database at head; {units} units loaded.")
+
+
+def audit_key_line(settings: Any) -> str:
+    """The signing key's fingerprint, for the operator to compare with the pinned one."""
+    from infra.signing import PinError, load_signer, pinned_keys
+
+    signer = load_signer(settings)
+    try:
+        pinned = signer.public_key in pinned_keys(settings)
+    except PinError:
+        pinned = False
+    state = (
+        "pinned"
+        if pinned
+        else "[yellow]not pinned: run `tuoyu audit pin-key --out PATH` (outside the data dir) "
+        "and set TUOYU_AUDIT_PUBLIC_KEY_FILE[/yellow]"
+    )
+    return f"Audit signing key id {signer.key_id} ({state})"
 
 
 def pinned_keys_or_exit(settings: Any) -> set[str]:
@@ -491,6 +510,7 @@ def users_list() -> None:
 def event_schemas() -> dict[str, dict[str, Any]]:
     from pydantic import TypeAdapter
 
+    from models.audit import SignedTreeHead
     from models.camera import CameraAlarm
     from models.complaints import ComplaintReceived
     from models.credit import CreditPlatformEvent
@@ -506,6 +526,7 @@ def event_schemas() -> dict[str, dict[str, Any]]:
         "outbound/notification": Notification.model_json_schema(),
         "outbound/credit-platform": CreditPlatformEvent.model_json_schema(),
         "outbound/dead-letter": DeadLetter.model_json_schema(),
+        "outbound/audit-checkpoint": SignedTreeHead.model_json_schema(),
     }
 
 
