@@ -10,7 +10,6 @@ import json
 import shutil
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, create_engine, make_url
+from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
 from infra import audit, merkle
@@ -33,6 +32,7 @@ from infra.settings import Settings
 from infra.signing import AuditSigner, key_file, load_signer, pinned_keys, write_pin
 from models import topics
 from models.audit import AuditEntry, AuditRecord, ConsistencyProof, InclusionProof
+from tests.audit_db import own_database
 from tests.auth import Tokens
 from tests.polling import wait_for_case
 from workers.stack import Stack, child_env
@@ -80,27 +80,11 @@ class Trail:
         sign_and_witness(self.settings, session_factory(self.engine), signer, publisher)
 
 
-def own_database(database_url: str) -> str:
-    """A fresh database on the leg's server."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        raise AssertionError("sqlite databases are made per test directory")
-    name = f"audit_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.fixture
 def trail(tmp_path: Path, database_url: str) -> Iterator[Trail]:
     """Ten records, tree heads signed and witnessed at 5 and 10; no broker reachable."""
     data = tmp_path / "data"
-    if database_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / 'audit.db'}"
-    else:
-        url = own_database(database_url)
+    url = own_database(database_url, tmp_path)
     settings = Settings(data_dir=data, database_url=url, kafka_bootstrap=f"127.0.0.1:{free_port()}")
     pin = tmp_path / "operator" / "audit-public.key"
     pinned = write_pin(settings, pin).public_key
@@ -305,7 +289,7 @@ async def test_the_running_stack_proves_records_and_witnesses_heads_on_the_topic
         json={"category": "other", "town": "town-lushan", "description": "审计证明测试"},
     )
     await wait_for_case(http, posted.json()["case_id"], handler="town-lushan")
-    env = {**child_env(stack.settings), "PATH": str(BIN)}
+    env = {**child_env(stack.settings), "PATH": str(BIN), "COLUMNS": "200"}
     signed = await asyncio.to_thread(
         subprocess.run, ["tuoyu", "audit", "checkpoint"], env=env, capture_output=True, text=True
     )
