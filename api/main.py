@@ -12,6 +12,7 @@ from api import (
     errors,
     metrics,
     routes_actions,
+    routes_audit,
     routes_cases,
     routes_codec,
     routes_complaints,
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_actions.router)
     app.include_router(routes_statistics.router)
     app.include_router(routes_enforcement.router)
+    app.include_router(routes_audit.router)
     app.include_router(routes_intake.router)
     app.include_router(routes_public.router)
     app.include_router(open311.router)

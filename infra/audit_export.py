@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from infra.audit import VerifyResult, checkpoints_of, records_in_order, verify
 from infra.csvcells import cell
-from models.audit import AuditCheckpoint, AuditRecord
+from models.audit import AuditCheckpoint, AuditRecord, SignedTreeHead
 
 META = {
     "type": "meta",
@@ -24,7 +24,11 @@ META = {
     "the first prev_hash is 64 zeros",
     "canonical": "JSON, keys sorted, no spaces, UTF-8, datetimes as UTC ISO 8601; "
     "person_hash left out when null",
-    "checkpoint": "Ed25519 over 'tuoyu-audit-checkpoint:{seq}:{hash}'",
+    "checkpoint": "Ed25519 over 'tuoyu-audit-checkpoint:{seq}:{hash}' when root_hash is "
+    "null; else a signed tree head: Ed25519 over "
+    "'tuoyu-audit-sth:v1:{seq}:{root_hash}:{hash}:{signed_at in ms since 1970 UTC}'",
+    "merkle": "RFC 9162: leaf = the record's hash (32 bytes), leaf hash = sha256(0x00 || leaf), "
+    "node = sha256(0x01 || left || right), leaves in seq order",
 }
 CSV_COLUMNS = list(AuditRecord.model_fields)
 
@@ -50,8 +54,14 @@ def write_csv(session: Session, out: TextIO) -> int:
     return count
 
 
-def verify_jsonl(lines: Iterable[str], trusted_keys: set[str] | None = None) -> VerifyResult:
-    """Check an export on its own: the chain, and each checkpoint against its signature."""
+def verify_jsonl(
+    lines: Iterable[str],
+    trusted_keys: set[str] | None = None,
+    witnessed: Iterable[SignedTreeHead] = (),
+) -> VerifyResult:
+    """Check an export on its own: the chain, each checkpoint's signature and Merkle root,
+    and any witnessed tree heads. Only the verifier's own trusted keys count (never the
+    export's `public_keys`): without one the result is never intact."""
     records: list[AuditRecord] = []
     points: list[AuditCheckpoint] = []
     for line in lines:
@@ -61,4 +71,4 @@ def verify_jsonl(lines: Iterable[str], trusted_keys: set[str] | None = None) -> 
             records.append(AuditRecord.model_validate(item))
         elif kind == "checkpoint":
             points.append(AuditCheckpoint.model_validate(item))
-    return verify(records, None, points, trusted_keys)
+    return verify(records, None, points, trusted_keys, witnessed)

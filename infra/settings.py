@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     vault_previous_keys: list[SecretStr] = []
     # Origins allowed to call the codec endpoint from a browser; default: the embedded UI's.
     codec_cors_origins: list[str] = []
+    # The audit trail's pinned public key(s) (Ed25519, hex, comma-separated) or a file of
+    # them kept outside the data dir: `tuoyu audit verify` trusts nothing else.
+    audit_public_key: str | None = None
+    audit_public_key_file: Path | None = None
     # Enforcement policy (sanctions, joint punishment measures, publicity periods).
     enforcement_file: Path | None = None
     # A real credit platform's HTTP endpoint for entries and removals; unset: topic only.

@@ -83,6 +83,74 @@ class AuditCheckpoint(SQLModel, table=True):
     signed_at: datetime
     public_key: str = Field(max_length=64, description="Ed25519 public key, hex")
     signature: str = Field(max_length=128, description="Ed25519 signature, hex")
+    # Signed tree heads (RFC 9162): set on every checkpoint since the Merkle log began; the
+    # signature then covers the tree head (see `infra.signing.tree_head_message`).
+    root_hash: str | None = Field(default=None, max_length=64, description="Merkle root, hex")
+    key_id: str | None = Field(default=None, max_length=64, description="SHA-256 of the key")
+
+    def tree_head(self) -> SignedTreeHead | None:
+        if self.root_hash is None or self.key_id is None:
+            return None
+        return SignedTreeHead(
+            tree_size=self.seq,
+            root_hash=self.root_hash,
+            chain_hash=self.hash,
+            timestamp=self.signed_at,
+            key_id=self.key_id,
+            public_key=self.public_key,
+            signature=self.signature,
+        )
+
+
+class AuditTreeNode(SQLModel, table=True):
+    """A perfect subtree of the Merkle log: 2**level leaves from leaf position * 2**level.
+    Stored at each checkpoint, so a proof reads about 2 log2(n) rows however long the trail."""
+
+    __tablename__ = "audit_tree_nodes"
+
+    level: int = Field(primary_key=True)
+    position: int = Field(primary_key=True)
+    hash: str = Field(max_length=64)
+
+
+class SignedTreeHead(SQLModel):
+    """A signed tree head, as the witness keeps it (`tuoyu.audit-checkpoints`, key
+    `tuoyu-audit`): the Merkle tree of the first `tree_size` records. `signature` is Ed25519
+    over `tuoyu-audit-sth:v1:{tree_size}:{root_hash}:{chain_hash}:{timestamp in ms since
+    1970 UTC}`; `key_id` is SHA-256 of the raw public key."""
+
+    tree_size: int = Field(ge=1)
+    root_hash: str = Field(min_length=64, max_length=64)
+    chain_hash: str = Field(min_length=64, max_length=64, description="hash of record tree_size")
+    timestamp: datetime
+    key_id: str = Field(min_length=64, max_length=64)
+    public_key: str = Field(min_length=64, max_length=64)
+    signature: str = Field(min_length=128, max_length=128)
+
+
+class InclusionProof(SQLModel):
+    """RFC 9162 inclusion proof of record `seq` (leaf index seq - 1) in a signed tree head;
+    the leaf is the record's hash (32 bytes), hashed as SHA-256(0x00 || leaf)."""
+
+    seq: int
+    leaf_index: int
+    record_hash: str
+    leaf_hash: str
+    audit_path: list[str]
+    tree_head: SignedTreeHead
+
+
+class ConsistencyProof(SQLModel):
+    """RFC 9162 consistency proof that the tree of `first` records is a prefix of the tree
+    of `second`; each side's signed head when one was signed at that size."""
+
+    first: int
+    second: int
+    first_root: str
+    second_root: str
+    proof: list[str]
+    first_head: SignedTreeHead | None = None
+    second_head: SignedTreeHead | None = None
 
 
 class AuditQuery(SQLModel):

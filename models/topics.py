@@ -9,9 +9,11 @@ REGISTRY: Final = "tuoyu.registry"
 NOTIFICATIONS: Final = "tuoyu.notifications"
 CREDIT_PLATFORM: Final = "tuoyu.credit-platform"
 DEAD_LETTER: Final = "tuoyu.dead-letter"
+# Every signed tree head of the audit log, a witness outside the database.
+AUDIT_CHECKPOINTS: Final = "tuoyu.audit-checkpoints"
 
 INBOUND: Final = (COMPLAINTS, INSPECTIONS, CAMERA_ALARMS, REGISTRY)
-OUTBOUND: Final = (NOTIFICATIONS, CREDIT_PLATFORM, DEAD_LETTER)
+OUTBOUND: Final = (NOTIFICATIONS, CREDIT_PLATFORM, DEAD_LETTER, AUDIT_CHECKPOINTS)
 ALL: Final = INBOUND + OUTBOUND
 
 # The stream worker's faust tables (all keyed by device, on `tuoyu.camera-alarms`); their

@@ -32,6 +32,7 @@ from infra.postgres import start_postgres
 from infra.process import ManagedProcess, free_port
 from infra.servers import venv_binary
 from infra.settings import Settings
+from infra.signing import write_pin
 from infra.temporal import connect
 from infra.vault import load_vault
 from tests.auth import Tokens
@@ -82,10 +83,12 @@ def database_url(test_data_dir: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings(test_data_dir: Path, database_url: str) -> Settings:
+def settings(
+    test_data_dir: Path, database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
     broker = os.environ.get("TUOYU_TEST_BROKER", "tansu")
     kafka_port = free_port()
-    return Settings(
+    made = Settings(
         data_dir=test_data_dir,
         broker=broker,
         kafka_bootstrap=f"127.0.0.1:{kafka_port}",
@@ -106,6 +109,11 @@ def settings(test_data_dir: Path, database_url: str) -> Settings:
         keepalive_timeout=4.0,
         camera_check_interval=1.0,
     )
+    # The operator's pin, outside the data dir, made at install as `tuoyu audit pin-key`.
+    pin = tmp_path_factory.mktemp("audit-pin") / "audit-public.key"
+    write_pin(made, pin)
+    made.audit_public_key_file = pin
+    return made
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """The audit chain and its signed checkpoints against every kind of tampering, made
-directly in a real database; and the export a third party verifies on its own."""
+directly in a real database (the leg's: SQLite or PostgreSQL); and the export a third party
+verifies on its own."""
 
 from __future__ import annotations
 
@@ -19,13 +20,14 @@ from infra.db import make_engine, session_factory
 from infra.migrate import prepare_database
 from infra.signing import AuditSigner
 from models.audit import AuditEntry, AuditQuery, AuditRecord
+from tests.audit_db import own_database
 
 SIGNER = AuditSigner(Ed25519PrivateKey.generate())
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path / 'audit.db'}"
+def engine(tmp_path: Path, database_url: str) -> Iterator[Engine]:
+    url = own_database(database_url, tmp_path)
     prepare_database(url)
     engine = make_engine(url)
     with session_factory(engine)() as session:

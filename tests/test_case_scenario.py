@@ -16,6 +16,7 @@ import httpx
 from sqlmodel import Session
 
 from infra.audit import verify_session
+from infra.signing import pinned_keys
 from models import topics
 from tests.auth import Tokens
 from tests.factories import complaint_payload
@@ -111,7 +112,7 @@ async def test_complaint_walks_town_city_leading_office_result_follow_up_and_clo
         "case.closed",
     ]
     assert {h["actor_unit"] for h in history if h["action"] == "case.accepted"} == {"health"}
-    assert verify_session(db).ok
+    assert verify_session(db, pinned_keys(stack.settings)).ok
 
     # The figures reflect it: the town accepted nothing in time, the city closed late.
     office = tokens.headers("leading-office", "leading-office")

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, func, select
 
 from infra.audit import verify_session
 from infra.kafka import KafkaPublisher
+from infra.signing import pinned_keys
 from models import topics
 from models.audit import AuditRecord
 from models.cases import Case
@@ -57,7 +58,7 @@ async def test_complaint_posted_to_api_becomes_case_with_audit_and_dispatch(
 
     expected = ["case.dispatched", "case.opened"] + ["notification.sent"] * 3
     assert await eventually(lambda: actions() == expected), actions()
-    assert verify_session(db).ok
+    assert verify_session(db, pinned_keys(stack.settings)).ok
 
 
 async def test_invalid_messages_go_to_dead_letter_and_the_agent_keeps_going(

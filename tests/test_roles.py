@@ -64,6 +64,13 @@ def rules() -> list[Rule]:
         Rule("GET", "/api/v1/statistics/targets", EVERYONE),
         Rule("GET", "/api/v1/bans", frozenset({"lead", "office", "auditor", "admin"})),
         Rule("GET", "/api/v1/audit", frozenset({"office", "auditor", "admin"})),
+        Rule("GET", "/api/v1/audit/{seq}/proof", frozenset({"office", "auditor", "admin"})),
+        Rule(
+            "GET",
+            "/api/v1/audit/consistency",
+            frozenset({"office", "auditor", "admin"}),
+            {"first": "1", "second": "1"},
+        ),
         # Every role reads an institution's file (the public view or the whole), a town only
         # of its own institutions.
         Rule("GET", "/api/v1/institutions/{institution_id}/integrity", EVERYONE - {"other-town"}),
@@ -141,6 +148,7 @@ def concrete(path: str, case: str) -> str:
         .replace("{code}", "town-lushan")
         .replace("{institution_id}", INSTITUTION)
         .replace("{ban_id}", "ban-none")
+        .replace("{seq}", "1")
     )
 
 

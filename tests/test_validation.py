@@ -111,27 +111,30 @@ def _chain(n: int) -> list[AuditRecord]:
     return records
 
 
+KEY = {"00" * 32}  # no checkpoint to sign here, but verifying always needs a trusted key
+
+
 def test_audit_chain_detects_edit_deletion_insertion_and_reordering() -> None:
     records = _chain(5)
     head = AuditHead(seq=5, hash=records[-1].hash)
-    assert verify(records, head).ok
+    assert verify(records, head, (), KEY).ok
 
     edited = _chain(5)
     edited[2].reason = "changed"
-    assert verify(edited, head).first_bad_seq == 3
+    assert verify(edited, head, (), KEY).first_bad_seq == 3
 
     deleted = records[:2] + records[3:]
-    assert verify(deleted, head).first_bad_seq == 4
+    assert verify(deleted, head, (), KEY).first_bad_seq == 4
 
     reordered = [records[0], records[2], records[1], *records[3:]]
-    assert verify(reordered, head).first_bad_seq == 3
+    assert verify(reordered, head, (), KEY).first_bad_seq == 3
 
     truncated = records[:4]
-    assert not verify(truncated, head).ok
+    assert not verify(truncated, head, (), KEY).ok
 
     naive = _chain(1)
     naive[0].occurred_at = naive[0].occurred_at.replace(tzinfo=None)  # as a database may return it
-    assert verify(naive, AuditHead(seq=1, hash=naive[0].hash)).ok
+    assert verify(naive, AuditHead(seq=1, hash=naive[0].hash), (), KEY).ok
 
 
 def test_exported_schemas_match_the_models() -> None:

@@ -15,13 +15,13 @@ from rich.table import Table
 
 from infra.logs import configure as configure_logging
 from infra.settings import get_settings
+from workers.cli_audit import audit_app, audit_key_line, bounded
 from workers.cli_parked import parked_app
 from workers.cli_vault import vault_app
 
 app = typer.Typer(
     help="tuoyu: supervision of childcare institutions (Kaili City).", no_args_is_help=True
 )
-audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 schema_app = typer.Typer(
     help="JSON Schemas of the events on the contract's topics.", no_args_is_help=True
 )
@@ -72,6 +72,7 @@ def up() -> None:
         if make_started:
             since = time.time() - float(make_started)
             console.print(f"`make up` to ready (install, Java, jars, start): {since:.0f}s.")
+        console.print(audit_key_line(settings))
         console.print("Press Ctrl-C to stop.")
         stack.supervise(stop)
     except KeyboardInterrupt:
@@ -112,160 +113,11 @@ def migrate() -> None:
     console.print(f"Database at head; {units} units loaded.")
 
 
-@audit_app.command("verify")
-def audit_verify() -> None:
-    """Exit 0 when the hash chain and its signed checkpoints are intact; 1 naming the first
-    bad record."""
-    from infra.audit import verify_session
-    from infra.db import make_engine, session_factory
-    from infra.signing import key_file, load_signer
-
-    settings = get_settings()
-    trusted = {load_signer(settings).public_key} if key_file(settings).exists() else None
-    engine = make_engine(settings.resolved_database_url, writer=False)
-    with session_factory(engine)() as session:
-        result = verify_session(session, trusted)
-    engine.dispose()
-    if result.ok:
-        console.print(f"Audit trail intact: {result.checked} records.")
-        return
-    console.print(
-        f"[red]Audit trail broken at record {result.first_bad_seq}: {result.problem}[/red]"
-    )
-    raise typer.Exit(1)
-
-
-@audit_app.command("query")
-def audit_query(
-    case: Annotated[str | None, typer.Option(help="case reference")] = None,
-    institution: Annotated[str | None, typer.Option(help="institution name")] = None,
-    person_hash: Annotated[str | None, typer.Option(help="keyed hash of a person")] = None,
-    id_number: Annotated[
-        str | None, typer.Option(help="a person's identity number (hashed here, not stored)")
-    ] = None,
-    unit: Annotated[str | None, typer.Option(help="the acting unit")] = None,
-    action: Annotated[str | None, typer.Option(help="e.g. case.escalated")] = None,
-    since: Annotated[datetime | None, typer.Option(help="event time from (ISO 8601)")] = None,
-    until: Annotated[datetime | None, typer.Option(help="event time before (ISO 8601)")] = None,
-    after_seq: Annotated[int, typer.Option(help="continue after this record")] = 0,
-    limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON Lines")] = False,
-) -> None:
-    """Audit records matching every filter given, in sequence order, one page at a time."""
-    from infra.audit_queries import query
-    from infra.db import make_engine, session_factory
-    from models.audit import AuditQuery
-    from models.timeutil import SHANGHAI
-
-    def aware(moment: datetime | None) -> datetime | None:
-        return moment.replace(tzinfo=SHANGHAI) if moment and moment.tzinfo is None else moment
-
-    since, until = _bounded(since, "--since"), _bounded(until, "--until")
-    if id_number is not None:
-        from infra.identity import IdentityNumberError, load_hasher
-
-        try:
-            person_hash = load_hasher(get_settings()).hash(id_number)
-        except IdentityNumberError as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from exc
-    q = AuditQuery(
-        case_id=case,
-        institution=institution,
-        person_hash=person_hash,
-        actor_unit=unit,
-        action=action,
-        since=aware(since),
-        until=aware(until),
-        after_seq=after_seq,
-        limit=limit,
-    )
-    engine = make_engine(get_settings().resolved_database_url, writer=False)
-    with session_factory(engine)() as session:
-        page = query(session, q)
-    engine.dispose()
-    if as_json:
-        for record in page.records:
-            typer.echo(record.model_dump_json())
-    else:
-        table = Table("seq", "time (Beijing)", "actor", "action", "case", "reason")
-        for r in page.records:
-            when = r.occurred_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
-            table.add_row(str(r.seq), when, r.actor, r.action, r.case_id or "", r.reason or "")
-        console.print(table)
-    if page.next_after_seq is not None:
-        typer.echo(f"more: --after-seq {page.next_after_seq}", err=True)
-
-
-@audit_app.command("checkpoint")
-def audit_checkpoint() -> None:
-    """Sign the chain's current tip now (the Temporal worker does this every minute)."""
-    from infra.audit import checkpoint
-    from infra.db import make_engine, session_factory
-    from infra.signing import load_signer
-
-    settings = get_settings()
-    engine = make_engine(settings.resolved_database_url)
-    with session_factory(engine)() as session:
-        point = checkpoint(session, load_signer(settings))
-        session.commit()
-    engine.dispose()
-    console.print(f"Signed at record {point.seq}." if point else "Nothing new to sign.")
-
-
-@audit_app.command("public-key")
-def audit_public_key() -> None:
-    """The Ed25519 public key (hex) that verifies the checkpoints."""
-    from infra.signing import load_signer
-
-    typer.echo(load_signer(get_settings()).public_key)
-
-
-@audit_app.command("export")
-def audit_export(
-    fmt: Annotated[str, typer.Option("--format", help="jsonl (verifiable) or csv")] = "jsonl",
-    out: Annotated[Path | None, typer.Option(help="file to write; default standard output")] = None,
-) -> None:
-    """Every record in order (JSON Lines add the signed checkpoints and the public keys)."""
-    import sys
-
-    from infra import audit_export as export
-    from infra.db import make_engine, session_factory
-
-    if fmt not in ("jsonl", "csv"):
-        console.print("[red]--format is jsonl or csv[/red]")
-        raise typer.Exit(2)
-    engine = make_engine(get_settings().resolved_database_url, writer=False)
-    target = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
-    try:
-        with session_factory(engine)() as session:
-            if fmt == "csv":
-                export.write_csv(session, target)
-            else:
-                for line in export.jsonl(session):
-                    target.write(line + "\n")
-    finally:
-        if out:
-            target.close()
-        engine.dispose()
-
-
 def _percent(rate: Any) -> str:
     return "—" if rate.value is None else f"{rate.value:.1%} ({rate.hits}/{rate.total})"
 
 
-def _bounded(moment: datetime | None, option: str) -> datetime | None:
-    """A date option out of range is a usage error (exit 2), not a traceback."""
-    from models.bounds import query_datetime
-
-    if moment is None:
-        return None
-    try:
-        return query_datetime(moment)
-    except ValueError:
-        raise typer.BadParameter(
-            "日期须在 2000-01-01 与 2100-01-01 之间。", param_hint=option
-        ) from None
+_bounded = bounded  # shared with `tuoyu audit query`
 
 
 @app.command()
@@ -453,6 +305,7 @@ def users_list() -> None:
 def event_schemas() -> dict[str, dict[str, Any]]:
     from pydantic import TypeAdapter
 
+    from models.audit import SignedTreeHead
     from models.camera import CameraAlarm
     from models.complaints import ComplaintReceived
     from models.credit import CreditPlatformEvent
@@ -468,6 +321,7 @@ def event_schemas() -> dict[str, dict[str, Any]]:
         "outbound/notification": Notification.model_json_schema(),
         "outbound/credit-platform": CreditPlatformEvent.model_json_schema(),
         "outbound/dead-letter": DeadLetter.model_json_schema(),
+        "outbound/audit-checkpoint": SignedTreeHead.model_json_schema(),
     }
 
 

@@ -13,7 +13,7 @@ from temporalio.worker import Worker
 import models
 import workflows
 from infra import credit_platform, shutdown
-from infra.audit import checkpoint
+from infra.audit_witness import sign_and_witness
 from infra.claim_check import ClaimCheckStore
 from infra.db import SessionFactory, make_engine, session_factory
 from infra.deadlines import load_enforcement, load_policy
@@ -105,7 +105,9 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
             )
             async with worker:
                 log.info("Temporal worker ready on task queue %s", settings.temporal_task_queue)
-                signing = asyncio.create_task(sign_checkpoints(sessions, load_signer(settings)))
+                signing = asyncio.create_task(
+                    sign_checkpoints(settings, sessions, load_signer(settings), publisher)
+                )
                 await stop.wait()
                 signing.cancel()
     finally:
@@ -113,18 +115,15 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         engine.dispose()
 
 
-async def sign_checkpoints(sessions: SessionFactory, signer: AuditSigner) -> None:
-    """Every minute, sign the audit chain's tip if it moved (Ed25519 checkpoints)."""
+async def sign_checkpoints(
+    settings: Settings, sessions: SessionFactory, signer: AuditSigner, publisher: KafkaPublisher
+) -> None:
+    """Every minute, sign the audit log's tree head if it grew and witness it outside the
+    database (DATA_DIR/audit/witness.jsonl, then tuoyu.audit-checkpoints)."""
     while True:
         await asyncio.sleep(CHECKPOINT_EVERY)
-
-        def sign() -> None:
-            with sessions() as session:
-                checkpoint(session, signer)
-                session.commit()
-
         try:
-            await asyncio.to_thread(sign)
+            await asyncio.to_thread(sign_and_witness, settings, sessions, signer, publisher)
         except Exception:  # the next round tries again; writers are never held up by this
             log.exception("could not sign an audit checkpoint")
 

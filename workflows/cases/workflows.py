@@ -78,7 +78,7 @@ PARK_FAILED_STEPS = "park-failed-steps"
 REFUSE_REUSED = "refuse-reused-event-id"  # workflow.patched: a repeat with other content
 # The complainant may travel encrypted, and two encryptions of one contact differ: a repeat
 # of the same complaint is recognised by everything else.
-NOT_FINGERPRINTED = {"complainant"}
+NOT_FINGERPRINTED = {"complainant", "complainant_sealed"}
 OPEN = (CaseStatus.DISPATCHED, CaseStatus.ACCEPTED)
 SUBSTANTIATED = (Outcome.SUBSTANTIATED, Outcome.PARTLY_SUBSTANTIATED)
 
