@@ -11,7 +11,11 @@ Starts its own stack (embedded defaults, free ports, a temporary data dir), then
    this process (no HTTP, Kafka or faust), with the concurrency the stream worker uses, timed
    the same way: what the streaming path costs is the gap between 1 and 2;
 3. bare: N signal-with-starts of an empty workflow on a task queue no worker polls: the rate
-   the Temporal server alone accepts starts, the ceiling of any workflow-per-event design.
+   the Temporal server alone accepts starts;
+4. minimal case (`bench/minimal_case.py`): N workflows of the smallest case shape (one
+   workflow task with one local activity, then a timer) run by a worker process of their
+   own, sandboxed and unsandboxed: the ceiling of a case-per-event design on this server,
+   against which the whole path is measured.
 Prints events/s and the ratios; writes the figures as JSON.
 """
 
@@ -31,6 +35,7 @@ from temporalio import workflow
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 
+from bench.minimal_case import minimal_case_rate
 from infra.db import make_engine, session_factory
 from infra.kafka import KafkaPublisher
 from infra.process import free_port
@@ -189,6 +194,8 @@ def main() -> None:
         intake_rate, path_rate = asyncio.run(whole_path(settings, args.n))
         direct_rate = asyncio.run(direct(settings, args.n, concurrency))
         bare_rate = asyncio.run(bare_signal_with_start(settings, args.n, concurrency))
+        sandboxed = asyncio.run(minimal_case_rate(settings, args.n, concurrency, True))
+        unsandboxed = asyncio.run(minimal_case_rate(settings, args.n, concurrency, False))
     finally:
         stack.stop()
     result = {
@@ -201,6 +208,10 @@ def main() -> None:
         "bare_signal_with_start_per_s": round(bare_rate, 1),
         "ratio_to_direct": round(path_rate / direct_rate, 3),
         "ratio_to_bare": round(path_rate / bare_rate, 3),
+        "minimal_case_sandboxed_per_s": round(sandboxed, 1),
+        "minimal_case_unsandboxed_per_s": round(unsandboxed, 1),
+        "ratio_to_minimal_sandboxed": round(path_rate / sandboxed, 3),
+        "ratio_to_minimal_unsandboxed": round(path_rate / unsandboxed, 3),
         "at": datetime.now(UTC).isoformat(),
     }
     rows = [
@@ -208,12 +219,16 @@ def main() -> None:
         ("  of which intake (-> started)", intake_rate),
         ("direct signal-with-start (-> dispatch)", direct_rate),
         ("bare signal-with-start (no worker)", bare_rate),
+        ("minimal case, sandboxed", sandboxed),
+        ("minimal case, unsandboxed", unsandboxed),
     ]
     print(f"{'measure':<42}{'events/s':>10}")
     for name, rate in rows:
         print(f"{name:<42}{rate:>10.1f}")
     print(f"{'ratio to direct (target >= 0.9)':<42}{path_rate / direct_rate:>10.3f}")
     print(f"{'ratio to bare':<42}{path_rate / bare_rate:>10.3f}")
+    print(f"{'ratio to minimal case, sandboxed':<42}{path_rate / sandboxed:>10.3f}")
+    print(f"{'ratio to minimal, unsandboxed (target >= 0.9)':<42}{path_rate / unsandboxed:>10.3f}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
 

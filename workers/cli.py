@@ -34,6 +34,53 @@ app.add_typer(vault_app, name="vault")
 console = Console()
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        console.print(f"tuoyu {version('tuoyu')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="print the version"),
+    ] = False,
+) -> None:
+    """tuoyu: supervision of childcare institutions (Kaili City)."""
+
+
+@app.command("upgrade-check")
+def upgrade_check_command(
+    query: Annotated[
+        str, typer.Option(help="visibility query selecting the workflows to replay")
+    ] = 'ExecutionStatus="Running"',
+) -> None:
+    """Replay every open workflow's history on this code before restarting the workers on it;
+    exit 1 if any would break determinism."""
+    import asyncio
+
+    from infra.temporal import connect
+    from workers.temporal_worker import WORKFLOWS
+    from workers.upgrade import upgrade_check
+
+    settings = get_settings()
+
+    async def check() -> list[Any]:
+        client = await connect(settings)
+        return await upgrade_check(client, WORKFLOWS, query)
+
+    outcomes = asyncio.run(check())
+    broken = [o for o in outcomes if not o.ok]
+    for o in broken:
+        console.print(f"[red]would break[/red] {o.workflow_type} {o.workflow_id}: {o.error}")
+    console.print(f"{len(outcomes)} open workflows replayed, {len(broken)} would break")
+    if broken:
+        raise typer.Exit(1)
+
+
 @app.command()
 def up() -> None:
     """Start everything with the embedded defaults, in the foreground; Ctrl-C stops it all."""

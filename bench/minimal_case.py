@@ -1,0 +1,133 @@
+"""The ceiling a case-per-event design can reach on this Temporal server: a minimal
+case-shaped workflow (started by signal-with-start, one workflow task with one local activity,
+then a timer), run by a worker process of its own, sandboxed as tuoyu's worker runs or
+unsandboxed. tuoyu's whole path is compared with it (`bench/throughput.py`): what remains
+between the two is the sandbox's per-run work and tuoyu's own activities.
+
+    python -m bench.minimal_case --worker --task-queue Q --n N [--unsandboxed]
+
+runs the worker alone; `minimal_case_rate()` starts one, drives N workflows and times them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+import uuid
+from datetime import timedelta
+
+from temporalio import activity, workflow
+from temporalio.common import WorkflowIDConflictPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from infra.settings import Settings
+    from infra.temporal import connect
+
+NAME = "BenchMinimalCase"
+
+
+@activity.defn(name="bench_minimal_record")
+def record(case: str) -> str:
+    """Stands for open_case: one call, one result, no I/O."""
+    done = record.count = getattr(record, "count", 0) + 1  # type: ignore[attr-defined]
+    if done == record.target:  # type: ignore[attr-defined]
+        print(f"done {time.time():.6f}", flush=True)
+    return case
+
+
+@workflow.defn(name=NAME)
+class MinimalCase:
+    def __init__(self) -> None:
+        self._complaint: str | None = None
+
+    @workflow.signal
+    def complaint(self, text: str) -> None:
+        self._complaint = text
+
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.wait_condition(lambda: self._complaint is not None)
+        await workflow.execute_local_activity(
+            record, self._complaint or "", start_to_close_timeout=timedelta(seconds=30)
+        )
+        await workflow.sleep(timedelta(days=1))  # the acceptance deadline
+
+
+async def serve(settings: Settings, task_queue: str, n: int, sandboxed: bool) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+
+    record.target = n  # type: ignore[attr-defined]
+    client = await connect(settings)
+    options = {} if sandboxed else {"workflow_runner": UnsandboxedWorkflowRunner()}
+    with ThreadPoolExecutor(settings.temporal_activity_threads) as executor:
+        worker = Worker(
+            client,
+            task_queue=task_queue,
+            workflows=[MinimalCase],
+            activities=[record],
+            activity_executor=executor,
+            max_concurrent_workflow_tasks=settings.temporal_max_workflow_tasks,
+            **options,  # type: ignore[arg-type]
+        )
+        print("ready", flush=True)
+        await worker.run()
+
+
+async def minimal_case_rate(settings: Settings, n: int, concurrency: int, sandboxed: bool) -> float:
+    """Workflows per second from the first start to the N-th local activity done."""
+    task_queue = f"bench-minimal-{uuid.uuid4().hex[:8]}"
+    argv = [sys.executable, "-m", "bench.minimal_case", "--worker", "--task-queue", task_queue]
+    argv += ["--n", str(n)] + ([] if sandboxed else ["--unsandboxed"])
+    from workers.stack import child_env
+
+    proc = await asyncio.create_subprocess_exec(
+        *argv, env={**os.environ, **child_env(settings)}, stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert proc.stdout is not None
+        line = (await proc.stdout.readline()).decode()
+        assert line.strip() == "ready", line
+        client = await connect(settings)
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for i in range(n):
+            queue.put_nowait(i)
+
+        async def starter() -> None:
+            while not queue.empty():
+                i = queue.get_nowait()
+                await client.start_workflow(
+                    NAME,
+                    id=f"{task_queue}-{i}",
+                    task_queue=task_queue,
+                    start_signal="complaint",
+                    start_signal_args=[f"complaint {i}"],
+                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                )
+
+        begin = time.time()
+        await asyncio.gather(*(starter() for _ in range(concurrency)))
+        done = (await proc.stdout.readline()).decode()
+        assert done.startswith("done "), done
+        return n / (float(done.split()[1]) - begin)
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--worker", action="store_true")
+    parser.add_argument("--task-queue", required=True)
+    parser.add_argument("--n", type=int, required=True)
+    parser.add_argument("--unsandboxed", action="store_true")
+    args = parser.parse_args()
+    asyncio.run(serve(Settings(), args.task_queue, args.n, not args.unsandboxed))
+
+
+if __name__ == "__main__":
+    main()
