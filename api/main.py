@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.metadata import version as package_version
 
 from fastapi import FastAPI
 
@@ -59,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine.dispose()
             writer.dispose()
 
-    app = FastAPI(title="tuoyu", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="tuoyu", version=package_version("tuoyu"), lifespan=lifespan)
     errors.install(app)
     open311_formats.install(app)
     metrics.install(app)

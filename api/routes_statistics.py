@@ -12,8 +12,8 @@ from api.deps import SessionDep
 from api.errors import ApiError
 from api.identity import ActorDep
 from infra.statistics import compute, targets, timeline
-from models.bounds import QueryDate
 from models.actors import Role
+from models.bounds import QueryDate
 from models.statistics import Statistics, Target, Timeline
 from models.timeutil import SHANGHAI
 

@@ -15,18 +15,17 @@ from sqlmodel import select
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from models.audit import AuditRecord
 from infra.codec import data_converter
 from infra.settings import Settings
 from infra.vault import load_vault
+from models.audit import AuditRecord
 from models.case_actions import AcceptCase
-from tests.case_env import CaseEnv, town
-from workers.temporal_worker import WORKFLOWS
 from models.cases import case_id_for
 from models.complaints import ComplaintReceived
 from models.notifications import DeadLetter
-from tests.case_env import TASK_QUEUE
+from tests.case_env import TASK_QUEUE, CaseEnv, town
 from tests.polling import eventually
+from workers.temporal_worker import WORKFLOWS
 from workflows.cases.starter import submit_complaint
 from workflows.cases.workflows import CaseWorkflow
 

@@ -15,9 +15,9 @@ from infra import audit, integrity, notify, reference
 from infra.db import SessionFactory
 from infra.deadlines import after, plan
 from infra.notify import Publisher
-from models import topics
 from infra.settings import get_settings
 from infra.vault import Vault, load_vault
+from models import topics
 from models.audit import AuditEntry
 from models.cases import (
     Case,

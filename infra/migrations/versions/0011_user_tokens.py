@@ -1,7 +1,7 @@
 """users: disabled_at and token_issued_at (token expiry, disabling, rotation)
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 Create Date: 2026-12-01 09:30:00
 
 Existing tokens count as issued at the upgrade: they work for one `TUOYU_TOKEN_TTL` more,
@@ -17,7 +17,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0008"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
