@@ -215,6 +215,7 @@ async def test_an_inspection_that_fails_is_parked_and_the_next_opens_its_case(
     with case_env.holding_the_clock():
         for r in (bad, good):
             await submit_inspection(case_env.client, r, TASK_QUEUE)
+        await case_env.client.get_workflow_handle(f"inspection-{bad.event_id}").result()
         result = await case_env.client.get_workflow_handle(f"inspection-{good.event_id}").result()
     assert [p.kind for p in parked(case_env, event_id=bad.event_id)] == ["inspection"]
     [opened] = result["complaints"] if isinstance(result, dict) else result.complaints
