@@ -110,6 +110,8 @@ PROBLEMS = {
     "unknown_code": "不是已知的代码",
 }
 
+QUERY_DATE_PROBLEM = "超出允许范围（须在 2000-01-01 至 2100-01-01 之间）"
+
 
 def field_label(field: str) -> str:
     parts = [p for p in field.split(".") if p not in ("body", "query", "path")]
@@ -121,7 +123,12 @@ def field_label(field: str) -> str:
 def chinese(details: list[dict[str, Any]]) -> str:
     """One sentence naming each field at fault (the first three) and what is wrong with it."""
     parts = [
-        f"{field_label(str(d.get('field', '')))}{PROBLEMS.get(str(d.get('type')), '不符合要求')}"
+        field_label(str(d.get("field", "")))
+        + (
+            QUERY_DATE_PROBLEM
+            if d.get("type") == "date_out_of_range" and str(d.get("field")).startswith("query.")
+            else PROBLEMS.get(str(d.get("type")), "不符合要求")
+        )
         for d in details[:3]
     ]
     more = f"等 {len(details)} 处" if len(details) > 3 else ""

@@ -254,3 +254,34 @@ async def test_a_refused_body_retried_is_dead_lettered_once(
     assert (await http.post("/api/v1/complaints", json=marker)).status_code == 422
     await dead_letters(stack, f"marker-{run}".encode())  # what came before it is on the topic
     assert len(await dead_letters(stack, f"nowhere-{run}".encode())) == 1
+
+
+async def test_concurrent_submissions_of_one_event_id_meet_on_the_key(
+    stack: Stack, http: httpx.AsyncClient
+) -> None:
+    """The key and the produce are one transaction: of six identical submissions at once one
+    is produced and all get its answer; of four different ones at once one is taken."""
+    run = uuid.uuid4().hex[:8]
+    body = complaint_payload(event_id=f"edge-race-{run}")
+    answers = await asyncio.gather(*(http.post("/api/v1/complaints", json=body) for _ in range(6)))
+    assert [a.status_code for a in answers] == [202] * 6, [a.text for a in answers]
+    assert len({a.text for a in answers}) == 1
+    reader = TopicReader(stack.settings.kafka_bootstrap, topics.COMPLAINTS)
+    try:
+        await reader.wait_for(lambda r: r.key == f"edge-race-{run}".encode())
+        while True:  # to the end of the topic
+            seen = len(reader.records)
+            await asyncio.to_thread(reader.poll)
+            if len(reader.records) == seen:
+                break
+        produced = [r for r in reader.records if r.key == f"edge-race-{run}".encode()]
+    finally:
+        reader.close()
+    assert len(produced) == 1
+
+    others = [
+        complaint_payload(event_id=f"edge-race2-{run}", description=f"第 {i} 件事。")
+        for i in range(4)
+    ]
+    answers = await asyncio.gather(*(http.post("/api/v1/complaints", json=o) for o in others))
+    assert sorted(a.status_code for a in answers) == [202, 409, 409, 409], [a.text for a in answers]
