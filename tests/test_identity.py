@@ -6,6 +6,7 @@ refused a hire."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import subprocess
@@ -32,6 +33,8 @@ from infra.identity import (
     load_hasher,
     redact,
 )
+from infra.kafka import KafkaPublisher
+from models import topics
 from models.bans import Ban, BanRole
 from models.complaints import Category
 from models.institutions import Institution, Registrar
@@ -45,6 +48,7 @@ from tests.factories import (
     registry_event,
     spelled,
 )
+from tests.kafka_reader import TopicReader
 from tests.polling import wait_for_case
 from workers.stack import Stack, child_env
 
@@ -300,3 +304,33 @@ def test_registry_events_and_face_matches_carry_the_canonical_number() -> None:
     }  # fmt: skip
     seen = CameraAlarm.model_validate(alarm)
     assert seen.person is not None and seen.person.id_number.get_secret_value() == number
+
+
+async def test_a_registry_event_with_another_scripts_digits_is_a_masked_dead_letter(
+    stack: Stack, producer: KafkaPublisher, writer: Engine
+) -> None:
+    number = identity_number()
+    kindergarten = register(writer, "town-lushan", Registrar.CIVIL)
+    spelling = spelled(number, ARABIC_INDIC)
+    raw = registry_event(
+        "staff-hired",
+        institution_id=kindergarten,
+        person={"id_number": spelling, "name": "周某"},
+        role="caregiver",
+    )
+    event_id = json.loads(raw)["event_id"]
+    producer.publish(topics.REGISTRY, kindergarten, raw)
+    reader = TopicReader(stack.settings.kafka_bootstrap, topics.DEAD_LETTER)
+    try:
+        [letter] = await reader.wait_for(
+            lambda r: event_id.encode() in base64.b64decode(json.loads(r.value)["original_base64"])
+        )
+    finally:
+        reader.close()
+    body = json.loads(letter.value)
+    assert "身份证号码" in body["reason"] or "id_number" in body["reason"], body["reason"]
+    original = base64.b64decode(body["original_base64"]).decode()
+    assert spelling not in original and number not in ascii_of(original), original
+    with Session(writer) as session:
+        hired = session.exec(select(Employment).where(Employment.institution_id == kindergarten))
+        assert hired.all() == []
