@@ -21,10 +21,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
-from infra import audit, merkle
+from infra import audit, audit_tree, merkle
 from infra.audit_export import jsonl, verify_jsonl
 from infra.audit_proofs import check_consistency, check_inclusion
-from infra.audit_witness import Publisher, read_file, read_topic, sign_and_witness, witness_file
+from infra.audit_witness import (
+    Publisher,
+    catch_up,
+    read_file,
+    read_topic,
+    sign_and_witness,
+    witness_file,
+)
 from infra.db import make_engine, session_factory
 from infra.migrate import prepare_database
 from infra.process import free_port
@@ -319,3 +326,14 @@ async def test_the_running_stack_proves_records_and_witnesses_heads_on_the_topic
         subprocess.run, ["tuoyu", "audit", "verify"], env=env, capture_output=True, text=True
     )
     assert verified.returncode == 0 and "the topic" in verified.stdout, verified.stdout
+
+
+def test_a_long_way_behind_the_tree_catches_up_a_chunk_a_transaction(trail: Trail) -> None:
+    trail.append(*(f"第{i}条" for i in range(11, 21)))
+    catch_up(session_factory(trail.engine), chunk=3)
+    with Session(trail.engine) as session:
+        assert 17 <= audit_tree.size(session) < 20
+    trail.checkpoint()
+    assert read_file(witness_file(trail.settings))[-1].tree_size == 20
+    result = trail.tuoyu("audit", "verify", "--no-topic")
+    assert result.returncode == 0 and "intact: 20 records" in result.stdout, result.stdout
