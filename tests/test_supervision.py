@@ -180,6 +180,7 @@ async def test_a_killed_worker_is_restarted_and_serves_then_sigint_stops_all_in_
     assert up.proc.returncode == 0, up.output[-2000:]
     assert took < STOP_LIMIT, f"SIGINT: stopped in {took:.1f}s\n{up.output[-3000:]}"
     print(f"SIGINT: tuoyu up stopped in {took:.1f}s")
+    print("\n".join(line for line in up.output.splitlines() if "stop" in line))
 
 
 @pytest.mark.integration
@@ -188,6 +189,7 @@ async def test_sigterm_stops_all_in_time_with_every_port_free(up: Up) -> None:
     took = up.stop(signal.SIGTERM)
     assert took < STOP_LIMIT, f"SIGTERM: stopped in {took:.1f}s\n{up.output[-3000:]}"
     print(f"SIGTERM: tuoyu up stopped in {took:.1f}s")
+    print("\n".join(line for line in up.output.splitlines() if "stop" in line))
 
 
 @pytest.mark.integration
