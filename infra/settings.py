@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     # Stopping: each process gets this many seconds for a graceful stop after SIGINT or
     # SIGTERM, then exits anyway; `tuoyu up` SIGKILLs what is left a little later. Workers
     # and then servers stop in parallel, so all of it takes under 10 s.
-    stop_budget: float = Field(default=3.0, gt=0, le=30)
+    stop_budget: float = Field(default=2.5, gt=0, le=30)
     # Supervision in `tuoyu up`: a child that dies is restarted after a backoff doubling
     # from `restart_backoff` up to `restart_backoff_max` seconds; more than
     # `restart_limit` restarts of one child within `restart_window` seconds is a crash loop,

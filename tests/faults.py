@@ -217,7 +217,7 @@ class Mix:
 
     async def bad(self) -> None:
         """Inputs today's parsers refuse: malformed JSON, a missing field, a wrong type."""
-        marker = f"fm-bad-{self.run}-{self._next()}"
+        marker = f"fm-bad-{self.run}-{self._next():06d}"  # fixed width: none is a prefix
         kind = self.seq % 3
         if kind == 0:
             topic, value = topics.COMPLAINTS, f'{{"event_id": "{marker}", "description": '.encode()

@@ -129,7 +129,8 @@ async def test_every_acknowledged_event_survives_each_process_killed_in_turn(
         admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
         try:
             assert set(topics.ALL) <= set(admin.list_topics())
-            offsets = admin.list_consumer_group_offsets(settings.stream_app_id)
+            group = settings.stream_app_id
+            offsets = admin.list_group_offsets(group)[group]
             committed = {tp.topic: o.offset for tp, o in offsets.items() if o.offset > 0}
             assert topics.COMPLAINTS in committed and topics.REGISTRY in committed, offsets
         finally:

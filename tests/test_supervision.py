@@ -180,6 +180,7 @@ async def test_a_killed_worker_is_restarted_and_serves_then_sigint_stops_all_in_
     assert up.proc.returncode == 0, up.output[-2000:]
     assert took < STOP_LIMIT, f"SIGINT: stopped in {took:.1f}s\n{up.output[-3000:]}"
     print(f"SIGINT: tuoyu up stopped in {took:.1f}s")
+    print("\n".join(line for line in up.output.splitlines() if "stop" in line))
 
 
 @pytest.mark.integration
@@ -188,6 +189,7 @@ async def test_sigterm_stops_all_in_time_with_every_port_free(up: Up) -> None:
     took = up.stop(signal.SIGTERM)
     assert took < STOP_LIMIT, f"SIGTERM: stopped in {took:.1f}s\n{up.output[-3000:]}"
     print(f"SIGTERM: tuoyu up stopped in {took:.1f}s")
+    print("\n".join(line for line in up.output.splitlines() if "stop" in line))
 
 
 @pytest.mark.integration
@@ -242,3 +244,42 @@ def test_status_reads_the_pid_file(tmp_path: Path) -> None:
     )
     api = next(r for r in rows if r[0] == "api")
     assert "restarts 2, last exit 1" in api[2]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_the_temporal_worker_stops_on_a_signal_when_its_server_stopped_answering(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    """Leaving `async with Worker` waits for the server; a frozen one (SIGSTOP: a hung VM,
+    a full disk) held the worker 30 s past SIGINT."""
+    from infra import servers
+    from infra.migrate import prepare_database
+
+    settings = Settings(
+        data_dir=tmp_path,
+        broker="tansu",
+        kafka_bootstrap=f"127.0.0.1:{free_port()}",
+        temporal_address=f"127.0.0.1:{free_port()}",
+        temporal_metrics_port=free_port(),
+    )
+    stack = Stack(settings, temporal_ui=False)
+    try:
+        stack.servers.append(servers.start_tansu(settings))
+        temporal = servers.start_temporal(settings, ui=False)
+        stack.servers.append(temporal)
+        prepare_database(settings.resolved_database_url)
+        worker = stack.start_worker("temporal-worker", "workers.temporal_worker")
+        worker.wait_until(lambda: "worker ready" in worker.tail(), 120, "ready")
+        temporal.signal(signal.SIGSTOP)
+        began = time.monotonic()
+        worker.signal(sig)
+        assert worker.proc is not None
+        try:
+            worker.proc.wait(timeout=60)
+        finally:
+            temporal.signal(signal.SIGCONT)
+        took = time.monotonic() - began
+        assert took < STOP_LIMIT, f"{sig.name}: the worker took {took:.1f}s"
+    finally:
+        stack.stop()

@@ -16,7 +16,7 @@ class Server(uvicorn.Server):
     """uvicorn's server with a stop budget: a request or lifespan hook that hangs (a producer
     waiting for a broker that is gone) does not hold the process."""
 
-    budget = 3.0
+    budget = 2.5
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         shutdown.arm(self.budget, "api")

@@ -100,8 +100,8 @@ def up() -> None:
         if stop.is_set():
             return  # already stopping: a second Ctrl-C changes nothing, the stop is bounded
         stop.set()
-        if not started:
-            raise KeyboardInterrupt  # interrupt the start-up where it is
+        if not started or stack.supervisor.busy:
+            raise KeyboardInterrupt  # interrupt the start-up or a restart where it is
 
     started = False
     # Installed explicitly: a shell that starts us in the background ignores SIGINT for us.

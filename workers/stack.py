@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,15 +67,27 @@ class Stack:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         make_private(self.settings.data_dir)
         reap_previous_run(self.settings)
-        broker = servers.start_broker(self.settings)
-        if broker is not None:
-            self.servers.append(broker)
-            self.starters[broker.name] = lambda: _started(servers.start_broker(self.settings))
-        if self.settings.temporal_embedded:
-            self.servers.append(servers.start_temporal(self.settings, ui=self.temporal_ui))
-            self.starters["temporal"] = lambda: servers.start_temporal(
-                self.settings, ui=self.temporal_ui
+        # Temporal starts while the broker's JVM does (a first start: about 10 s sooner).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            temporal = (
+                pool.submit(servers.start_temporal, self.settings, self.temporal_ui)
+                if self.settings.temporal_embedded
+                else None
             )
+            broker: ManagedProcess | None = None
+            try:
+                broker = servers.start_broker(self.settings)
+            finally:
+                if broker is not None:
+                    self.servers.append(broker)
+                    self.starters[broker.name] = lambda: _started(
+                        servers.start_broker(self.settings)
+                    )
+                if temporal is not None:
+                    self.servers.append(temporal.result())
+                    self.starters["temporal"] = lambda: servers.start_temporal(
+                        self.settings, ui=self.temporal_ui
+                    )
         units = prepare_database(self.settings.resolved_database_url)
         created = ensure_topics(
             self.settings.kafka_bootstrap,
@@ -158,9 +171,9 @@ class Stack:
     def stop(self) -> None:
         # Workers first, so nothing is in flight when the servers go; each group in
         # parallel, so the whole stop is two grace periods at most (under 10 s).
-        grace = self.settings.stop_budget + 0.5
-        stop_all(list(self.workers.values()), grace)
-        stop_all(list(reversed(self.servers)), grace)
+        budget = self.settings.stop_budget
+        stop_all(list(self.workers.values()), budget + 0.5)  # they exit by themselves at budget
+        stop_all(list(reversed(self.servers)), budget)
         self.pid_file().unlink(missing_ok=True)
 
     def pid_file(self) -> Path:

@@ -18,7 +18,7 @@ class Worker(faust.Worker):
     """faust's worker with a stop budget: it took 16 s to stop on SIGINT and hung on
     SIGTERM while an agent crash-looped (measured)."""
 
-    budget = 3.0
+    budget = 2.5
 
     def install_signal_handlers(self) -> None:
         super().install_signal_handlers()

@@ -69,6 +69,7 @@ class Supervisor:
         self.replace = replace
         self.on_change = on_change
         self.history: dict[str, ChildHistory] = {}
+        self.busy = False  # inside a restart (a server's may wait up to 2 minutes)
 
     def record(self, name: str) -> ChildHistory:
         return self.history.setdefault(name, ChildHistory())
@@ -110,12 +111,15 @@ class Supervisor:
     def _restart(self, name: str, history: ChildHistory) -> None:
         history.restart_due = None
         history.restarts += 1
+        self.busy = True
         try:
             proc = self.starters[name]()
         except ProcessFailed as exc:  # did not come up: counts as another death
             log.warning("%s failed to restart: %s", name, exc)
             self._died(name, _Exited(name, exc), history, time.monotonic())
             return
+        finally:
+            self.busy = False
         self.replace(name, proc)
         log.info("%s restarted (pid %s, restart %d)", name, proc.pid, history.restarts)
         self.on_change()
