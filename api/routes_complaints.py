@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Literal
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 from fastapi.concurrency import run_in_threadpool
 from kafka.errors import KafkaError
 from pydantic import AwareDatetime, BaseModel, Field
+from sqlmodel import Session
 
-from api.deps import HasherDep, PublisherDep
+from api.deps import HasherDep, PublisherDep, SessionDep
 from api.errors import ApiError
 from api.identity import WriterDep
+from api.routes_desk import phone_hash
+from infra import duplicates
 from infra.intake import check_complaint
 from models import topics
 from models.actors import Role
 from models.cases import case_id_for
 from models.complaints import ComplaintBody, ComplaintReceived
+from models.deadlines import DeadlinePolicy
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
 
@@ -35,12 +40,25 @@ class ComplaintAccepted(BaseModel):
     tracking_code: str = Field(description="with the case id, lets the caller ask for progress")
     status_url: str
     message: str
+    relation: Literal["merged", "linked"] | None = Field(
+        default=None,
+        description="merged: joins the open case `related_case`; linked: a new case linked to "
+        "the earlier case `related_case`, which already has its result",
+    )
+    related_case: str | None = None
+    direct_answer: bool = Field(default=False, description="closed at once as 直接答复")
 
 
 @router.post("/complaints", status_code=status.HTTP_202_ACCEPTED, response_model=ComplaintAccepted)
 async def submit_complaint(
-    body: ComplaintSubmission, publisher: PublisherDep, hasher: HasherDep, actor: WriterDep
+    body: ComplaintSubmission,
+    publisher: PublisherDep,
+    hasher: HasherDep,
+    actor: WriterDep,
+    session: SessionDep,
+    request: Request,
 ) -> ComplaintAccepted:
+    phone = body.complainant.phone if body.complainant and not body.anonymous else None
     complaint = check_complaint(
         ComplaintReceived.model_validate(
             {
@@ -48,9 +66,12 @@ async def submit_complaint(
                 "event_id": body.event_id or f"http-{uuid.uuid4()}",
                 "occurred_at": body.occurred_at or datetime.now(UTC),
                 "taken_by": actor.name if actor.role is Role.OPERATOR else None,
+                "caller_hash": phone_hash(hasher, phone) if phone else None,
             }
         )
     )
+    relation, related = _relation(session, complaint, request.app.state.policy)
+    session.rollback()
     try:
         await run_in_threadpool(
             publisher.publish,
@@ -64,12 +85,38 @@ async def submit_complaint(
         ) from exc
     case_id = case_id_for(complaint.event_id, complaint.occurred_at)
     code = hasher.tracking_code(case_id)
+    message = f"已受理，案件编号 {case_id}，查询码 {code}。请告知来电人凭编号和查询码查询办理进度。"
+    if complaint.direct_answer is not None:
+        message = f"已直接答复并办结，案件编号 {case_id}。"
+    elif relation == "merged":
+        message += f"该机构同类问题案件 {related} 正在办理，本次反映将并入该案一并办理。"
+    elif relation == "linked":
+        message += f"该机构同类问题前案 {related} 已反馈结果，本次另立新案并与前案关联。"
     return ComplaintAccepted(
         case_id=case_id,
         event_id=complaint.event_id,
         tracking_code=code,
         status_url=f"/api/v1/cases/{case_id}",
-        message=(
-            f"已受理，案件编号 {case_id}，查询码 {code}。请告知来电人凭编号和查询码查询办理进度。"
-        ),
+        message=message,
+        relation=relation,
+        related_case=related,
+        direct_answer=complaint.direct_answer is not None,
     )
+
+
+def _relation(
+    session: Session, complaint: ComplaintReceived, policy: DeadlinePolicy
+) -> tuple[Literal["merged", "linked"] | None, str | None]:
+    """What the case workflow will find, told to the operator before the call ends (the
+    workflow decides for itself when the report arrives, by the same rules)."""
+    if complaint.direct_answer is not None:
+        return None, None
+    key = duplicates.key_for(session, complaint)
+    if key is None:
+        return None, None
+    window = policy.duplicate_window
+    target = duplicates.open_duplicate(session, complaint, key, window, lock=False)
+    if target is not None:
+        return "merged", target
+    done = duplicates.done_case(session, complaint, key, window)
+    return ("linked", done) if done is not None else (None, None)
