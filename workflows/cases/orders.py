@@ -140,7 +140,7 @@ class WorkOrders:
                 NotificationSpec(
                     kind=NotificationKind.DISPATCH,
                     recipient=s.handler or "",
-                    note=f"改派：{pending.unit} 退单，理由：{pending.reason}；"
+                    note=f"改派：{pending.unit} 退回（退单），理由：{pending.reason}；"
                     f"审核意见：{params.reason}",
                 ),
                 NotificationSpec(

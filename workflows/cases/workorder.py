@@ -75,7 +75,8 @@ def request_extension(
     state: CaseState, actor: Actor, working_days: int, cap: int
 ) -> Refusal | None:
     refusal = rules._first(
-        rules._state(state, "申请延期", OPEN), rules._handler(state, actor, "申请延期")
+        rules._state(state, "申请延期", (CaseStatus.ACCEPTED,)),
+        rules._handler(state, actor, "申请延期"),
     )
     if refusal:
         return refusal

@@ -1,0 +1,289 @@
+"""The 12345 work-order features on the time-skipping server: return review, extensions,
+supervision orders, redo by the same unit, direct answers, reports about done cases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import select
+
+from infra.deadlines import after
+from infra.statistics import compute
+from models.actors import Actor, Role
+from models.case_actions import (
+    AcceptCase,
+    DecideExtension,
+    RecordFollowUp,
+    RedoBy,
+    ReportResult,
+    RequestExtension,
+    ReturnCase,
+    ReviewReturn,
+    Supervise,
+)
+from models.cases import Case, CaseRound, CaseStatus, Level, Outcome, UnitRecord
+from models.complaints import DirectAnswer
+from models.deadlines import Duration
+from models.notifications import NotificationKind
+from models.timeutil import SHANGHAI
+from tests.case_env import LEADING_OFFICE, OPERATOR, CaseEnv, department, town
+from tests.factories import complaint
+from tests.test_case_actions import RESULT, refused
+from workflows.cases import workorder
+from workflows.cases.workflows import CaseWorkflow
+
+
+async def test_a_return_waits_for_review_and_bouncing_never_resets_the_clock(
+    case_env: CaseEnv,
+) -> None:
+    _, handle = await case_env.open(category="out-of-scope", town="town-lushan")
+    first = await case_env.state(handle)
+    state = await handle.execute_update(
+        CaseWorkflow.return_case, ReturnCase(actor=town(), reason="机构不在本镇辖区")
+    )
+    # Nothing moved yet: the case waits for the hotline centre, the unit cannot accept it.
+    assert state.handler == "town-lushan" and state.return_pending is not None
+    [review] = case_env.publisher.to(state.case_id, NotificationKind.RETURN_REVIEW)
+    assert review.recipient == "hotline" and "机构不在本镇辖区" in review.text
+    code, _, _ = await refused(handle, "accept", AcceptCase(actor=town()))
+    assert code == "return_pending"
+    code, status, message = await refused(
+        handle, "review_return", ReviewReturn(actor=town(), approve=True, reason="同意改派")
+    )
+    assert (code, status) == ("not_reviewer", 403) and "热线中心" in message
+    assert workorder.allowed_actions(state, OPERATOR, await case_env.now()) == [
+        "review-return",
+        "notes",
+    ]
+
+    # Rejected: back to the same unit, told why.
+    state = await handle.execute_update(
+        CaseWorkflow.review_return,
+        ReviewReturn(actor=OPERATOR, approve=False, reason="经核实该机构在炉山镇辖区"),
+    )
+    assert state.handler == "town-lushan" and state.return_pending is None and state.round == 1
+    rejected = case_env.publisher.to(state.case_id, NotificationKind.RETURN_REVIEW)[-1]
+    assert rejected.recipient == "town-lushan" and "退单申请未通过" in rejected.text
+
+    # Returned twice: decided by the leading office (审定), not the hotline.
+    await handle.execute_update(
+        CaseWorkflow.return_case, ReturnCase(actor=town(), reason="仍认为不属本镇", to_unit=None)
+    )
+    code, status, message = await refused(
+        handle, "review_return", ReviewReturn(actor=OPERATOR, approve=True, reason="同意")
+    )
+    assert (code, status) == ("not_reviewer", 403) and "领导小组办公室" in message
+    later = await case_env.now() + timedelta(hours=3)
+    await case_env.pass_time_until(later)
+    state = await handle.execute_update(
+        CaseWorkflow.review_return,
+        ReviewReturn(
+            actor=LEADING_OFFICE, approve=True, reason="改派湾水镇", to_unit="town-wanshui"
+        ),
+    )
+    assert (state.handler, state.level, state.round) == ("town-wanshui", Level.TOWN, 2)
+    # The clock runs from the first dispatch: the new unit must finish by the same date.
+    assert state.deadlines.resolve_by == first.deadlines.resolve_by
+    assert state.returned_by == ["town-lushan"]
+
+
+async def test_one_extension_approved_by_the_lead_moves_the_public_date(
+    case_env: CaseEnv,
+) -> None:
+    _, handle = await case_env.open(category="prepayment", town="town-lushan")
+    await handle.execute_update(CaseWorkflow.accept, AcceptCase(actor=town()))
+    before = (await case_env.state(handle)).deadlines.resolve_by
+    assert before is not None
+    code, status, _ = await refused(
+        handle,
+        "request_extension",
+        RequestExtension(actor=town(), working_days=11, reason="需要补充调查", cap_working_days=10),
+    )
+    assert (code, status) == ("extension_too_long", 422)
+    state = await handle.execute_update(
+        CaseWorkflow.request_extension,
+        RequestExtension(actor=town(), working_days=3, reason="需调取机构收费台账"),
+    )
+    assert state.extension_pending is not None
+    [asked] = case_env.publisher.to(state.case_id, NotificationKind.EXTENSION)
+    assert asked.recipient == "samr" and "3 个工作日" in asked.text
+    code, status, _ = await refused(
+        handle, "decide_extension", DecideExtension(actor=town(), approve=True, reason="同意")
+    )
+    assert (code, status) == ("not_lead", 403)
+    state = await handle.execute_update(
+        CaseWorkflow.decide_extension,
+        DecideExtension(actor=department("samr"), approve=True, reason="同意延期"),
+    )
+    assert state.deadlines.resolve_by == after(before, Duration(working_days=3))
+    code, _, _ = await refused(
+        handle,
+        "request_extension",
+        RequestExtension(actor=town(), working_days=1, reason="再延一天"),
+    )
+    assert code == "extension_used"
+    with case_env.sessions() as session:
+        case = session.get(Case, state.case_id)
+        assert case is not None and case.extended
+        assert case.resolve_by == state.deadlines.resolve_by
+
+
+async def test_a_supervision_order_is_recorded_notified_and_counted(case_env: CaseEnv) -> None:
+    _, handle = await case_env.open(category="food-safety", town="town-lushan")
+    now = await case_env.now()
+    due = now + timedelta(days=3)
+    code, status, _ = await refused(
+        handle, "supervise", Supervise(actor=department("samr"), comments="抓紧办理", due_by=due)
+    )
+    assert (code, status) == ("not_office", 403)
+    state = await handle.execute_update(
+        CaseWorkflow.supervise,
+        Supervise(actor=LEADING_OFFICE, comments="群众反映强烈，请三日内办结", due_by=due),
+    )
+    assert [o.unit for o in state.supervisions] == ["town-lushan"]
+    [order] = case_env.publisher.to(state.case_id, NotificationKind.SUPERVISION)
+    assert order.recipient == "town-lushan" and order.due_at == due
+    assert "督办" in order.title and "群众反映强烈" in order.text
+    with case_env.sessions() as session:
+        case = session.get(Case, state.case_id)
+        assert case is not None and case.supervisions == 1 and case.supervised_until == due
+        records = session.exec(select(UnitRecord).where(UnitRecord.case_id == state.case_id)).all()
+        assert [(r.unit, r.kind) for r in records] == [("town-lushan", "supervised")]
+        day = now.astimezone(SHANGHAI).date()
+        stats = compute(session, day, day, now=now, unit="town-lushan")
+        assert stats.units[0].supervised == 1
+
+
+async def test_dissatisfied_because_of_the_unit_goes_back_to_the_same_unit_once(
+    case_env: CaseEnv,
+) -> None:
+    _, handle = await case_env.open(category="prepayment", town="town-lushan")
+    await handle.execute_update(CaseWorkflow.accept, AcceptCase(actor=town()))
+    await handle.execute_update(CaseWorkflow.report_result, ReportResult(actor=town(), **RESULT))
+    state = await handle.execute_update(
+        CaseWorkflow.follow_up,
+        RecordFollowUp(
+            actor=OPERATOR, satisfied=False, comment="镇里没有上门核实", redo_by=RedoBy.SAME_UNIT
+        ),
+    )
+    assert (state.status, state.handler, state.level, state.redone) == (
+        CaseStatus.DISPATCHED,
+        "town-lushan",
+        Level.TOWN,
+        1,
+    )
+    redo = case_env.publisher.to(state.case_id, NotificationKind.DISPATCH)[-1]
+    assert redo.recipient == "town-lushan" and "重办" in redo.text
+    await handle.execute_update(CaseWorkflow.accept, AcceptCase(actor=town()))
+    await handle.execute_update(CaseWorkflow.report_result, ReportResult(actor=town(), **RESULT))
+    code, _, _ = await refused(
+        handle,
+        "follow_up",
+        RecordFollowUp(actor=OPERATOR, satisfied=False, redo_by=RedoBy.SAME_UNIT),
+    )
+    assert code == "redo_used"
+    state = await handle.execute_update(
+        CaseWorkflow.follow_up, RecordFollowUp(actor=OPERATOR, satisfied=False)
+    )
+    assert state.status is CaseStatus.CLOSED
+
+
+async def test_a_consultation_answered_at_the_desk_is_closed_and_never_dispatched(
+    case_env: CaseEnv,
+) -> None:
+    answer = DirectAnswer(knowledge_id="cc-prepayment", answer="预收费不得超过1个月。")
+    _, handle = await case_env.open(
+        category="consultation", institution_name=None, direct_answer=answer, taken_by="op-1"
+    )
+    state = await case_env.until(handle, lambda s: s.status is CaseStatus.CLOSED)
+    assert state.direct_answer and state.outcome is Outcome.ANSWERED
+    assert state.deadlines.accept_by is None and state.round == 0
+    assert case_env.publisher.to(state.case_id) == []
+    with case_env.sessions() as session:
+        case = session.get(Case, state.case_id)
+        assert case is not None and case.status == CaseStatus.CLOSED
+        assert case.knowledge_id == "cc-prepayment" and case.handler is None
+        assert not session.exec(select(CaseRound).where(CaseRound.case_id == case.id)).all()
+        now = await case_env.now()
+        day = now.astimezone(SHANGHAI).date()
+        assert compute(session, day, day, now=now).direct_answers >= 1
+
+
+async def test_a_report_about_a_case_with_its_result_opens_a_linked_case(
+    case_env: CaseEnv,
+) -> None:
+    """Issue: a second family's abuse report joined a case that had already reported its
+    result; Health was not told and nothing reopened."""
+    name = "炉山镇小星星托育园"
+    _, handle = await case_env.open(category="child-abuse", institution_name=name)
+    health = department("health")
+    await handle.execute_update(CaseWorkflow.accept, AcceptCase(actor=health))
+    done = await handle.execute_update(
+        CaseWorkflow.report_result,
+        ReportResult(actor=health, outcome=Outcome.UNSUBSTANTIATED, findings="经核查未发现虐童。"),
+    )
+    second = complaint(
+        category="child-abuse",
+        institution_name=name,
+        occurred_at=(await case_env.now() + timedelta(hours=1)).isoformat(),
+        description="另一位家长反映孩子被保育员打",
+    )
+    new = await case_env.start(second)
+    state = await case_env.until(new, lambda s: s.status is CaseStatus.DISPATCHED)
+    assert state.merged_into is None and state.related_to == done.case_id
+    assert state.handler == "health"
+    [dispatch] = [
+        n
+        for n in case_env.publisher.to(state.case_id, NotificationKind.DISPATCH)
+        if n.recipient == "health"
+    ]
+    assert done.case_id in dispatch.text
+    with case_env.sessions() as session:
+        opened = session.get(Case, state.case_id)
+        assert opened is not None and opened.related_to == done.case_id
+
+
+async def test_a_report_joining_an_open_case_tells_its_units(case_env: CaseEnv) -> None:
+    name = "炉山镇小月亮托育园"
+    _, handle = await case_env.open(category="food-safety", institution_name=name)
+    second = complaint(
+        category="food-safety",
+        institution_name=name,
+        occurred_at=(await case_env.now() + timedelta(hours=1)).isoformat(),
+    )
+    await case_env.start(second)
+    state = await case_env.until(handle, lambda s: len(s.linked_cases) == 1)
+    [told] = case_env.publisher.to(state.case_id, NotificationKind.LINKED)
+    assert told.recipient == "town-lushan" and "并入本案" in told.text
+
+
+def test_allowed_actions_follow_the_validators() -> None:
+    from datetime import UTC, datetime
+
+    from models.workflow_io import CaseState, RoundDeadlines
+
+    now = datetime(2026, 12, 1, 2, tzinfo=UTC)
+    state = CaseState(
+        case_id="TY1",
+        status=CaseStatus.DISPATCHED,
+        handler="town-lushan",
+        level=Level.TOWN,
+        lead=["samr"],
+        deadlines=RoundDeadlines(return_by=now + timedelta(days=1), resolve_by=now),
+    )
+    assert workorder.allowed_actions(state, town(), now) == ["accept", "return", "notes"]
+    assert workorder.allowed_actions(state, department("samr"), now) == [
+        "notes",
+        "hand-down",
+        "take-over",
+    ]
+    assert "supervise" in workorder.allowed_actions(state, LEADING_OFFICE, now)
+    auditor = Actor(name="审计", role=Role.AUDITOR)
+    assert workorder.allowed_actions(state, auditor, now) == []
+    accepted = state.model_copy(update={"status": CaseStatus.ACCEPTED})
+    assert workorder.allowed_actions(accepted, town(), now) == [
+        "notes",
+        "assist",
+        "result",
+        "extension",
+    ]
