@@ -287,3 +287,25 @@ def test_allowed_actions_follow_the_validators() -> None:
         "result",
         "extension",
     ]
+
+
+def test_a_ban_alert_about_someone_employed_does_not_say_they_were_refused() -> None:
+    """Issue: the yearly re-check's alert said "已拒绝其入职登记" though nothing was refused."""
+    from datetime import UTC, datetime
+
+    from workflows.registry.alerts import ban_alerts
+
+    common: dict[str, object] = {
+        "key": "k",
+        "person_masked": "522***********1234",
+        "name": "某某",
+        "institution_id": "inst-1",
+        "institution_name": "炉山镇阳光托育中心",
+        "town": "town-lushan",
+        "at": datetime(2026, 12, 1, tzinfo=UTC),
+    }
+    for reason in ("yearly", "new-ban"):
+        for alert in ban_alerts(reason=reason, **common):  # type: ignore[arg-type]
+            assert "已拒绝" not in alert.text and "在职" in alert.text
+    hiring = ban_alerts(reason="hiring", **common)  # type: ignore[arg-type]
+    assert all("已拒绝其入职登记" in a.text for a in hiring)

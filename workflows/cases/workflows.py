@@ -57,7 +57,7 @@ with workflow.unsafe.imports_passed_through():
         RecordStep,
         UnitRecordSpec,
     )
-    from workflows.cases import rules, workorder
+    from workflows.cases import rules, search, workorder
     from workflows.cases.activities import CaseActivities
     from workflows.cases.orders import WorkOrders
     from workflows.refusals import refuse
@@ -74,6 +74,7 @@ LEADING_OFFICE = "leading-office"
 PLANNED_AT_OPEN = "open-case-plans-first-round"  # workflow.patched: histories from before
 RETURN_REVIEW = "return-goes-to-review"  # a return waits for the hotline centre's review
 NOTICE_CLOCK = "notice-interview-keeps-a-clock"  # reminders after 通报约谈 until resolved
+SEARCHABLE = "case-search-attributes"  # upserts the Temporal UI's search attributes
 OPEN = (CaseStatus.DISPATCHED, CaseStatus.ACCEPTED)
 SUBSTANTIATED = (Outcome.SUBSTANTIATED, Outcome.PARTLY_SUBSTANTIATED)
 
@@ -88,6 +89,7 @@ class CaseWorkflow(WorkOrders):
         # Updates and timers change the state one at a time: each step awaits an activity.
         self._lock = asyncio.Lock()
         self._version = 0
+        self._searchable: search.Values = {}
 
     # -- signals and queries -----------------------------------------------------------------
 
@@ -709,6 +711,25 @@ class CaseWorkflow(WorkOrders):
             ),
         )
         self._version += 1
+        self._upsert_search_attributes()
+
+    def _upsert_search_attributes(self) -> None:
+        s = self._s
+        if not workflow.patched(SEARCHABLE):
+            return
+        values: search.Values = {
+            search.CASE_ID.name: s.case_id,
+            search.CATEGORY.name: s.category,
+            search.TOWN.name: s.town,
+            search.HANDLER.name: s.handler,
+            search.STATUS.name: s.status,
+            search.PRIORITY.name: s.priority,
+            search.DUE_AT.name: self._next_deadline(),
+        }
+        changed = search.updates(values, self._searchable)
+        if changed:
+            workflow.upsert_search_attributes(changed)
+            self._searchable = values
 
     async def _local(self, method: Any, arg: Any) -> Any:
         return await workflow.execute_local_activity_method(
