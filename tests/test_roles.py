@@ -25,6 +25,7 @@ ROLES: dict[str, tuple[str, str | None]] = {
 }
 EVERYONE = frozenset(ROLES)
 CASE_READERS = EVERYONE - {"other-town", "other-dept"}
+PHONE = {"phone": "13800000000"}
 
 
 @dataclass
@@ -60,6 +61,15 @@ def rules() -> list[Rule]:
         Rule("GET", "/api/v1/integrity", EVERYONE, {"key": "id:INST-NONE"}),
         Rule("GET", "/api/v1/institutions", EVERYONE),
         Rule("GET", "/api/v1/findings", EVERYONE),
+        Rule("GET", "/api/v1/knowledge", EVERYONE, {"q": "托育"}),
+        Rule("GET", "/api/v1/callers/history", frozenset({"operator", "admin"}), PHONE),
+        Rule(
+            "GET",
+            "/api/v1/institutions/{institution_id}/open-cases",
+            frozenset({"operator", "office", "auditor", "admin"}),
+        ),
+        Rule("GET", "/api/v1/cases/{case_id}/attachments", CASE_READERS),
+        Rule("GET", "/api/v1/cases/{case_id}/attachments/{sha256}", CASE_READERS),
     ]
     # Writes are sent with an empty body: a role that may not act gets 403 before the body is
     # read; one that may gets the validation error (or the workflow's own answer).
@@ -81,6 +91,11 @@ def rules() -> list[Rule]:
                 "decisions",
                 "reinspections",
                 "joint-punishment",
+                "review-return",
+                "extension",
+                "extension-decision",
+                "supervise",
+                "attachments",
             )
         ],
         *[
@@ -120,6 +135,7 @@ def concrete(path: str, case: str) -> str:
         .replace("{code}", "town-lushan")
         .replace("{institution_id}", "INST-NONE")
         .replace("{ban_id}", "ban-none")
+        .replace("{sha256}", "0" * 64)
     )
 
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from models.search_attributes import CASE_SEARCH_ATTRIBUTES
 
@@ -54,5 +57,14 @@ async def register(client: Client, namespace: str) -> None:
             AddSearchAttributesRequest(namespace=namespace, search_attributes=kinds)
         )
     except RPCError as err:
-        if err.status != RPCStatusCode.ALREADY_EXISTS:
-            raise
+        # Already there (a restart, or registered by the cluster's operators): fine. Missing
+        # and not ours to register: the worker stops with the reason.
+        listed = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=namespace)
+        )
+        if not set(kinds) <= set(listed.custom_attributes):
+            raise RuntimeError(
+                "cannot register the case search attributes "
+                f"({', '.join(CASE_SEARCH_ATTRIBUTES)}): {err.message}; register them with "
+                "`temporal operator search-attribute create` and restart"
+            ) from err
