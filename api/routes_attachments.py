@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from api.access import case_for
 from api.deps import AuditSessionDep, SessionDep
 from api.errors import ApiError
-from api.identity import ActorDep, WriterDep
+from api.identity import ActingDep, ActorDep
 from infra import audit
 from models.attachments import Attachment, AttachmentPublic, AttachmentPurpose
 from models.audit import AuditEntry
@@ -48,7 +48,7 @@ async def upload(
     request: Request,
     session: SessionDep,
     audit_session: AuditSessionDep,
-    actor: WriterDep,
+    actor: ActingDep,
     file: Annotated[UploadFile, File(description="JPEG、PNG 或 PDF")],
     purpose: Annotated[AttachmentPurpose, Form()] = AttachmentPurpose.COMPLAINT,
 ) -> AttachmentPublic:
