@@ -348,6 +348,8 @@ class CaseWorkflow(WorkOrders):
         s.handler, s.level = handler, level
         s.collaborators = [u for u in s.collaborators if u != handler]
         s.reminded = False
+        # A new round (hand-down, take-over, escalation) settles what the last unit asked for.
+        s.return_pending = s.extension_pending = None
         s.status = CaseStatus.ACCEPTED if accepted else CaseStatus.DISPATCHED
         s.accepted_at = now if accepted else None
         s.resolved_at = None
