@@ -309,3 +309,64 @@ def test_a_ban_alert_about_someone_employed_does_not_say_they_were_refused() -> 
             assert "已拒绝" not in alert.text and "在职" in alert.text
     hiring = ban_alerts(reason="hiring", **common)  # type: ignore[arg-type]
     assert all("已拒绝其入职登记" in a.text for a in hiring)
+
+
+async def test_a_confidential_complaint_keeps_its_contact_for_the_hotline(
+    case_env: CaseEnv,
+) -> None:
+    from models.cases import ComplainantContact
+
+    _, handle = await case_env.open(confidential=True, caller_hash="ab" * 32)
+    state = await case_env.state(handle)
+    with case_env.sessions() as session:
+        case = session.get(Case, state.case_id)
+        contact = session.get(ComplainantContact, state.case_id)
+        assert case is not None and case.confidential and not case.anonymous
+        assert contact is not None and contact.phone_hash == "ab" * 32
+    # The units' dispatch says nothing of the caller.
+    for n in case_env.publisher.to(state.case_id):
+        assert "王女士" not in n.text and "138 0000" not in n.text
+    _, anonymous = await case_env.open(anonymous=True, confidential=True, complainant=None)
+    with case_env.sessions() as session:
+        a = session.get(Case, (await case_env.state(anonymous)).case_id)
+        assert a is not None and a.anonymous and not a.confidential
+
+
+async def test_a_case_is_findable_by_its_search_attributes(case_env: CaseEnv) -> None:
+    from workflows.cases import search
+
+    _, handle = await case_env.open(category="food-safety", town="town-wanchao")
+    await handle.execute_update(CaseWorkflow.accept, AcceptCase(actor=town("town-wanchao")))
+    described = await handle.describe()
+    attributes = described.typed_search_attributes
+    assert attributes.get(search.CASE_ID) == (await case_env.state(handle)).case_id
+    assert attributes.get(search.HANDLER) == "town-wanchao"
+    assert attributes.get(search.STATUS) == "accepted"
+    assert attributes.get(search.CATEGORY) == "food-safety"
+    assert attributes.get(search.DUE_AT) is not None
+    # Never personal data: no attribute carries the caller or the description.
+    assert "王女士" not in str(described.raw_description)
+
+
+def test_knowledge_entries_are_validated_on_load(tmp_path: object) -> None:
+    from pathlib import Path
+
+    import pytest
+
+    from infra import knowledge
+
+    entries = knowledge.load()
+    assert 10 <= len(entries) <= 20
+    assert all("〔" in e.source.document_number for e in entries.values())
+    assert knowledge.search("ysf")[0].id == "cc-prepayment"  # pinyin initials of 预收费
+    assert knowledge.search("监控 公安")[0].id == "cc-video"
+    bad = Path(str(tmp_path)) / "bad.toml"
+    bad.write_text(
+        '[[entry]]\nid = "x-1"\nquestion = "问题问题"\nanswer = "答案答案答案答案答案"\n'
+        'keywords = ["a"]\ncategory = "aa"\ndepartment = "nowhere"\n'
+        "effective_from = 2021-01-01\nreviewed_on = 2021-01-01\n"
+        'source = { title = "文件", document_number = "凯府办函〔2021〕54号" }\n',
+        "utf-8",
+    )
+    with pytest.raises(knowledge.KnowledgeError, match="x-1"):
+        knowledge.load(Path(str(tmp_path)))

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from temporalio.client import Client
 
 from tests.auth import Tokens
 from tests.factories import complaint_payload
@@ -271,3 +272,20 @@ async def test_a_department_lists_the_cases_of_the_categories_it_leads(
     edu = tokens.headers("department", "edu")
     rows = (await http.get("/api/v1/cases", params={"limit": 500}, headers=edu)).json()
     assert case_id not in [c["id"] for c in rows]
+
+
+async def test_cases_are_listed_in_temporal_by_search_attributes(
+    http: httpx.AsyncClient, temporal_client: Client
+) -> None:
+    accepted = await submit(http, category="staffing", town="town-kaitang")
+    case_id = accepted["case_id"]
+    await wait_for_case(http, case_id, handler="town-kaitang")
+    query = f'TuoyuCaseId = "{case_id}" AND TuoyuHandler = "town-kaitang"'
+
+    async def found() -> bool:
+        return [w.id async for w in temporal_client.list_workflows(query)] == [f"case-{case_id}"]
+
+    assert await eventually_async(found, within=30)
+    described = await temporal_client.get_workflow_handle(f"case-{case_id}").describe()
+    summary = await described.static_summary()
+    assert summary is not None and case_id in summary and "人员配备" in summary
