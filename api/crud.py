@@ -45,6 +45,7 @@ def list_cases(
     limit: int = 100,
     offset: int = 0,
     led_categories: list[str] | None = None,
+    pending: str | None = None,
 ) -> list[Case]:
     """The inbox: cases a unit handles or works on, the cases of its jurisdiction (a town)
     and of the categories it leads (a city department): what it may read, newest first."""
@@ -61,6 +62,8 @@ def list_cases(
         query = query.where(or_(*scope))
     if status is not None:
         query = query.where(Case.status == status)
+    if pending is not None:
+        query = query.where(Case.pending == pending)
     query = query.order_by(col(Case.received_at).desc()).offset(offset).limit(limit)
     return list(session.exec(query).all())
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
@@ -37,6 +37,10 @@ def list_cases(
     actor: ActorDep,
     unit: str | None = Query(default=None, description="cases this unit handles or works on"),
     status: CaseStatus | None = None,
+    pending: Literal["return", "extension"] | None = Query(
+        default=None,
+        description="waiting for a decision: 'return' (退单审核), 'extension' (延期审批)",
+    ),
     limit: int = Query(default=50, ge=1, le=500),
     offset: int = Query(default=0, ge=0, le=1_000_000),
 ) -> list[CasePublic]:
@@ -48,6 +52,7 @@ def list_cases(
         limit=limit,
         offset=offset,
         led_categories=led_categories(unit),
+        pending=pending,
     )
     return [c for c in (crud.get_case(session=session, case_id=x.id) for x in cases) if c]
 

@@ -132,6 +132,14 @@ async def test_a_supervision_order_is_recorded_notified_and_counted(case_env: Ca
     _, handle = await case_env.open(category="food-safety", town="town-lushan")
     now = await case_env.now()
     due = now + timedelta(days=3)
+    day = now.astimezone(SHANGHAI).date()
+
+    def supervised() -> int:
+        with case_env.sessions() as session:
+            stats = compute(session, day, day, now=now, unit="town-lushan")
+            return stats.units[0].supervised if stats.units else 0
+
+    before = supervised()
     code, status, _ = await refused(
         handle, "supervise", Supervise(actor=department("samr"), comments="抓紧办理", due_by=due)
     )
@@ -149,9 +157,7 @@ async def test_a_supervision_order_is_recorded_notified_and_counted(case_env: Ca
         assert case is not None and case.supervisions == 1 and case.supervised_until == due
         records = session.exec(select(UnitRecord).where(UnitRecord.case_id == state.case_id)).all()
         assert [(r.unit, r.kind) for r in records] == [("town-lushan", "supervised")]
-        day = now.astimezone(SHANGHAI).date()
-        stats = compute(session, day, day, now=now, unit="town-lushan")
-        assert stats.units[0].supervised == 1
+    assert supervised() == before + 1
 
 
 async def test_dissatisfied_because_of_the_unit_goes_back_to_the_same_unit_once(

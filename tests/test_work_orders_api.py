@@ -55,6 +55,8 @@ async def test_return_review_extension_supervision_through_the_api(
     case = await wait_for_case(http, case_id, pending="return")
     first_resolve_by = datetime.fromisoformat(case["resolve_by"])
     assert "review-return" in case["allowed_actions"]  # the operator's own view
+    queue = (await http.get("/api/v1/cases", params={"pending": "return"})).json()
+    assert case_id in [c["id"] for c in queue]  # the hotline centre's review queue
     r = await http.post(f"/api/v1/cases/{case_id}/accept", json={}, headers=town)
     assert r.status_code == 409 and "审核" in r.json()["error"]["message"]
     r = await http.post(
