@@ -263,6 +263,27 @@ async def test_a_report_joining_an_open_case_tells_its_units(case_env: CaseEnv) 
     assert told.recipient == "town-lushan" and "并入本案" in told.text
 
 
+def test_a_lead_handling_the_case_does_not_approve_its_own_extension() -> None:
+    from datetime import UTC, datetime
+
+    from models.workflow_io import CaseState, ExtensionRequest
+
+    now = datetime(2026, 12, 1, 2, tzinfo=UTC)
+    state = CaseState(
+        case_id="TY2",
+        status=CaseStatus.ACCEPTED,
+        handler="health",
+        level=Level.CITY,
+        lead=["health"],
+        extension_pending=ExtensionRequest(
+            unit="health", reason="现场调查", working_days=2, at=now
+        ),
+    )
+    refusal = workorder.decide_extension(state, department("health"))
+    assert refusal is not None and refusal.code == "own_request"
+    assert workorder.decide_extension(state, LEADING_OFFICE) is None
+
+
 def test_allowed_actions_follow_the_validators() -> None:
     from datetime import UTC, datetime
 

@@ -96,8 +96,16 @@ def request_extension(
 
 
 def decide_extension(state: CaseState, actor: Actor) -> Refusal | None:
-    if state.extension_pending is None:
+    pending = state.extension_pending
+    if pending is None:
         return Refusal(code="no_extension_pending", message="本案没有待审批的延期申请。")
+    if actor.unit == pending.unit and actor.role not in SUPERVISORS:
+        # A lead department handling the case itself does not approve its own request.
+        return Refusal(
+            code="own_request",
+            message="承办单位不能审批本单位的延期申请，请由领导小组办公室审批。",
+            status=403,
+        )
     return rules._lead(state, actor, "审批延期申请")
 
 
