@@ -99,6 +99,9 @@ def decide_extension(state: CaseState, actor: Actor) -> Refusal | None:
     pending = state.extension_pending
     if pending is None:
         return Refusal(code="no_extension_pending", message="本案没有待审批的延期申请。")
+    refusal = rules._lead(state, actor, "审批延期申请")
+    if refusal:
+        return refusal
     if actor.unit == pending.unit and actor.role not in SUPERVISORS:
         # A lead department handling the case itself does not approve its own request.
         return Refusal(
@@ -106,7 +109,7 @@ def decide_extension(state: CaseState, actor: Actor) -> Refusal | None:
             message="承办单位不能审批本单位的延期申请，请由领导小组办公室审批。",
             status=403,
         )
-    return rules._lead(state, actor, "审批延期申请")
+    return None
 
 
 def supervise(state: CaseState, actor: Actor, due_by: datetime, now: datetime) -> Refusal | None:
