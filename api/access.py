@@ -38,9 +38,15 @@ def may_see_complainant(
     session: Session, actor: Actor, case: Case, contact: ComplainantContact | None
 ) -> bool:
     """The operator who took the call, and the units assigned to the case (handler,
-    collaborators, assisting units). Not the leading office, auditors or other operators."""
+    collaborators, assisting units). Not the leading office, auditors or other operators.
+    A confidential complaint (保密): the hotline centre (every operator) calls back; the
+    handling units never see the contact."""
     if actor.role is Role.OPERATOR:
+        if case.confidential:
+            return contact is not None
         return contact is not None and contact.taken_by == actor.name
+    if case.confidential:
+        return False
     if actor.role not in (Role.TOWN, Role.DEPARTMENT) or actor.unit is None:
         return False
     assigned = session.exec(
@@ -61,6 +67,14 @@ def case_for(session: Session, actor: Actor, case_id: str) -> Case:
     if not may_see(session, actor, case):
         raise ApiError(403, "forbidden", "无权查看该案件。")
     return case
+
+
+def led_categories(unit: str | None) -> list[str]:
+    """The categories a city department leads: their cases are in its list as they are
+    readable by it (`may_see`)."""
+    if unit is None:
+        return []
+    return [code for code, info in reference.catalogue().items() if unit in info.lead]
 
 
 def inbox_unit(actor: Actor, requested: str | None) -> str | None:

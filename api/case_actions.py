@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
+from models.actors import Actor
 from models.cases import workflow_id_for
 from models.workflow_io import CaseState
 
@@ -55,3 +56,13 @@ async def act(client: Client, case_id: str, name: str, arg: object) -> CaseState
 
 async def query_state(client: Client, case_id: str) -> CaseState | None:
     return await query(client, workflow_id_for(case_id), CaseState)
+
+
+async def allowed_actions(client: Client, case_id: str, actor: Actor) -> list[str]:
+    """The actions this actor may take now, by the workflow's `allowed_actions` query; none
+    when the workflow is gone or does not answer (no buttons rather than an error)."""
+    handle = client.get_workflow_handle(workflow_id_for(case_id))
+    try:
+        return await handle.query("allowed_actions", actor, result_type=list[str])
+    except (RPCError, WorkflowQueryFailedError):
+        return []

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from sqlalchemy import ColumnElement
+from sqlmodel import Session, col, or_, select
 
 from models.audit import AuditRecord
 from models.cases import Case, CaseAssignment, CaseLink, CasePublic, CaseStatus, UnitRecord
@@ -23,8 +24,16 @@ def get_case(*, session: Session, case_id: str) -> CasePublic | None:
         .where(CaseLink.case_id == case_id)
         .order_by(col(CaseLink.linked_at))
     ).all()
+    related = session.exec(
+        select(Case.id).where(Case.related_to == case_id).order_by(col(Case.received_at))
+    ).all()
     return CasePublic.model_validate(
-        case, update={"assigned_units": list(units), "linked_cases": list(links)}
+        case,
+        update={
+            "assigned_units": list(units),
+            "linked_cases": list(links),
+            "related_cases": list(related),
+        },
     )
 
 
@@ -35,8 +44,11 @@ def list_cases(
     status: CaseStatus | None = None,
     limit: int = 100,
     offset: int = 0,
+    led_categories: list[str] | None = None,
+    pending: str | None = None,
 ) -> list[Case]:
-    """The inbox: cases a unit handles or works on, newest first."""
+    """The inbox: cases a unit handles or works on, the cases of its jurisdiction (a town)
+    and of the categories it leads (a city department): what it may read, newest first."""
     query = select(Case)
     if unit is not None:
         involved = (
@@ -44,9 +56,14 @@ def list_cases(
             .where(CaseAssignment.unit == unit)
             .where(CaseAssignment.role != "former")
         )
-        query = query.where(col(Case.id).in_(involved))
+        scope: list[ColumnElement[bool]] = [col(Case.id).in_(involved), col(Case.town) == unit]
+        if led_categories:
+            scope.append(col(Case.category).in_(led_categories))
+        query = query.where(or_(*scope))
     if status is not None:
         query = query.where(Case.status == status)
+    if pending is not None:
+        query = query.where(Case.pending == pending)
     query = query.order_by(col(Case.received_at).desc()).offset(offset).limit(limit)
     return list(session.exec(query).all())
 

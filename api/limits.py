@@ -10,19 +10,26 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body
 
+# A multipart form's boundaries and headers around one file.
+FORM_OVERHEAD = 64 * 1024
+
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, attachment_bytes: int = 0) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_max = max_bytes
+        self.attachment_max = max(max_bytes, attachment_bytes + FORM_OVERHEAD)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # Attachments (POST /api/v1/cases/{id}/attachments) have their own, larger cap; the
+        # route checks the file itself against it.
+        limit = self.attachment_max if scope["path"].endswith("/attachments") else self.default_max
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)
             return
         if declared is not None:
             await self.app(scope, receive, send)
@@ -36,8 +43,8 @@ class BodyLimit:
                 break
             chunk = message.get("body", b"")
             seen += len(chunk)
-            if seen > self.max_bytes:
-                await self._refuse(send)
+            if seen > limit:
+                await self._refuse(send, limit)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -52,11 +59,11 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, limit: int) -> None:
         body: dict[str, Any] = error_body(
             "body_too_large",
-            f"提交内容过大（上限 {self.max_bytes // 1024} KB），请精简后重新提交。",
-            {"max_bytes": self.max_bytes},
+            f"提交内容过大（上限 {limit // 1024} KB），请精简后重新提交。",
+            {"max_bytes": limit},
         )
         payload = json.dumps(body, ensure_ascii=False).encode()
         await send(

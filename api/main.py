@@ -13,14 +13,17 @@ from api import (
     errors,
     metrics,
     routes_actions,
+    routes_attachments,
     routes_audit,
     routes_cases,
     routes_codec,
     routes_complaints,
+    routes_desk,
     routes_enforcement,
     routes_intake,
     routes_public,
     routes_statistics,
+    routes_workorder,
 )
 from api.limits import BodyLimit
 from api.open311 import formats as open311_formats
@@ -29,7 +32,7 @@ from api.security import SecurityHeaders
 from api.web import pages
 from infra.codec import EncryptionCodec
 from infra.db import make_engine, session_factory
-from infra.deadlines import load_enforcement
+from infra.deadlines import load_enforcement, load_policy
 from infra.identity import load_hasher
 from infra.kafka import KafkaPublisher
 from infra.settings import Settings, get_settings
@@ -51,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.vault = load_vault(settings)
         app.state.codec = EncryptionCodec(app.state.vault)
         app.state.enforcement = load_enforcement(settings.enforcement_file)
+        app.state.policy = load_policy(settings.deadlines_file)
         app.state.temporal = None
         app.state.temporal_lock = asyncio.Lock()
         try:
@@ -64,12 +68,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     open311_formats.install(app)
     metrics.install(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.http_max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.http_max_body_bytes,
+        attachment_bytes=settings.attachment_max_bytes,
+    )
     app.add_middleware(routes_codec.CodecCors, origins=routes_codec.cors_origins(settings))
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, the 413s included
     app.include_router(routes_complaints.router)
     app.include_router(routes_cases.router)
     app.include_router(routes_actions.router)
+    app.include_router(routes_workorder.router)
+    app.include_router(routes_attachments.router)
+    app.include_router(routes_desk.router)
     app.include_router(routes_statistics.router)
     app.include_router(routes_enforcement.router)
     app.include_router(routes_audit.router)

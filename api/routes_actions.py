@@ -57,7 +57,11 @@ async def accept(
     return await act(temporal, case_id, "accept", AcceptCase(**body.model_dump(), actor=actor))
 
 
-@router.post("/return", response_model=CaseState, summary="退回（非本辖区或非本单位职责）")
+@router.post(
+    "/return",
+    response_model=CaseState,
+    summary="退单（非本辖区或非本单位职责；待12345热线中心审核）",
+)
 async def return_case(
     case_id: str, body: ReturnBody, actor: ActingDep, temporal: TemporalDep
 ) -> CaseState:

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ValidationError
 from sqlmodel import col, select
 
 from api import crud
-from api.access import case_for, inbox_unit, may_see_complainant
-from api.case_actions import query_state
+from api.access import case_for, inbox_unit, led_categories, may_see_complainant
+from api.case_actions import allowed_actions, query_state
 from api.deps import AuditSessionDep, SessionDep, TemporalDep, VaultDep
 from api.errors import ApiError
 from api.identity import ActorDep
 from infra import audit, reference
 from infra.vault import VaultError
+from models.actors import Role
 from models.audit import AuditEntry
 from models.cases import CasePublic, CaseStatus, ComplainantContact, UnitRecord
 from models.sealed import Sealed
@@ -38,20 +39,39 @@ def list_cases(
     actor: ActorDep,
     unit: str | None = Query(default=None, description="cases this unit handles or works on"),
     status: CaseStatus | None = None,
+    pending: Literal["return", "extension"] | None = Query(
+        default=None,
+        description="waiting for a decision: 'return' (退单审核), 'extension' (延期审批)",
+    ),
     limit: int = Query(default=50, ge=1, le=500),
     offset: int = Query(default=0, ge=0, le=1_000_000),
 ) -> list[CasePublic]:
     unit = inbox_unit(actor, unit)
-    cases = crud.list_cases(session=session, unit=unit, status=status, limit=limit, offset=offset)
+    cases = crud.list_cases(
+        session=session,
+        unit=unit,
+        status=status,
+        limit=limit,
+        offset=offset,
+        led_categories=led_categories(unit),
+        pending=pending,
+    )
     return [c for c in (crud.get_case(session=session, case_id=x.id) for x in cases) if c]
 
 
 @router.get("/cases/{case_id}", response_model=CasePublic)
-def read_case(case_id: str, session: SessionDep, actor: ActorDep) -> CasePublic:
+async def read_case(
+    case_id: str, session: SessionDep, actor: ActorDep, temporal: TemporalDep
+) -> CasePublic:
+    """The case, with `allowed_actions`: what this caller may do now (the action paths under
+    /api/v1/cases/{id}/), computed from the workflow's state by the validators' own rules."""
     case_for(session, actor, case_id)
     case = crud.get_case(session=session, case_id=case_id)
     if case is None:
         raise not_found(case_id)
+    session.rollback()
+    if case.status not in (CaseStatus.CLOSED, CaseStatus.MERGED):
+        case.allowed_actions = await allowed_actions(temporal, case_id, actor)
     return case
 
 
@@ -108,6 +128,13 @@ def read_complainant(
     case. Every view is recorded in the audit trail."""
     case = case_for(session, actor, case_id)
     contact = session.get(ComplainantContact, case_id)
+    if case.confidential and actor.role in (Role.TOWN, Role.DEPARTMENT):
+        raise ApiError(
+            403,
+            "confidential",
+            "该投诉人要求保密，联系方式由12345热线中心保管，承办单位不能查看；"
+            "如需向投诉人核实情况，请联系热线中心代为回访。",
+        )
     if not may_see_complainant(session, actor, case, contact):
         raise ApiError(403, "forbidden", "无权查看来电人信息。")
     if contact is None:

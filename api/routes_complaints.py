@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Literal
 
 from fastapi import APIRouter, Request, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
+from sqlmodel import Session
 
-from api.deps import HasherDep, VaultDep
+from api.deps import HasherDep, SessionDep, VaultDep
 from api.errors import ApiError
 from api.identity import WriterDep
+from api.routes_desk import phone_hash
 from api.routes_intake import produce_once
+from infra import duplicates
 from infra.intake import check_complaint
 from models import topics
 from models.actors import Role
 from models.bounds import EventTime, Line, fingerprint
 from models.cases import case_id_for
 from models.complaints import Channel, ComplaintBody, ComplaintReceived
+from models.deadlines import DeadlinePolicy
 
 router = APIRouter(prefix="/api/v1", tags=["complaints"])
 # The ways a person brings a complaint to a staff member. `open311`, `camera` and
@@ -38,6 +44,13 @@ class ComplaintAccepted(BaseModel):
     tracking_code: str = Field(description="with the case id, lets the caller ask for progress")
     status_url: str
     message: str
+    relation: Literal["merged", "linked"] | None = Field(
+        default=None,
+        description="merged: joins the open case `related_case`; linked: a new case linked to "
+        "the earlier case `related_case`, which already has its result",
+    )
+    related_case: str | None = None
+    direct_answer: bool = Field(default=False, description="closed at once as 直接答复")
 
 
 @router.post("/complaints", status_code=status.HTTP_202_ACCEPTED, response_model=ComplaintAccepted)
@@ -47,6 +60,7 @@ async def submit_complaint(
     hasher: HasherDep,
     vault: VaultDep,
     actor: WriterDep,
+    session: SessionDep,
 ) -> ComplaintAccepted:
     if body.channel not in STAFF_CHANNELS:
         raise ApiError(
@@ -55,8 +69,10 @@ async def submit_complaint(
             "该渠道由系统按提交途径设定，不能在此指定；请选择热线、网站、信函、来访或其他。",
             {"channel": body.channel, "allowed": list(STAFF_CHANNELS)},
         )
+    phone = body.complainant.phone if body.complainant and not body.anonymous else None
     # The caller's contact is sealed before it leaves this process: the topic, the workflow
-    # and its history carry only ciphertext (GET /cases/{id}/complainant opens it).
+    # and its history carry only ciphertext (GET /cases/{id}/complainant opens it). The
+    # caller's keyed phone hash (caller history) is taken before sealing.
     complaint = vault.sealed_complaint(
         check_complaint(
             ComplaintReceived.model_validate(
@@ -65,10 +81,15 @@ async def submit_complaint(
                     "event_id": body.event_id or f"http-{uuid.uuid4()}",
                     "occurred_at": body.occurred_at or datetime.now(UTC),
                     "taken_by": actor.name if actor.role is Role.OPERATOR else None,
+                    "caller_hash": phone_hash(hasher, phone) if phone else None,
                 }
             )
         )
     )
+    relation, related = await run_in_threadpool(
+        _relation, session, complaint, request.app.state.policy
+    )
+    session.rollback()
     # Same id, same content (what was sent, and who sent it): the first answer again. The
     # case id is the one first given: a retry without `occurred_at` on another day would
     # otherwise compute another.
@@ -83,12 +104,38 @@ async def submit_complaint(
     )
     case_id = accepted.case_id or case_id_for(complaint.event_id, complaint.occurred_at)
     code = hasher.tracking_code(case_id)
+    message = f"已受理，案件编号 {case_id}，查询码 {code}。请告知来电人凭编号和查询码查询办理进度。"
+    if complaint.direct_answer is not None:
+        message = f"已直接答复并办结，案件编号 {case_id}。"
+    elif relation == "merged":
+        message += f"该机构同类问题案件 {related} 正在办理，本次反映将并入该案一并办理。"
+    elif relation == "linked":
+        message += f"该机构同类问题前案 {related} 已反馈结果，本次另立新案并与前案关联。"
     return ComplaintAccepted(
         case_id=case_id,
         event_id=complaint.event_id,
         tracking_code=code,
         status_url=f"/api/v1/cases/{case_id}",
-        message=(
-            f"已受理，案件编号 {case_id}，查询码 {code}。请告知来电人凭编号和查询码查询办理进度。"
-        ),
+        message=message,
+        relation=relation,
+        related_case=related,
+        direct_answer=complaint.direct_answer is not None,
     )
+
+
+def _relation(
+    session: Session, complaint: ComplaintReceived, policy: DeadlinePolicy
+) -> tuple[Literal["merged", "linked"] | None, str | None]:
+    """What the case workflow will find, told to the operator before the call ends (the
+    workflow decides for itself when the report arrives, by the same rules)."""
+    if complaint.direct_answer is not None:
+        return None, None
+    key = duplicates.key_for(session, complaint)
+    if key is None:
+        return None, None
+    window = policy.duplicate_window
+    target = duplicates.open_duplicate(session, complaint, key, window, lock=False)
+    if target is not None:
+        return "merged", target
+    done = duplicates.done_case(session, complaint, key, window)
+    return ("linked", done) if done is not None else (None, None)

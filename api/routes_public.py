@@ -7,13 +7,14 @@ import hmac
 from datetime import datetime
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.deps import HasherDep, SessionDep
 from api.errors import ApiError
 from models.cases import Case, CaseStatus
 
 router = APIRouter(prefix="/api/v1/public", tags=["public"])
+OPEN = (CaseStatus.DISPATCHED, CaseStatus.ACCEPTED)
 
 STATUS_TEXT = {
     CaseStatus.DISPATCHED: "已受理，已派发承办单位",
@@ -33,6 +34,10 @@ class PublicStatus(BaseModel):
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
     merged_into: str | None = None
+    resolve_by: datetime | None = Field(
+        default=None, description="办结时限 (after an approved extension, the new date)"
+    )
+    extended: bool = False
 
 
 @router.get("/status", response_model=PublicStatus)
@@ -61,4 +66,6 @@ def public_status(
         resolved_at=case.resolved_at,
         closed_at=case.closed_at,
         merged_into=case.merged_into,
+        resolve_by=case.resolve_by if case.status in OPEN else None,
+        extended=case.extended,
     )

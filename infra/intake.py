@@ -76,6 +76,20 @@ def check_complaint(complaint: ComplaintReceived) -> ComplaintReceived:
                 }
             ],
         )
+    answer = complaint.direct_answer
+    if answer is not None:
+        from infra import knowledge
+
+        if complaint.category != "consultation":
+            raise InvalidEvent(
+                "a direct answer is for consultations only",
+                [{"field": "direct_answer", "problem": "category must be consultation"}],
+            )
+        if answer.knowledge_id not in knowledge.entries():
+            raise InvalidEvent(
+                f"unknown knowledge entry: {answer.knowledge_id!r}",
+                [{"field": "direct_answer.knowledge_id", "problem": "not in the knowledge base"}],
+            )
     return complaint
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from infra.kafka import client_options, wait_for_broker
 from infra.process import ManagedProcess, ProcessFailed, port_open
 from infra.settings import Settings
+from models.search_attributes import REGISTRATION as SEARCH_ATTRIBUTES
 
 KAFKA_POM = Path(__file__).parent / "kafka" / "pom.xml"
 
@@ -256,6 +257,9 @@ def start_temporal(settings: Settings, ui: bool = True) -> ManagedProcess:
         "--log-level",
         "warn",
     ]
+    # The cases' search attributes for the Temporal UI (workflows/cases/search.py).
+    for attribute in SEARCH_ATTRIBUTES:
+        argv += ["--search-attribute", attribute]
     if ui:
         argv += ["--ui-port", str(settings.temporal_ui_port or port + 1000)]
         # Payloads are encrypted (infra/codec.py): the UI asks the API's codec endpoint,

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     http_max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    # Photos and documents on a case (JPEG, PNG, PDF): one file at most this large.
+    attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     sip_port: int = 5060
     sip_host: str = "127.0.0.1"
     # The platform's own GB/T 28181 id (20 digits: 522601 is Kaili; 200 a platform).

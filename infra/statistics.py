@@ -89,6 +89,8 @@ def compute(
         stats = stats_for(record.unit)
         if record.kind == UnitRecordKind.ESCALATED:
             stats.escalations += 1
+        elif record.kind == UnitRecordKind.SUPERVISED:
+            stats.supervised += 1
         else:
             stats.notice_interviews += 1
 
@@ -104,6 +106,7 @@ def compute(
         by_town=dict(Counter(c.town for c in counted).most_common()),
         by_status=dict(Counter(str(c.status) for c in cases).most_common()),
         units=units,
+        direct_answers=sum(1 for c in counted if c.knowledge_id is not None),
     )
 
 

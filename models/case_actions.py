@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.actors import Actor
-from models.bounds import Line, Text
+from models.bounds import EventTime, Line, Text
 from models.cases import Outcome
 from models.people import PersonIdentity, PersonRef
 
@@ -52,9 +54,49 @@ class CloseBody(_Action):
     reason: Text = Field(min_length=2, max_length=2000)
 
 
+class RedoBy(StrEnum):
+    """Who handles a case again after a dissatisfied follow-up (重办)."""
+
+    SAME_UNIT = "same-unit"  # the cause was the unit's handling: back to it, once
+    LEAD = "lead"  # the city lead department (the default)
+
+
 class FollowUpBody(_Action):
     satisfied: bool
     comment: Text | None = Field(default=None, max_length=2000)
+    redo_by: RedoBy | None = Field(
+        default=None,
+        description="dissatisfied: 'same-unit' sends it back to the unit that reported the "
+        "result (once); 'lead' (default) to the city lead department",
+    )
+
+
+class ReviewReturnBody(_Action):
+    """退单审核: approve (改派 to `to_unit`, or the unit the return named, or the city lead)
+    or reject (the case stays with the same unit)."""
+
+    approve: bool
+    reason: Text = Field(min_length=2, max_length=2000)
+    to_unit: Line | None = Field(default=None, max_length=64, description="改派 to this unit")
+
+
+class ExtensionBody(_Action):
+    """延期申请: more working days to resolve, with a reason."""
+
+    working_days: int = Field(ge=1, le=60)
+    reason: Text = Field(min_length=2, max_length=2000)
+
+
+class ExtensionDecisionBody(_Action):
+    approve: bool
+    reason: Text = Field(min_length=2, max_length=2000)
+
+
+class SuperviseBody(_Action):
+    """督办: the leading group office's order to the handling unit."""
+
+    comments: Text = Field(min_length=2, max_length=2000)
+    due_by: EventTime = Field(description="when the unit must have acted")
 
 
 class HandDownBody(_Action):
@@ -105,6 +147,23 @@ class HandDown(HandDownBody):
 
 
 class TakeOver(TakeOverBody):
+    actor: Actor
+
+
+class ReviewReturn(ReviewReturnBody):
+    actor: Actor
+
+
+class RequestExtension(ExtensionBody):
+    actor: Actor
+    cap_working_days: int = 10
+
+
+class DecideExtension(ExtensionDecisionBody):
+    actor: Actor
+
+
+class Supervise(SuperviseBody):
     actor: Actor
 
 

@@ -67,6 +67,8 @@ class CaseBase(SQLModel):
     institution_name: str | None = Field(default=None, max_length=200)
     description: str = Field(max_length=5000)
     anonymous: bool = False
+    # The hotline keeps the caller's contact and calls back; handling units never see it.
+    confidential: bool = False
 
 
 class CaseProgress(SQLModel):
@@ -87,6 +89,19 @@ class CaseProgress(SQLModel):
     followed_up_at: datetime | None = None
     reopened: int = 0
     merged_into: str | None = Field(default=None, max_length=32)
+    # Work-order features (migration 0015).
+    related_to: str | None = Field(
+        default=None, max_length=32, description="the same institution's earlier closed case"
+    )
+    knowledge_id: str | None = Field(
+        default=None, max_length=64, description="直接答复: the knowledge-base entry used"
+    )
+    pending: str | None = Field(
+        default=None, max_length=16, description="'return' (退单审核) or 'extension' (延期审批)"
+    )
+    extended: bool = False
+    supervisions: int = 0
+    supervised_until: datetime | None = Field(default=None, description="the latest 督办 deadline")
 
 
 class Case(CaseBase, CaseProgress, table=True):
@@ -111,6 +126,12 @@ class CasePublic(CaseBase, CaseProgress):
     updated_at: datetime
     assigned_units: list[str] = []
     linked_cases: list[str] = []
+    related_cases: list[str] = Field(
+        default=[], description="later reports about it, opened as new cases once it was done"
+    )
+    allowed_actions: list[str] = Field(
+        default=[], description="actions the caller may take now (case detail only)"
+    )
 
 
 class ComplainantContact(SQLModel, table=True):
@@ -125,6 +146,9 @@ class ComplainantContact(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=32)
     sealed: str | None = Field(default=None, sa_type=Text)
     taken_by: str | None = Field(default=None, max_length=64, description="operator's user name")
+    # HMAC of the normalised phone number with the identity-hash key: earlier calls are found
+    # by it, never by the clear number.
+    phone_hash: str | None = Field(default=None, max_length=64, index=True)
 
 
 class CaseAssignment(SQLModel, table=True):
@@ -170,6 +194,7 @@ class CaseLink(SQLModel, table=True):
 class UnitRecordKind(StrEnum):
     ESCALATED = "escalated"  # the case was taken up a level because the unit did not act in time
     NOTICE_INTERVIEW = "notice-interview"  # 通报约谈 by the leading group office
+    SUPERVISED = "supervised"  # 督办: a supervision order of the leading group office
 
 
 class UnitRecord(SQLModel, table=True):

@@ -47,6 +47,15 @@ class Complainant(BaseModel):
     phone: str | None = Field(default=None, max_length=32, pattern=r"^[0-9+\- ]{3,32}$")
 
 
+class DirectAnswer(BaseModel):
+    """直接答复: a consultation answered at the desk from the knowledge base."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    knowledge_id: str = Field(min_length=1, max_length=64, description="knowledge-base entry")
+    answer: str = Field(min_length=2, max_length=5000, description="what the caller was told")
+
+
 class ComplaintBody(BaseModel):
     """What a client submits; the API adds `event_id` and `occurred_at` when absent."""
 
@@ -63,7 +72,14 @@ class ComplaintBody(BaseModel):
     institution_name: Line | None = Field(default=None, max_length=200)
     description: Text = Field(min_length=1, max_length=5000)
     anonymous: bool = False
+    confidential: bool = Field(
+        default=False,
+        description="保密: the hotline keeps the contact and calls back; units never see it",
+    )
     complainant: Complainant | None = None
+    direct_answer: DirectAnswer | None = Field(
+        default=None, description="a consultation answered at once: closed, never dispatched"
+    )
 
 
 class ComplaintReceived(ComplaintBody):
@@ -79,6 +95,11 @@ class ComplaintReceived(ComplaintBody):
     occurred_at: EventTime
     taken_by: Line | None = Field(
         default=None, max_length=64, description="user name of the operator who took the call"
+    )
+    caller_hash: str | None = Field(
+        default=None,
+        max_length=64,
+        description="keyed hash of the caller's phone (set by the API) for the caller history",
     )
     urgent: bool = Field(
         default=False,

@@ -50,6 +50,10 @@ class DeadlinePolicy(BaseModel):
     return_window: DurationField
     escalation_grace: DurationField
     duplicate_window: DurationField
+    # 延期申请: at most one extension per case, of at most this many working days.
+    extension_cap: DurationField = Duration(working_days=10)
+    # After 通报约谈: the leading office and the unit are reminded this often until resolved.
+    notice_reminder_every: DurationField = Duration(working_days=2)
 
 
 class RoundDeadlines(BaseModel):

@@ -28,6 +28,10 @@ class NotificationKind(StrEnum):
     CREDIT_REMOVAL = "credit-removal"  # 信用信息移出
     RECTIFICATION = "rectification"  # 整改通知: minor inspection findings, with a deadline
     PROCESSING_FAILED = "processing-failed"  # 处理异常: a step of a case could not be recorded
+    SUPERVISION = "supervision"  # 督办: an order of the leading group office, with a deadline
+    RETURN_REVIEW = "return-review"  # 退单审核: a unit's return, to the hotline centre
+    EXTENSION = "extension"  # 延期申请 and its decision
+    LINKED = "linked"  # another report about the same institution and concern
 
 
 class Notification(BaseModel):

@@ -26,6 +26,7 @@ class UnitStatistics(BaseModel):
     satisfaction: Rate = Rate()  # 满意率
     escalations: int = 0  # records against the unit: taken up a level
     notice_interviews: int = 0  # records against the unit: 通报约谈
+    supervised: int = 0  # supervision orders (督办) of the leading group office to the unit
 
 
 class Statistics(BaseModel):
@@ -36,6 +37,7 @@ class Statistics(BaseModel):
     by_town: dict[str, int]
     by_status: dict[str, int]
     units: list[UnitStatistics]
+    direct_answers: int = 0  # consultations answered at the desk (直接答复), never dispatched
 
 
 class Timeline(BaseModel):

@@ -53,6 +53,10 @@ class OpenCaseResult(BaseModel):
     institution_name: str | None = None
     merged_into: str | None = None
     deadlines: RoundDeadlines | None = None
+    related_to: str | None = Field(
+        default=None, description="the same institution's earlier case, no longer open"
+    )
+    related_units: list[str] = []
 
 
 class JoinCase(BaseModel):
@@ -61,6 +65,36 @@ class JoinCase(BaseModel):
     case_id: str
     event_id: str
     occurred_at: AwareDatetime
+
+
+class ReturnRequest(BaseModel):
+    """A unit's return (退单) waiting for the hotline centre's review (退单审核)."""
+
+    unit: str
+    reason: str
+    to_unit: str | None = None
+    at: datetime
+    reviewer: str = Field(description="operator (the hotline centre) or leading-office (审定)")
+
+
+class ExtensionRequest(BaseModel):
+    """The handling unit's request for more time (延期申请)."""
+
+    unit: str
+    reason: str
+    working_days: int
+    at: datetime
+
+
+class SupervisionOrder(BaseModel):
+    """A supervision order (督办) of the leading group office."""
+
+    seq: int
+    unit: str
+    comments: str
+    due_by: datetime
+    at: datetime
+    by: str
 
 
 class HistoryEntry(BaseModel):
@@ -106,6 +140,18 @@ class CaseState(BaseModel):
     merged_into: str | None = None
     enforcement: str | None = Field(default=None, description="enforcement workflow id")
     linked_cases: list[str] = []
+    # Work-order features (12345 hotline rules); defaults keep older states loading.
+    dispatched_at: datetime | None = Field(
+        default=None, description="first dispatch: the resolution clock runs from here"
+    )
+    return_pending: ReturnRequest | None = None
+    returns: int = Field(default=0, description="returns asked for, approved or not")
+    extension_pending: ExtensionRequest | None = None
+    extensions: int = 0
+    supervisions: list[SupervisionOrder] = []
+    redone: int = Field(default=0, description="sent back to the same unit (重办)")
+    related_to: str | None = Field(default=None, description="an earlier case, no longer open")
+    direct_answer: bool = False
     event_ids: list[str] = []
     fingerprint: str | None = Field(
         default=None, description="of the complaint the case opened with (models.bounds)"
@@ -133,6 +179,7 @@ class NotificationSpec(BaseModel):
     kind: NotificationKind
     recipient: str
     note: str | None = None
+    due_at: AwareDatetime | None = None
 
 
 class UnitRecordSpec(BaseModel):
@@ -163,6 +210,14 @@ class RecordStep(BaseModel):
 
     def event_id(self, spec: NotificationSpec) -> str:
         return f"{self.state.case_id}:{spec.kind}:{spec.recipient}:{self.state.step}"
+
+
+class DeadlineAfter(BaseModel):
+    """A deadline counted from `start`: `working_days`, or the policy's named duration."""
+
+    start: AwareDatetime
+    working_days: int | None = None
+    policy: str | None = Field(default=None, description="e.g. notice_reminder_every")
 
 
 class RecheckEmployment(BaseModel):

@@ -41,6 +41,7 @@ from tests.case_env import TASK_QUEUE, CaseEnv, RecordingPublisher
 from workers.stack import Stack
 from workers.temporal_worker import WORKFLOWS
 from workflows.alarms.activities import AlarmActivities
+from workflows.cases import search
 from workflows.cases.activities import CaseActivities
 from workflows.enforcement.activities import EnforcementActivities
 from workflows.inspections.activities import InspectionActivities
@@ -174,6 +175,7 @@ async def time_skipping(settings: Settings) -> AsyncIterator[WorkflowEnvironment
         test_server_existing_path=venv_binary("temporal-test-server"),
         data_converter=data_converter(load_vault(settings)),
     )
+    await search.register(env.client, "default")
     try:
         yield env
     finally:

@@ -19,6 +19,7 @@ from models.case_actions import (
     ReportResult,
     RequestAssistance,
     ReturnCase,
+    ReviewReturn,
     TakeOver,
 )
 from models.cases import Case, CaseAssignment, CaseLink, CaseRound, CaseStatus, Level, Outcome
@@ -71,9 +72,14 @@ async def test_actions_out_of_turn_are_refused_with_a_reason_and_change_nothing(
 
 async def test_town_returns_a_case_within_the_window_and_it_is_rerouted(case_env: CaseEnv) -> None:
     _, handle = await case_env.open(category="out-of-scope", town="town-lushan")
-    state = await handle.execute_update(
+    await handle.execute_update(
         CaseWorkflow.return_case,
         ReturnCase(actor=town(), reason="该机构位于万潮镇，非本镇辖区", to_unit="town-wanchao"),
+    )
+    # The return goes to the hotline centre's review (退单审核) first.
+    state = await handle.execute_update(
+        CaseWorkflow.review_return,
+        ReviewReturn(actor=OPERATOR, approve=True, reason="核实属万潮镇辖区，同意改派"),
     )
     assert (state.handler, state.level, state.round) == ("town-wanchao", Level.TOWN, 2)
     assert state.returned_by == ["town-lushan"]
@@ -91,8 +97,13 @@ async def test_town_returns_a_case_within_the_window_and_it_is_rerouted(case_env
         ReturnCase(actor=town("town-wanchao"), reason="不归本镇", to_unit="town-lushan"),
     )
     assert code == "invalid_target"
-    state = await handle.execute_update(
+    await handle.execute_update(
         CaseWorkflow.return_case, ReturnCase(actor=town("town-wanchao"), reason="不属本镇职责")
+    )
+    # A second return is decided by the leading group office (审定).
+    state = await handle.execute_update(
+        CaseWorkflow.review_return,
+        ReviewReturn(actor=LEADING_OFFICE, approve=True, reason="同意，由市级牵头部门办理"),
     )
     assert (state.handler, state.level) == ("samr", Level.CITY)
     with case_env.sessions() as session:

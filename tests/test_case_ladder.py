@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from infra.deadlines import plan
+from infra.deadlines import after, plan
 from models.case_actions import AcceptCase, ReportResult
 from models.cases import Case, CaseRound, CaseStatus, Level, Outcome, Priority, UnitRecord
 from models.deadlines import PlanRound
@@ -104,8 +104,17 @@ async def test_missed_acceptance_reminds_then_escalates_then_office_notice_inter
     ]
     notices = case_env.publisher.to(case_id, NotificationKind.NOTICE_INTERVIEW)
     assert sorted(n.recipient for n in notices) == ["leading-office", "samr"]
-    # Last step of the ladder: no more timers, the handler can still finish.
-    assert state.deadlines.accept_by is None and state.deadlines.resolve_by is None
+    # Last step of the ladder, but not the end of the clock: the office and the unit are
+    # reminded (督办提醒) every `notice_reminder_every` until the result is in.
+    assert state.deadlines.accept_by is None and state.deadlines.resolve_by is not None
+    expected = after(state.history[-1].at, case_env.policy.notice_reminder_every)
+    assert abs(state.deadlines.resolve_by - expected) < timedelta(seconds=1)
+    await case_env.pass_time_until(state.deadlines.resolve_by)
+    state = await case_env.until(handle, lambda s: s.history[-1].action == "case.notice-reminder")
+    reminders = case_env.publisher.to(case_id, NotificationKind.SUPERVISION)
+    assert sorted(n.recipient for n in reminders) == ["leading-office", "samr"]
+    assert all(n.due_at == state.deadlines.resolve_by for n in reminders)
+    assert "通报约谈后仍未办结" in reminders[0].text
     await handle.execute_update(
         CaseWorkflow.report_result,
         ReportResult(

@@ -114,3 +114,73 @@ def _reused_records(case_env: CaseEnv, case_id: str) -> int:
                 .where(AuditRecord.action == "intake.event-id-reused")
             ).all()
         )
+
+
+async def record_work_orders(case_env: CaseEnv, replayer: Replayer) -> str:
+    """A case through the work-order steps: a return rejected, a return approved, an
+    extension asked and approved, a supervision order, then 通报约谈 and its reminder."""
+    from datetime import timedelta
+
+    from models.case_actions import (
+        DecideExtension,
+        RequestExtension,
+        ReturnCase,
+        ReviewReturn,
+        Supervise,
+    )
+    from tests.case_env import LEADING_OFFICE, OPERATOR, department
+
+    _, handle = await case_env.open(category="prepayment", town="town-lushan")
+    await handle.execute_update(
+        CaseWorkflow.return_case, ReturnCase(actor=town(), reason="不属本镇")
+    )
+    await handle.execute_update(
+        CaseWorkflow.review_return, ReviewReturn(actor=OPERATOR, approve=False, reason="属本镇")
+    )
+    await handle.execute_update(
+        CaseWorkflow.return_case, ReturnCase(actor=town(), reason="仍不属本镇")
+    )
+    await handle.execute_update(
+        CaseWorkflow.review_return,
+        ReviewReturn(actor=LEADING_OFFICE, approve=True, reason="改派", to_unit="town-wanchao"),
+    )
+    await handle.execute_update(CaseWorkflow.accept, AcceptCase(actor=town("town-wanchao")))
+    await handle.execute_update(
+        CaseWorkflow.request_extension,
+        RequestExtension(actor=town("town-wanchao"), working_days=2, reason="需调查"),
+    )
+    await handle.execute_update(
+        CaseWorkflow.decide_extension,
+        DecideExtension(actor=department("samr"), approve=True, reason="同意"),
+    )
+    await handle.execute_update(
+        CaseWorkflow.supervise,
+        Supervise(
+            actor=LEADING_OFFICE,
+            comments="请加快办理",
+            due_by=await case_env.now() + timedelta(days=2),
+        ),
+    )
+    state = await case_env.state(handle)
+    await case_env.pass_time_until(state.deadlines.resolve_by)  # escalated to the city
+    state = await case_env.until(handle, lambda s: s.level is not None and s.level != "town")
+    await handle.execute_update(CaseWorkflow.accept, AcceptCase(actor=department("samr")))
+    await case_env.pass_time_until(state.deadlines.resolve_by)  # 通报约谈
+    state = await case_env.until(handle, lambda s: s.level == "leading-office")
+    await case_env.pass_time_until(state.deadlines.resolve_by)  # its reminder
+    await case_env.until(handle, lambda s: s.history[-1].action == "case.notice-reminder")
+    history = await handle.fetch_history()
+    await replayer.replay_workflow(history)
+    return history.to_json()
+
+
+async def test_a_work_order_history_replays(case_env: CaseEnv, replayer: Replayer) -> None:
+    """Recorded with the work-order steps (`work-orders.json`); set TUOYU_RECORD_HISTORIES=1
+    to write it again."""
+    import os
+
+    text = await record_work_orders(case_env, replayer)
+    # PLANNED_AT_OPEN, RETURN_REVIEW and NOTICE_CLOCK
+    assert text.count('"markerName": "core_patch"') >= 3
+    if os.environ.get("TUOYU_RECORD_HISTORIES"):
+        (HISTORIES / "work-orders.json").write_text(text)

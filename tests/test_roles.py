@@ -31,6 +31,7 @@ ROLES: dict[str, tuple[str, str | None]] = {
 EVERYONE = frozenset(ROLES)
 INSTITUTION = f"KL-ROLES-{uuid.uuid4().hex[:6]}"  # registered in town-lushan by the test
 CASE_READERS = EVERYONE - {"other-town", "other-dept"}
+PHONE = {"phone": "13800000000"}
 
 
 @dataclass
@@ -77,6 +78,15 @@ def rules() -> list[Rule]:
         Rule("GET", "/api/v1/integrity", EVERYONE - {"other-town"}, {"key": f"id:{INSTITUTION}"}),
         Rule("GET", "/api/v1/institutions", EVERYONE),
         Rule("GET", "/api/v1/findings", EVERYONE),
+        Rule("GET", "/api/v1/knowledge", EVERYONE, {"q": "托育"}),
+        Rule("GET", "/api/v1/callers/history", frozenset({"operator", "admin"}), PHONE),
+        Rule(
+            "GET",
+            "/api/v1/institutions/{institution_id}/open-cases",
+            frozenset({"operator", "office", "auditor", "admin"}),
+        ),
+        Rule("GET", "/api/v1/cases/{case_id}/attachments", CASE_READERS),
+        Rule("GET", "/api/v1/cases/{case_id}/attachments/{sha256}", CASE_READERS),
     ]
     # Writes are sent with an empty body: a role that may not act gets 403 before the body is
     # read; one that may gets the validation error (or the workflow's own answer).
@@ -104,6 +114,11 @@ def rules() -> list[Rule]:
                 "decisions",
                 "reinspections",
                 "joint-punishment",
+                "review-return",
+                "extension",
+                "extension-decision",
+                "supervise",
+                "attachments",
             )
         ],
         *[
@@ -149,6 +164,7 @@ def concrete(path: str, case: str) -> str:
         .replace("{institution_id}", INSTITUTION)
         .replace("{ban_id}", "ban-none")
         .replace("{seq}", "1")
+        .replace("{sha256}", "0" * 64)
     )
 
 

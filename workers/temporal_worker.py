@@ -26,6 +26,7 @@ from infra.temporal import connect, runtime_with_metrics
 from infra.vault import load_vault
 from workflows.alarms.activities import AlarmActivities
 from workflows.alarms.workflows import AlarmWorkflow
+from workflows.cases import search
 from workflows.cases.activities import CaseActivities
 from workflows.cases.workflows import CaseWorkflow
 from workflows.enforcement.activities import EnforcementActivities
@@ -82,6 +83,8 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     alarms = AlarmActivities(sessions, publisher, claims)
     parking = ParkingActivities(sessions, publisher, claims)
     await ensure_yearly_recheck(client, settings.temporal_task_queue)
+    # Case workflows upsert these; on a server without them every case's task would fail.
+    await search.register(client, settings.temporal_namespace)
     try:
         threads = settings.temporal_activity_threads
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="activity") as executor:

@@ -10,6 +10,7 @@ from infra.settings import get_settings
 
 # Every module with tables, so that they register on SQLModel.metadata for autogenerate.
 from models import (  # noqa: F401
+    attachments,
     audit,
     bans,
     camera,

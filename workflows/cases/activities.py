@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import text
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 from temporalio import activity
 
 from infra import audit, integrity, notify, reference
 from infra.db import SessionFactory
 from infra.deadlines import after, plan
+from infra.duplicates import done_case, institution_key, open_duplicate, units_of
 from infra.notify import Publisher
 from infra.settings import get_settings
 from infra.vault import Vault, load_vault
@@ -31,12 +30,12 @@ from models.cases import (
     Priority,
     UnitRecord,
 )
-from models.complaints import ComplaintReceived
-from models.deadlines import DeadlinePolicy, PlanRound, RoundDeadlines
+from models.deadlines import DeadlinePolicy, Duration, PlanRound, RoundDeadlines
 from models.institutions import Institution
 from models.integrity import IntegrityKind
 from models.notifications import DeadLetter, DeadLetterSource
 from models.workflow_io import (
+    DeadlineAfter,
     OpenCaseInput,
     OpenCaseResult,
     RecordStep,
@@ -53,7 +52,6 @@ OUTCOME_NAMES = {
     Outcome.UNSUBSTANTIATED: "不属实",
     Outcome.ANSWERED: "已答复",
 }
-STILL_OPEN = (CaseStatus.DISPATCHED, CaseStatus.ACCEPTED, CaseStatus.RESOLVED)
 
 
 def route(town: str, category: reference.CategoryInfo, urgent: bool = False) -> Routing:
@@ -74,15 +72,6 @@ def route(town: str, category: reference.CategoryInfo, urgent: bool = False) -> 
     )
 
 
-def institution_key(complaint: ComplaintReceived, institution: Institution | None) -> str | None:
-    if institution is not None:
-        return f"id:{institution.id}"
-    if complaint.institution_name:
-        name = "".join(complaint.institution_name.split())
-        return f"name:{complaint.town}:{name}"
-    return None
-
-
 class CaseActivities:
     def __init__(
         self,
@@ -97,7 +86,13 @@ class CaseActivities:
         self._vault = vault or load_vault(get_settings())
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.plan_round, self.open_case, self.record_step, self.refuse_reused_event_id]
+        return [
+            self.plan_round,
+            self.open_case,
+            self.record_step,
+            self.refuse_reused_event_id,
+            self.deadline_after,
+        ]
 
     @activity.defn
     def refuse_reused_event_id(self, params: ReusedEventId) -> None:
@@ -137,6 +132,15 @@ class CaseActivities:
             session.commit()
 
     @activity.defn
+    def deadline_after(self, params: DeadlineAfter) -> datetime:
+        """An extension's new date, or the next reminder after 通报约谈: calendar work stays
+        out of the workflow, recorded once in its history."""
+        if params.working_days is not None:
+            return after(params.start, Duration(working_days=params.working_days))
+        assert params.policy is not None
+        return after(params.start, getattr(self._policy, params.policy))
+
+    @activity.defn
     def plan_round(self, params: PlanRound) -> RoundDeadlines:
         """Deadlines come from configuration and the holiday calendar, so not from workflow
         code: recorded once here, a later calendar update cannot change a running case."""
@@ -173,10 +177,21 @@ class CaseActivities:
                     institution_name=name,
                     merged_into=existing.merged_into,
                     deadlines=deadlines,
+                    related_to=existing.related_to,
+                    related_units=units_of(session, existing.related_to)
+                    if existing.related_to
+                    else [],
                 )
+            merge = params.allow_merge and complaint.direct_answer is None
+            window = self._policy.duplicate_window
             target = (
-                self._open_duplicate(session, complaint, key)
-                if params.allow_merge and key is not None
+                open_duplicate(session, complaint, key, window, lock=True)
+                if merge and key is not None
+                else None
+            )
+            related = (
+                done_case(session, complaint, key, window)
+                if key is not None and target is None and existing is None
                 else None
             )
             now = datetime.now(UTC)
@@ -191,6 +206,7 @@ class CaseActivities:
                 channel=complaint.channel,
                 description=complaint.description,
                 anonymous=complaint.anonymous,
+                confidential=complaint.confidential and not complaint.anonymous,
                 status=CaseStatus.DISPATCHED,
                 town=town,
                 updated_at=now,
@@ -199,7 +215,15 @@ class CaseActivities:
             case.institution_name, case.institution_key = name, key
             case.status = CaseStatus.MERGED if target else CaseStatus.DISPATCHED
             case.merged_into = target
-            case.handler, case.level = (None, None) if target else (routing.handler, routing.level)
+            case.handler, case.level = (
+                (None, None)
+                if target or complaint.direct_answer
+                else (routing.handler, routing.level)
+            )
+            if existing is None:
+                case.related_to = related
+            if complaint.direct_answer is not None:
+                case.knowledge_id = complaint.direct_answer.knowledge_id
             case.updated_at = now
             session.add(case)
             session.flush()
@@ -212,6 +236,7 @@ class CaseActivities:
                         case_id=params.case_id,
                         sealed=contact.model_dump_json(),
                         taken_by=complaint.taken_by,
+                        phone_hash=complaint.caller_hash,
                     )
                 )
             if target is not None:
@@ -241,39 +266,24 @@ class CaseActivities:
                         "town": town,
                         "institution_id": case.institution_id,
                         "merged_into": target,
+                        "related_to": case.related_to,
+                        "confidential": case.confidential,
                     },
                 ),
             )
+            related_units = units_of(session, related) if related else []
             session.commit()
         activity.logger.info(
             "case %s %s", params.case_id, f"joins {target}" if target else "opened"
         )
         return OpenCaseResult(
-            routing=routing, institution_name=name, merged_into=target, deadlines=deadlines
+            routing=routing,
+            institution_name=name,
+            merged_into=target,
+            deadlines=deadlines,
+            related_to=related,
+            related_units=related_units,
         )
-
-    def _open_duplicate(
-        self, session: Session, complaint: ComplaintReceived, key: str
-    ) -> str | None:
-        """The open case this complaint duplicates: same institution and category, received
-        within the window."""
-        if session.get_bind().dialect.name == "postgresql":
-            # Two duplicates arriving together must not both open a case.
-            lock = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
-            session.exec(text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=lock))  # type: ignore[call-overload]
-        candidates = session.exec(
-            select(Case)
-            .where(Case.institution_key == key)
-            .where(Case.category == complaint.category)
-            .where(col(Case.status).in_(STILL_OPEN))
-            .where(Case.received_at <= complaint.occurred_at)
-            .order_by(col(Case.received_at))
-        ).all()
-        window = self._policy.duplicate_window
-        for case in candidates:
-            if after(case.received_at, window) >= complaint.occurred_at:
-                return case.id
-        return None
 
     @activity.defn
     def record_step(self, step: RecordStep) -> None:
@@ -355,6 +365,13 @@ class CaseActivities:
             s.followed_up_at,
             s.reopened,
         )
+        case.pending = (
+            "return" if s.return_pending else "extension" if s.extension_pending else None
+        )
+        case.extended = case.extended or step.action == "case.extension-approved"
+        if s.supervisions:
+            case.supervisions = len(s.supervisions)
+            case.supervised_until = s.supervisions[-1].due_by
         case.updated_at = datetime.now(UTC)
         session.add(case)
 

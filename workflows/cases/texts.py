@@ -23,6 +23,10 @@ KIND_TITLES = {
     NotificationKind.NOTICE_INTERVIEW: "通报约谈",
     NotificationKind.ASSISTANCE: "协办",
     NotificationKind.WITHDRAWN: "案件调整",
+    NotificationKind.SUPERVISION: "督办",
+    NotificationKind.RETURN_REVIEW: "退单审核",
+    NotificationKind.EXTENSION: "延期申请",
+    NotificationKind.LINKED: "关联案件",
 }
 
 
@@ -77,6 +81,22 @@ def render(step: RecordStep, spec: NotificationSpec, case: Case) -> Notification
             "已超过升级督办时限。\n"
             f"{summary}\n依规对承办单位予以通报约谈，请督促尽快办结。"
         )
+    elif kind is NotificationKind.SUPERVISION:
+        due_at = spec.due_at
+        body = (
+            f"领导小组办公室对案件 {s.case_id}（承办单位：{unit_name(s.handler)}）督办。\n"
+            f"督办意见：{spec.note or '请加快办理'}\n{summary}\n"
+            f"请于 {beijing(due_at)} 前办结并反馈结果。"
+        )
+    elif kind in (
+        NotificationKind.RETURN_REVIEW,
+        NotificationKind.EXTENSION,
+        NotificationKind.LINKED,
+    ):
+        due_at = spec.due_at
+        body = f"案件 {s.case_id}：{spec.note or ''}\n{summary}"
+        if due_at is not None:
+            body += f"\n办结时限：{beijing(due_at)}（北京时间）。"
     elif kind is NotificationKind.ASSISTANCE:
         body = f"{unit_name(s.handler)} 请你单位协助办理案件 {s.case_id}。\n{summary}{note}"
     else:

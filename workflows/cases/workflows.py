@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         CloseCase,
         HandDown,
         RecordFollowUp,
+        RedoBy,
         Refusal,
         ReportResult,
         RequestAssistance,
@@ -58,8 +59,9 @@ with workflow.unsafe.imports_passed_through():
         ReusedEventId,
         UnitRecordSpec,
     )
-    from workflows.cases import rules
+    from workflows.cases import rules, search, workorder
     from workflows.cases.activities import CaseActivities
+    from workflows.cases.orders import WorkOrders
     from workflows.parking.park import ACTIVITY_FAILED, failed_for_good, park
     from workflows.refusals import refuse
 
@@ -79,12 +81,15 @@ REFUSE_REUSED = "refuse-reused-event-id"  # workflow.patched: a repeat with othe
 # The complainant may travel encrypted, and two encryptions of one contact differ: a repeat
 # of the same complaint is recognised by everything else.
 NOT_FINGERPRINTED = {"complainant", "complainant_sealed"}
+RETURN_REVIEW = "return-goes-to-review"  # a return waits for the hotline centre's review
+NOTICE_CLOCK = "notice-interview-keeps-a-clock"  # reminders after 通报约谈 until resolved
+SEARCHABLE = "case-search-attributes"  # upserts the Temporal UI's search attributes
 OPEN = (CaseStatus.DISPATCHED, CaseStatus.ACCEPTED)
 SUBSTANTIATED = (Outcome.SUBSTANTIATED, Outcome.PARTLY_SUBSTANTIATED)
 
 
 @workflow.defn
-class CaseWorkflow:
+class CaseWorkflow(WorkOrders):
     def __init__(self) -> None:
         self._pending: list[ComplaintReceived] = []
         self._joins: list[JoinCase] = []
@@ -94,6 +99,7 @@ class CaseWorkflow:
         # Updates and timers change the state one at a time: each step awaits an activity.
         self._lock = asyncio.Lock()
         self._version = 0
+        self._searchable: search.Values = {}
 
     # -- signals and queries -----------------------------------------------------------------
 
@@ -248,6 +254,10 @@ class CaseWorkflow:
         s.category, s.priority, s.anonymous = first.category, routing.priority, first.anonymous
         s.received_at = first.occurred_at
         s.town, s.lead = routing.town, routing.lead
+        s.related_to = opened.related_to
+        if first.direct_answer is not None:
+            await self._answer_directly(first)
+            return
         s.collaborators = routing.collaborators
         # Cases opened before open_case planned the first round plan it in a step of their own.
         if workflow.patched(PLANNED_AT_OPEN) and opened.deadlines is not None:
@@ -256,14 +266,31 @@ class CaseWorkflow:
             )
         else:
             await self._start_round(routing.handler, routing.level)
+        s.dispatched_at = workflow.now()
+        # A report about a case already done opens this one, linked to it: both sets of units
+        # are told (the notifications are the step's data; the commands are unchanged).
+        related = f"该机构同类问题前案 {s.related_to} 已反馈结果或办结，本次另立新案办理。"
+        notify = [
+            NotificationSpec(
+                kind=NotificationKind.DISPATCH, recipient=u, note=related if s.related_to else None
+            )
+            for u in s.dispatched_to
+        ]
+        notify += [
+            NotificationSpec(kind=NotificationKind.LINKED, recipient=u, note=related)
+            for u in opened.related_units
+            if u not in s.dispatched_to
+        ]
         await self._record(
             "case.dispatched",
             SYSTEM,
-            details={"handler": s.handler, "level": s.level, "to": s.dispatched_to},
-            notify=[
-                NotificationSpec(kind=NotificationKind.DISPATCH, recipient=u)
-                for u in s.dispatched_to
-            ],
+            details={
+                "handler": s.handler,
+                "level": s.level,
+                "to": s.dispatched_to,
+                "related_to": s.related_to,
+            },
+            notify=notify,
             new_round=True,
         )
 
@@ -272,7 +299,7 @@ class CaseWorkflow:
     def _next_deadline(self) -> Any:
         s, d = self._s, self._s.deadlines
         candidates = []
-        if s.status is CaseStatus.DISPATCHED:
+        if s.status is CaseStatus.DISPATCHED and s.return_pending is None:
             candidates.append(d.accept_final_by if s.reminded else d.accept_by)
         if s.status in OPEN:
             candidates.append(d.resolve_by)
@@ -283,11 +310,11 @@ class CaseWorkflow:
         after an outage with several due at once)."""
         while True:
             s, d, now = self._s, self._s.deadlines, workflow.now()
-            if s.status is CaseStatus.DISPATCHED and not s.reminded and _passed(d.accept_by, now):
+            # While a return is being reviewed the unit is not asked to accept.
+            waiting = s.status is CaseStatus.DISPATCHED and s.return_pending is None
+            if waiting and not s.reminded and _passed(d.accept_by, now):
                 await self._remind()
-            elif (
-                s.status is CaseStatus.DISPATCHED and s.reminded and _passed(d.accept_final_by, now)
-            ):
+            elif waiting and s.reminded and _passed(d.accept_final_by, now):
                 await self._escalate("逾期未签收", "acceptance-overdue")
             elif s.status in OPEN and _passed(d.resolve_by, now):
                 await self._escalate("逾期未办结", "resolution-overdue")
@@ -331,9 +358,14 @@ class CaseWorkflow:
                 round_end_reason="escalated",
             )
             return
+        if s.level is Level.LEADING_OFFICE:
+            await self._notice_reminder()  # only reached with NOTICE_CLOCK
+            return
         # At the city: the leading group office supervises; the handler keeps the case.
         s.level = Level.LEADING_OFFICE
         s.deadlines = RoundDeadlines()
+        if workflow.patched(NOTICE_CLOCK):
+            s.deadlines = await self._notice_clock()
         await self._record(
             "case.notice-interview",
             SYSTEM,
@@ -376,6 +408,8 @@ class CaseWorkflow:
         s.handler, s.level = handler, level
         s.collaborators = [u for u in s.collaborators if u != handler]
         s.reminded = False
+        # A new round (hand-down, take-over, escalation) settles what the last unit asked for.
+        s.return_pending = s.extension_pending = None
         s.status = CaseStatus.ACCEPTED if accepted else CaseStatus.DISPATCHED
         s.accepted_at = now if accepted else None
         s.resolved_at = None
@@ -392,6 +426,14 @@ class CaseWorkflow:
                 SYSTEM,
                 reason=f"同一机构同类投诉 {join.case_id} 并入本案",
                 details={"linked_case": join.case_id, "event_id": join.event_id},
+                notify=[
+                    NotificationSpec(
+                        kind=NotificationKind.LINKED,
+                        recipient=u,
+                        note=f"又收到同一机构同类投诉（{join.case_id}），已并入本案一并办理。",
+                    )
+                    for u in self._s.dispatched_to
+                ],
             )
         while self._storms:
             storm = self._storms.pop(0)
@@ -415,12 +457,12 @@ class CaseWorkflow:
     @workflow.update
     async def accept(self, params: AcceptCase) -> CaseState:
         return await self._act(
-            lambda: rules.accept(self._s, params.actor), lambda: self._do_accept(params)
+            lambda: workorder.accept(self._s, params.actor), lambda: self._do_accept(params)
         )
 
     @accept.validator
     def _validate_accept(self, params: AcceptCase) -> None:
-        refuse(rules.accept(self._s, params.actor))
+        refuse(workorder.accept(self._s, params.actor))
 
     async def _do_accept(self, params: AcceptCase) -> None:
         s = self._s
@@ -436,9 +478,12 @@ class CaseWorkflow:
         refuse(self._return_rule(params)())
 
     def _return_rule(self, params: ReturnCase) -> Callable[[], Refusal | None]:
-        return lambda: rules.return_case(self._s, params.actor, workflow.now(), params.to_unit)
+        return lambda: workorder.return_case(self._s, params.actor, workflow.now(), params.to_unit)
 
     async def _do_return(self, params: ReturnCase) -> None:
+        if workflow.patched(RETURN_REVIEW):
+            await self._request_return(params)
+            return
         s = self._s
         returning = s.handler or ""
         s.returned_by.append(returning)
@@ -564,12 +609,13 @@ class CaseWorkflow:
     @workflow.update
     async def follow_up(self, params: RecordFollowUp) -> CaseState:
         return await self._act(
-            lambda: rules.follow_up(self._s, params.actor), lambda: self._do_follow_up(params)
+            lambda: workorder.follow_up(self._s, params.actor, params.redo_by),
+            lambda: self._do_follow_up(params),
         )
 
     @follow_up.validator
     def _validate_follow_up(self, params: RecordFollowUp) -> None:
-        refuse(rules.follow_up(self._s, params.actor))
+        refuse(workorder.follow_up(self._s, params.actor, params.redo_by))
 
     async def _do_follow_up(self, params: RecordFollowUp) -> None:
         s = self._s
@@ -582,6 +628,8 @@ class CaseWorkflow:
         )
         if params.satisfied:
             await self._do_close(params.actor, "回访满意，办结")
+        elif s.reopened == 0 and params.redo_by is RedoBy.SAME_UNIT:
+            await self._redo_same_unit(params)
         elif s.reopened == 0:
             # A dissatisfied complainant reopens the case once, to the city lead department.
             s.reopened += 1
@@ -741,6 +789,25 @@ class CaseWorkflow:
                 key=s.case_id,
             )
         self._version += 1
+        self._upsert_search_attributes()
+
+    def _upsert_search_attributes(self) -> None:
+        s = self._s
+        if not workflow.patched(SEARCHABLE):
+            return
+        values: search.Values = {
+            search.CASE_ID.name: s.case_id,
+            search.CATEGORY.name: s.category,
+            search.TOWN.name: s.town,
+            search.HANDLER.name: s.handler,
+            search.STATUS.name: s.status,
+            search.PRIORITY.name: s.priority,
+            search.DUE_AT.name: self._next_deadline(),
+        }
+        changed = search.updates(values, self._searchable)
+        if changed:
+            workflow.upsert_search_attributes(changed)
+            self._searchable = values
 
     async def _local(self, method: Any, arg: Any) -> Any:
         return await workflow.execute_local_activity_method(

@@ -19,6 +19,16 @@ WHY = {
 }
 
 
+# What was done already: only a hiring check refuses anything; someone found employed (or
+# seen on camera) is for the units to deal with.
+ACTION = {
+    "hiring": "已拒绝其入职登记；请立即核查处置，依法依规处理。",
+    "api": "该人员为终身禁入人员，不得录用；请立即核查处置，依法依规处理。",
+    "camera": "请立即到场核查，确认身份后依法依规处置。",
+}
+ACTION_EMPLOYED = "该人员目前在职，请立即核查并责令机构解除聘用，依法依规处理。"
+
+
 def ban_alerts(
     *,
     key: str,
@@ -48,7 +58,7 @@ def ban_alerts(
                 f"{units[recipient].name if recipient in units else recipient}：\n"
                 f"终身禁入人员 {name}（身份证号 {person_masked}）于 {when}（北京时间）"
                 f"{WHY.get(reason, reason)}{place}。\n"
-                "已拒绝其入职登记；请立即核查处置，依法依规处理。"
+                f"{ACTION.get(reason, ACTION_EMPLOYED)}"
             ),
         )
         for recipient in recipients
