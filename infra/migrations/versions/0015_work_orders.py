@@ -2,7 +2,7 @@
 extensions, supervision orders, caller phone hashes, attachments
 
 Revision ID: 0015
-Revises: 0008
+Revises: 0013
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0008"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
