@@ -88,7 +88,7 @@ class Mix:
         self.engine = make_engine(self.settings.resolved_database_url)
         self.sessions = session_factory(self.engine)
         with self.sessions() as session:
-            _, token = add_user(session, f"faults-{self.run}", Role.OPERATOR, None)
+            _, token = add_user(session, f"faults-{uuid.uuid4().hex[:12]}", Role.OPERATOR, None)
             session.commit()
         base = f"http://{self.settings.http_host}:{self.settings.http_port}"
         self.http = httpx.AsyncClient(
