@@ -4,6 +4,7 @@ the institution's open cases."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Query
@@ -28,8 +29,10 @@ OPEN_STATUSES = (*JOINABLE, CaseStatus.RESOLVED)
 
 def phone_hash(hasher: IdentityHasher, phone: str) -> str:
     """The caller history's key: digits only, so "0855-123 4567" and "08551234567" match."""
-    digits = "".join(c for c in phone if c.isascii() and c.isdigit())
-    return hasher.hash(f"phone:{digits}")
+    # NFKC first: full-width digits typed at the desk match the ASCII ones.
+    normal = unicodedata.normalize("NFKC", phone)
+    digits = "".join(c for c in normal if c.isascii() and c.isdigit())
+    return hasher.keyed(f"phone:{digits}")
 
 
 @router.get("/knowledge", response_model=list[KnowledgeHit], summary="知识库检索")

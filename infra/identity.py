@@ -41,6 +41,11 @@ class IdentityHasher:
         canonical = canonical_id_number(id_number)
         return hmac.new(self._key, canonical.encode(), hashlib.sha256).hexdigest()
 
+    def keyed(self, value: str) -> str:
+        """The keyed hash of any other value to match on without keeping it (a caller's
+        phone number, prefixed by what it is): not an identity number, so not canonicalised."""
+        return hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()
+
     def tracking_code(self, case_id: str) -> str:
         """The code a caller quotes with the case number to ask for progress without an
         account: derived, so nothing is stored, and unguessable without the key."""
