@@ -18,6 +18,7 @@ from api import (
     routes_intake,
     routes_public,
     routes_statistics,
+    signin,
 )
 from api.limits import BodyLimit
 from api.open311 import formats as open311_formats
@@ -52,11 +53,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine.dispose()
             writer.dispose()
 
-    app = FastAPI(title="tuoyu", version="0.1.0", lifespan=lifespan)
+    # /docs is served by the web pages with Swagger UI from the swagger-ui-bundle package:
+    # it works without the internet and without an inline script.
+    app = FastAPI(title="tuoyu", version="0.1.0", lifespan=lifespan, docs_url=None)
     errors.install(app)
     open311_formats.install(app)
     metrics.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.http_max_body_bytes)
+    app.include_router(signin.router)
     app.include_router(routes_complaints.router)
     app.include_router(routes_cases.router)
     app.include_router(routes_actions.router)
@@ -67,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(open311.router)
     app.include_router(pages.router)
     app.mount("/static", pages.static, name="static")
+    app.mount("/docs-assets", pages.swagger_assets, name="docs-assets")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     http_max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    # Web sign-in: a session lasts this long from sign-in (a working day by default); the
+    # cookie is marked Secure when the pages are served over HTTPS (behind a proxy).
+    session_ttl_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
+    session_cookie_secure: bool = False
     sip_port: int = 5060
     sip_host: str = "127.0.0.1"
     # The platform's own GB/T 28181 id (20 digits: 522601 is Kaili; 200 a platform).
