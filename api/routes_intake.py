@@ -14,6 +14,7 @@ from kafka.errors import KafkaError
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlmodel import col, select
 
+from api import institution_search
 from api.access import sees_all
 from api.deps import PublisherDep, SessionDep
 from api.errors import ApiError
@@ -33,7 +34,6 @@ from models.inspections import (
     InspectionReport,
     Severity,
 )
-from models.institutions import Institution
 from workflows.inspections.activities import findings_to_complaints
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
@@ -142,15 +142,14 @@ class InstitutionPublic(BaseModel):
 def search_institutions(
     session: SessionDep,
     actor: ActorDep,
-    q: str = Query(default="", max_length=50, description="part of the name"),
+    q: str = Query(
+        default="",
+        max_length=50,
+        description="parts of the name in any order, or its pinyin initials (e.g. bbty)",
+    ),
     town: str | None = Query(default=None, max_length=64),
     limit: int = Query(default=20, ge=1, le=100),
 ) -> list[InstitutionPublic]:
-    query = select(Institution).order_by(col(Institution.name)).limit(limit)
-    if q.strip():
-        query = query.where(col(Institution.name).contains(q.strip(), autoescape=True))
-    if town:
-        query = query.where(Institution.town == town)
     units = reference.units()
     return [
         InstitutionPublic(
@@ -159,7 +158,7 @@ def search_institutions(
             town=i.town,
             town_name=units[i.town].name if i.town in units else i.town,
         )
-        for i in session.exec(query).all()
+        for i in institution_search.search(session, q, town, limit)
     ]
 
 

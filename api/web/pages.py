@@ -42,6 +42,7 @@ def page(request: Request, name: str, **context: object) -> HTMLResponse:
             "current": current,
             "public": name in PUBLIC,
             "public_pages": PUBLIC,
+            "needs_user": name not in (*PUBLIC, "index"),
             **context,
         },
     )
