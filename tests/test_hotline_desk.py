@@ -35,9 +35,10 @@ async def test_the_next_call_starts_from_an_empty_form(
     await web.login(tokens.credentials("operator"), "/hotline")
     await expect(page.locator("#category option")).not_to_have_count(1)
     await page.select_option("#category", "safety-fire")
-    # The full name pasted at once (no pick from the list) is linked to the registry.
+    # Picked from the list as the operator types.
+    await page.fill("#institution", name[:6])
+    await expect(page.locator(f'#institutions option[value="{name}"]')).to_be_attached()
     await page.fill("#institution", name)
-    await page.locator("#institution").blur()
     await expect(page.locator("#institution_id")).to_have_value(institution)
     await expect(page.locator("#town")).to_have_value("town-lushan")
     await page.fill("#description", "消防通道堆放杂物，家长匿名来电。")
@@ -119,10 +120,18 @@ async def test_search_in_any_word_order_and_by_pinyin_initials(
     for q in ("托育 开怀", "贝贝 街道", "khjdbbty", "KHJD"):
         found = (await http.get("/api/v1/institutions", params={"q": q, "limit": 100})).json()
         assert institution in [i["id"] for i in found], q
+    name = next(i["name"] for i in found if i["id"] == institution)
     page = web.page
     await web.login(tokens.credentials("operator"), "/hotline")
     await page.fill("#institution", "khjdbbty")
     await expect(page.locator("#institutions option").first).to_be_attached()
+    # A full name pasted at once, never searched for: linked to the registry exactly.
+    await page.fill("#institution", "")
+    await page.reload()
+    await page.fill("#institution", name)
+    await page.locator("#institution").blur()
+    await expect(page.locator("#institution_id")).to_have_value(institution)
+    await expect(page.locator("#town")).to_have_value("street-kaihuai")
 
 
 async def test_a_reload_keeps_the_draft_and_the_ticket_but_not_the_caller(
