@@ -18,7 +18,7 @@ function actorText(r) {
 function detailText(r) {
   const d = r.details || {};
   const parts = [];
-  for (const key of ["recipient", "unit", "to_unit", "handler"]) if (d[key]) parts.push(unitName(d[key]));
+  for (const key of ["recipient", "unit", "to_unit", "handler", "to"]) if (d[key]) parts.push(unitName(d[key]));
   return parts.length ? "：" + parts.join("、") : "";
 }
 

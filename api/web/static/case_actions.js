@@ -102,7 +102,7 @@ const ALIASES = { note: ["notes", "add_note"], result: ["report_result"], return
 // The server's list when it sends one (names with - or _), else the rule.
 function allowedNow(action, x) {
   const listed = x.c && Array.isArray(x.c.allowed_actions) ? x.c.allowed_actions.map((a) => String(a).replace(/-/g, "_")) : null;
-  const names = [action.key, action.path.replace(/-/g, "_"), ...(ALIASES[action.key] || [])];
+  const names = [action.key, (action.path || "").replace(/-/g, "_"), ...(ALIASES[action.key] || [])];
   if (listed && CASE_ACTIONS.includes(action)) return names.some((n) => listed.includes(n));
   try { return !!action.rule(x); } catch (e) { return false; }
 }
