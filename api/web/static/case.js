@@ -33,6 +33,10 @@ function renderFacts(c, s) {
   ];
   if (s && s.assisting.length) rows.push(["协办单位", s.assisting.map(unitName).join("、")]);
   if (c.findings) rows.push(["处理结果", c.findings]);
+  if (s && s.return_pending) rows.push(["退单待审核", unitName(s.return_pending.unit) + "：" + s.return_pending.reason]);
+  if (s && s.extension_pending) rows.push(["延期待审批", s.extension_pending.working_days + " 个工作日：" + s.extension_pending.reason]);
+  if (s && s.supervisions && s.supervisions.length) rows.push(["督办", s.supervisions.map((o) => o.comments + "（期限 " + beijing(o.due_by) + "）").join("；")]);
+  if (c.confidential) rows.push(["来电人", "要求保密（由热线中心回访）"]);
   document.getElementById("facts").replaceChildren(...rows.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v || "—" })]));
 }
 
@@ -50,7 +54,8 @@ function openForm(action, url, x, after) {
   const fields = document.getElementById("action-fields");
   document.getElementById("action-title").textContent = action.label;
   document.getElementById("action-error").hidden = true;
-  fields.replaceChildren(...action.fields.map(([name, label, kind, opt]) => {
+  const visible = action.fields.filter(([, , , opt]) => !opt.when || opt.when(x));
+  fields.replaceChildren(...visible.map(([name, label, kind, opt]) => {
     let input;
     if (kind === "select") {
       input = el("select", { name });
@@ -59,7 +64,7 @@ function openForm(action, url, x, after) {
     } else if (kind === "textarea") {
       input = el("textarea", { name, rows: "3" });
     } else {
-      input = el("input", { name, type: kind === "number" ? "number" : "text" });
+      input = el("input", { name, type: ["number", "datetime-local"].includes(kind) ? kind : "text" });
     }
     if (opt.max) input.setAttribute("maxlength", String(opt.max));
     if (!opt.optional) input.required = true;
@@ -71,7 +76,7 @@ function openForm(action, url, x, after) {
     event.preventDefault();
     const values = Object.fromEntries(new FormData(form).entries());
     for (const [k, v] of Object.entries(values)) values[k] = typeof v === "string" ? v.trim() : v;
-    const missing = action.fields.filter(([n, , , o]) => !o.optional && !values[n]);
+    const missing = visible.filter(([n, , , o]) => !o.optional && !values[n]);
     for (const label of fields.querySelectorAll("label")) label.classList.toggle("invalid", missing.some(([n]) => n === label.dataset.field));
     if (missing.length) { showError("请填写：" + missing.map(([, l]) => l).join("、")); return; }
     const body = action.body ? action.body(values) : Object.fromEntries(Object.entries(values).filter(([, v]) => v !== ""));
@@ -159,6 +164,33 @@ document.getElementById("show-contact").addEventListener("click", async () => {
   }
 });
 
+async function showAttachments(who) {
+  const card = document.getElementById("attachments-card");
+  let list;
+  try { list = await api(caseUrl + "/attachments"); } catch (e) { card.hidden = true; return; }
+  const PURPOSES = { complaint: "投诉材料", result: "办理结果", reinspection: "复查", other: "其他" };
+  document.getElementById("attachments").replaceChildren(...(list.length ? list.map((a) =>
+    el("li", {}, el("a", { href: a.url, text: a.filename }),
+      el("span", { class: "hint", text: "　" + (PURPOSES[a.purpose] || a.purpose) + "　" + Math.ceil(a.size / 1024) + " KB　SHA-256 " + a.sha256.slice(0, 12) + "…" })))
+    : [el("li", { class: "hint", text: "暂无附件" })]));
+  document.getElementById("upload").hidden = who.role === "auditor";
+  card.hidden = false;
+}
+
+document.getElementById("upload").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const file = document.getElementById("upload-file").files[0];
+  if (!file) { toast("请选择要上传的文件。"); return; }
+  const body = new FormData();
+  body.append("file", file);
+  body.append("purpose", document.getElementById("upload-purpose").value);
+  try {
+    await api(caseUrl + "/attachments", { method: "POST", body });
+    toast("附件已上传。", "info");
+    await refresh();
+  } catch (e) { toast(e.message); }
+});
+
 async function refresh() {
   const who = await me;
   const [c, s, history] = await Promise.all([api(caseUrl), api(caseUrl + "/state").catch(() => null), api(caseUrl + "/history")]);
@@ -174,6 +206,7 @@ async function refresh() {
   renderEnforcement(context);
   document.getElementById("show-contact").hidden = !mayAskContact(context);
   renderTimeline(history);
+  await showAttachments(who);
 }
 
 me.then(async (who) => {

@@ -41,9 +41,12 @@ const CASE_ACTIONS = [
   { key: "follow_up", label: "回访", path: "follow-up",
     fields: [["rating", "来电人评价", "select", { choices: () => RATINGS }],
              ["resolved", "问题是否解决", "select", { choices: () => YES_NO }],
+             ["redo_by", "不满意时由谁重办", "select", { optional: true, when: (x) => Array.isArray(x.c.allowed_actions),
+               choices: () => ({ lead: "市级牵头部门重新办理", "same-unit": "原承办单位重办（因办理不到位）" }) }],
              ["comment", "回访记录", "textarea", { optional: true, max: 1900 }]],
-    body: (v) => ({ satisfied: v.rating !== "dissatisfied",
-      comment: "【" + RATINGS[v.rating] + "；问题" + (v.resolved === "yes" ? "已解决" : "未解决") + "】" + (v.comment || "") }),
+    body: (v) => Object.assign({ satisfied: v.rating !== "dissatisfied",
+      comment: "【" + RATINGS[v.rating] + "；问题" + (v.resolved === "yes" ? "已解决" : "未解决") + "】" + (v.comment || "") },
+      v.redo_by && v.rating === "dissatisfied" ? { redo_by: v.redo_by } : {}),
     rule: (x) => x.s.status === "resolved" && ["operator", "admin"].includes(x.me.role) && !x.s.anonymous },
   { key: "close", label: "办结", path: "close", fields: [["reason", "办结说明", "textarea", { max: 2000 }]],
     rule: (x) => x.s.status === "resolved" && (x.me.role === "operator" || isLead(x)) },
@@ -52,7 +55,25 @@ const CASE_ACTIONS = [
     rule: (x) => OPEN.includes(x.s.status) && isLead(x) },
   { key: "take_over", label: "提级办理", path: "take-over", fields: [["reason", "提级理由", "textarea", { max: 2000 }]],
     rule: (x) => OPEN.includes(x.s.status) && isLead(x) && !!x.me.unit && x.me.unit !== x.s.handler },
-  // Sanctions of the enforcement workflow (after a substantiated result).
+    // The 12345 work-order steps: shown only when the server lists them (no rule here).
+  { key: "review_return", label: "退单审核", path: "review-return",
+    fields: [["approve", "审核结论", "select", { choices: () => ({ yes: "同意退单并改派", no: "不同意，由原单位办理" }) }],
+             ["to_unit", "改派至（不选则按退单所指或市级牵头部门）", "select", { optional: true, choices: jurisdictions }],
+             ["reason", "审核意见", "textarea", { max: 2000 }]],
+    body: (v) => Object.assign({ approve: v.approve === "yes", reason: v.reason }, v.to_unit ? { to_unit: v.to_unit } : {}),
+    rule: () => false },
+  { key: "extension", label: "申请延期", path: "extension",
+    fields: [["working_days", "延期工作日数", "number", {}], ["reason", "延期理由", "textarea", { max: 2000 }]],
+    body: (v) => ({ working_days: Number(v.working_days), reason: v.reason }), rule: () => false },
+  { key: "extension_decision", label: "延期审批", path: "extension-decision",
+    fields: [["approve", "审批结论", "select", { choices: () => ({ yes: "同意延期", no: "不同意" }) }], ["reason", "审批意见", "textarea", { max: 2000 }]],
+    body: (v) => ({ approve: v.approve === "yes", reason: v.reason }), rule: () => false },
+  { key: "supervise", label: "督办", path: "supervise",
+    fields: [["comments", "督办意见", "textarea", { max: 2000 }], ["due_by", "办理期限（北京时间）", "datetime-local", {}]],
+    body: (v) => ({ comments: v.comments, due_by: v.due_by.length === 16 ? v.due_by + ":00+08:00" : v.due_by + "+08:00" }),
+    rule: () => false },
+  // Sanctions of the enforcement workflow (after a substantiated result): the case's own
+  // list does not cover them, the enforcement rules do.
   { key: "decide", label: "作出处理决定", path: "decisions",
     fields: [["kind", "处理种类", "select", { choices: () => SANCTIONS }], ["legal_basis", "法律依据", "text", { max: 500 }],
              ["reason", "理由", "textarea", { max: 2000 }], ["fine_yuan", "罚款金额（元，罚款时填写）", "number", { optional: true }],
@@ -96,6 +117,7 @@ const CREDIT_ACTIONS = [
 const BAN_CORRECTION = { key: "ban_correction", label: "更正禁入决定", fields: [["reason", "更正理由（如法院判决）", "textarea", { max: 2000 }]],
   rule: (x) => SUPERVISORS.includes(x.me.role) };
 
+const ENFORCEMENT_KEYS = ["decide", "reinspect", "joint_punishment"];
 const ALIASES = { note: ["notes", "add_note"], result: ["report_result"], return: ["return_case"],
   decide: ["decision"], reinspect: ["reinspection"] };
 
@@ -103,6 +125,6 @@ const ALIASES = { note: ["notes", "add_note"], result: ["report_result"], return
 function allowedNow(action, x) {
   const listed = x.c && Array.isArray(x.c.allowed_actions) ? x.c.allowed_actions.map((a) => String(a).replace(/-/g, "_")) : null;
   const names = [action.key, (action.path || "").replace(/-/g, "_"), ...(ALIASES[action.key] || [])];
-  if (listed && CASE_ACTIONS.includes(action)) return names.some((n) => listed.includes(n));
+  if (listed && CASE_ACTIONS.includes(action) && !ENFORCEMENT_KEYS.includes(action.key)) return names.some((n) => listed.includes(n));
   try { return !!action.rule(x); } catch (e) { return false; }
 }

@@ -96,6 +96,7 @@ function link(institution) {
   note.hidden = !institution;
   note.textContent = institution ? "已关联登记机构：" + institution.name + "（" + institution.town_name + "）" : "";
   if (institution) $("town").value = institution.town;
+  openCases(institution ? institution.id : null);
 }
 
 let searching = null;
@@ -121,8 +122,62 @@ $("institution").addEventListener("change", (event) => {
 
 // ---- caller
 function callerFields() {
-  for (const id of ["caller_name", "caller_phone"]) $(id).disabled = $("anonymous").checked;
+  for (const id of ["caller_name", "caller_phone", "confidential"]) $(id).disabled = $("anonymous").checked;
+  if ($("anonymous").checked) $("confidential").checked = false;
 }
+
+// ---- what the desk sees during the call (when the server offers it: 404 hides it)
+async function callerHistory() {
+  const phone = $("caller_phone").value.trim();
+  const box = $("desk-history");
+  if ($("anonymous").checked || !/^[0-9+\- ]{3,32}$/.test(phone)) { box.hidden = true; return; }
+  try {
+    const history = await api("/api/v1/callers/history?phone=" + encodeURIComponent(phone));
+    $("history-hint").textContent = history.hint;
+    $("history-cases").replaceChildren(...history.cases.slice(0, 10).map((c) => el("li", {},
+      el("a", { href: "/cases/" + c.id, target: "_blank", text: c.id }),
+      "　" + beijing(c.received_at) + "　" + (STATUS[c.status] || c.status) + "　" + (c.institution_name || ""))));
+    box.hidden = false;
+  } catch (e) { box.hidden = true; }
+}
+$("caller_phone").addEventListener("change", callerHistory);
+
+async function openCases(institutionId) {
+  const box = $("desk-open");
+  if (!institutionId) { box.hidden = true; return; }
+  try {
+    const list = await api("/api/v1/institutions/" + encodeURIComponent(institutionId) + "/open-cases");
+    $("open-cases").replaceChildren(...(list.length ? list.map((c) => el("li", {},
+      el("a", { href: "/cases/" + c.id, target: "_blank", text: c.id }), "　" + (STATUS[c.status] || c.status) + "　" + beijing(c.received_at)))
+      : [el("li", { class: "hint", text: "无在办案件" })]));
+    box.hidden = false;
+  } catch (e) { box.hidden = true; }
+}
+
+let directAnswer = null;
+async function searchKnowledge(q) {
+  const hits = await api("/api/v1/knowledge?q=" + encodeURIComponent(q));
+  $("knowledge-hits").replaceChildren(...hits.map((h) => {
+    const use = el("button", { type: "button", class: "secondary", text: "以此直接答复" });
+    use.addEventListener("click", () => {
+      directAnswer = { knowledge_id: h.id, answer: h.answer };
+      $("category").value = "consultation";
+      if (!$("description").value.trim()) $("description").value = h.question;
+      $("direct-answer-note").textContent = "将按知识库“" + h.question + "”直接答复并办结（不派单）。";
+      $("direct-answer-note").hidden = false;
+      updateCounter();
+    });
+    return el("li", {}, el("b", { text: h.question }), el("p", { text: h.answer }),
+      el("p", { class: "hint", text: "依据：" + h.source.title + " " + h.source.document_number + (h.source.section ? " " + h.source.section : "") }), use);
+  }));
+}
+$("knowledge-search").addEventListener("click", () => {
+  const q = $("knowledge-q").value.trim();
+  if (q) searchKnowledge(q).catch((e) => toast(e.message));
+});
+$("category").addEventListener("change", () => {
+  if ($("category").value !== "consultation") { directAnswer = null; $("direct-answer-note").hidden = true; }
+});
 $("anonymous").addEventListener("change", callerFields);
 
 // ---- draft and confirmation across a reload
@@ -161,6 +216,10 @@ function resetForm() {
   callerFields();
   updateCounter();
   sessionStorage.removeItem(DRAFT_KEY);
+  directAnswer = null;
+  $("direct-answer-note").hidden = true;
+  $("desk-history").hidden = true;
+  $("knowledge-hits").replaceChildren();
 }
 
 form.addEventListener("submit", async (event) => {
@@ -177,6 +236,8 @@ form.addEventListener("submit", async (event) => {
     institution_name: $("institution").value.trim() || null,
     description: $("description").value.trim(),
     anonymous,
+    ...($("confidential").checked && !anonymous ? { confidential: true } : {}),
+    ...(directAnswer && $("category").value === "consultation" ? { direct_answer: directAnswer } : {}),
     complainant: anonymous || !(name || phone) ? null : { name: name || null, phone: phone || null },
   };
   const button = $("submit");
@@ -204,6 +265,8 @@ $("another").addEventListener("click", () => {
 me.then(async (who) => {
   if (!who) return;
   await loadChoices().catch(failed);
+  // The work-order desk features, where the server has them.
+  api("/api/v1/knowledge?q=" + encodeURIComponent("托育")).then(() => { $("knowledge-card").hidden = false; $("confidential-box").hidden = false; }).catch(() => {});
   const ticket = JSON.parse(sessionStorage.getItem(TICKET_KEY) || "null");
   if (ticket) showTicket(ticket); else restoreDraft();
 });
