@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from api import (
     errors,
+    inbox,
     metrics,
     routes_actions,
     routes_cases,
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(signin.router)
     app.include_router(routes_complaints.router)
     app.include_router(routes_cases.router)
+    app.include_router(inbox.router)
     app.include_router(routes_actions.router)
     app.include_router(routes_statistics.router)
     app.include_router(routes_enforcement.router)

@@ -111,6 +111,10 @@ class CasePublic(CaseBase, CaseProgress):
     updated_at: datetime
     assigned_units: list[str] = []
     linked_cases: list[str] = []
+    # Inbox only: the listed unit's part (handler, collaborator, assisting) and the deadline
+    # that counts now (after a reminder, the final acceptance deadline).
+    unit_role: str | None = None
+    due_by: datetime | None = None
 
 
 class ComplainantContact(SQLModel, table=True):
