@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from api.deps import HasherDep, SessionDep
 from api.errors import ApiError
+from infra import reference
 from models.cases import Case, CaseStatus
 
 router = APIRouter(prefix="/api/v1/public", tags=["public"])
@@ -33,6 +34,9 @@ class PublicStatus(BaseModel):
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
     merged_into: str | None = None
+    # Once there is a result: what the handling unit answered, and which unit it was.
+    answer: str | None = None
+    handling_unit: str | None = None
 
 
 @router.get("/status", response_model=PublicStatus)
@@ -42,7 +46,9 @@ def public_status(
     case_id: str = Query(min_length=1, max_length=32, description="案件编号"),
     code: str = Query(min_length=1, max_length=16, description="查询码"),
 ) -> PublicStatus:
-    """No account needed. A wrong code and an unknown case get the same answer."""
+    """No account needed. A wrong code and an unknown case get the same answer. The case
+    number is read in any case (callers type "ty2026..." as often as "TY2026...")."""
+    case_id = case_id.strip().upper()
     expected = hasher.tracking_code(case_id)
     case = session.get(Case, case_id)
     given = code.strip().upper().encode("utf-8")
@@ -61,4 +67,8 @@ def public_status(
         resolved_at=case.resolved_at,
         closed_at=case.closed_at,
         merged_into=case.merged_into,
+        answer=case.findings if case.resolved_at is not None else None,
+        handling_unit=unit.name
+        if (unit := reference.units().get(case.result_unit or ""))
+        else None,
     )

@@ -83,7 +83,32 @@ async def test_dashboard_renders_charts_and_the_2025_targets(
     await expect(page.locator("#chart-town svg")).to_contain_text("鸭塘街道办事处")
     await expect(page.locator("#chart-acceptance svg")).to_be_visible()
     await expect(page.locator("#chart-category svg")).to_contain_text("食品安全")
+    await expect(page.locator("#chart-category svg text.total")).not_to_have_count(0)  # values
+    # The leading office fills in a target's figure in the page; it is audited.
+    row = page.locator('#targets tr[data-target="places-per-1000"]')
+    await row.locator('input[name="reported"]').fill("2.6")
+    await row.locator("button").click()
+    await expect(row).to_contain_text("2.6个")
+    await expect(row).to_contain_text("未达标")
+    history = await http.get(
+        "/api/v1/audit",
+        params={"action": "target.reported"},
+        headers=tokens.headers("auditor"),
+    )
+    assert history.status_code == 200 and "places-per-1000" in history.text, history.text
     await web.shot("dashboard")
+
+    # A town sees its own town only, and cannot fill in targets.
+    await web.login(tokens.credentials("town", "street-yatang"), "/dashboard")
+    await expect(page.locator("#scope")).to_contain_text("鸭塘")
+    await expect(page.locator("#chart-town svg")).to_contain_text("鸭塘街道办事处")
+    await expect(page.locator("#targets input")).to_have_count(0)
+    refused = await http.put(
+        "/api/v1/statistics/targets/places-per-1000",
+        json={"reported": 9, "as_of": "2025-01-01"},
+        headers=tokens.headers("town", "street-yatang"),
+    )
+    assert refused.status_code == 403
 
 
 async def test_ban_check_page(stack: Stack, web: Web, tokens: Tokens) -> None:

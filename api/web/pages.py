@@ -11,12 +11,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from swagger_ui_bundle import swagger_ui_path
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 static = StaticFiles(directory=HERE / "static")
-swagger_assets = StaticFiles(directory=swagger_ui_path)
+# Swagger UI 5 (the API's OpenAPI is 3.1) from the fastapi-offline wheel, served here.
+swagger_assets = StaticFiles(packages=[("fastapi_offline", "static")])
 router = APIRouter(include_in_schema=False)
 
 PAGES = {

@@ -21,6 +21,7 @@ from models import (  # noqa: F401
     integrity,
     notifications,
     staff,
+    statistics,
     units,
     users,
 )

@@ -1,4 +1,4 @@
-"""web sign-in: password hashes and browser sessions
+"""web sign-in: password hashes and browser sessions; the 2025 targets' reported figures
 
 Revision ID: 0016
 Revises: 0008
@@ -33,9 +33,19 @@ def upgrade() -> None:
     )
     op.create_index("ix_web_sessions_user_id", "web_sessions", ["user_id"], unique=False)
     op.create_index("ix_web_sessions_expires_at", "web_sessions", ["expires_at"], unique=False)
+    op.create_table(
+        "target_figures",
+        sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("reported", sa.Float(), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("reported_by", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+        sa.Column("reported_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("code"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("target_figures")
     op.drop_index("ix_web_sessions_expires_at", table_name="web_sessions")
     op.drop_index("ix_web_sessions_user_id", table_name="web_sessions")
     op.drop_table("web_sessions")
