@@ -17,7 +17,10 @@ from workers.stack import Stack
 TOWN = "town-wanshui"
 
 
-async def take_call(web: Web, tokens: Tokens, description: str, town: str = TOWN) -> str:
+async def take_call(
+    web: Web, tokens: Tokens, description: str, town: str = TOWN
+) -> tuple[str, str]:
+    """The case number and the tracking code the caller is told."""
     page = web.page
     await web.login(tokens.credentials("operator"), "/hotline")
     await expect(page.locator("#category option")).not_to_have_count(1)
@@ -28,7 +31,8 @@ async def take_call(web: Web, tokens: Tokens, description: str, town: str = TOWN
     await page.fill("#caller_phone", "137 0000 4444")
     await page.click("#submit")
     await expect(page.locator("#ticket")).to_be_visible()
-    return await page.locator("#ticket-case").inner_text()
+    case_id = await page.locator("#ticket-case").inner_text()
+    return case_id, await page.locator("#ticket-code").inner_text()
 
 
 async def act(page: Page, action: str, **fields: str) -> None:
@@ -57,7 +61,7 @@ async def test_a_case_worked_through_the_case_page_by_four_users(
     stack: Stack, web: Web, http: httpx.AsyncClient, tokens: Tokens
 ) -> None:
     page = web.page
-    case_id = await take_call(web, tokens, "托育机构晨午检记录缺失，孩子发热未隔离。")
+    case_id, code = await take_call(web, tokens, "托育机构晨午检记录缺失，孩子发热未隔离。")
     await web.shot("case-01-operator-took-the-call")
     await wait_for_case(http, case_id, status="dispatched", handler=TOWN)
 
@@ -137,12 +141,23 @@ async def test_a_case_worked_through_the_case_page_by_four_users(
     )
     await web.shot("case-08-operator-follow-up-closed")
 
+    # The caller looks it up (typing the number in lower case): the answer and the unit.
+    await page.context.clear_cookies()
+    await page.goto("/status")
+    await page.fill("#case_id", case_id.lower())
+    await page.fill("#code", code.lower())
+    await page.click("#lookup button")
+    await expect(page.locator("#result-status")).to_contain_text("已办结")
+    await expect(page.locator("#result-times")).to_contain_text("晨午检记录缺失属实")
+    await expect(page.locator("#result-times")).to_contain_text("湾水镇人民政府")
+    await web.shot("case-09-public-status-answer")
+
 
 async def test_the_leading_office_takes_over_and_hands_down_and_a_stale_page_is_refused(
     stack: Stack, web: Web, http: httpx.AsyncClient, tokens: Tokens, browser: object
 ) -> None:
     page = web.page
-    case_id = await take_call(web, tokens, "机构保健人员未持证上岗。")
+    case_id, _ = await take_call(web, tokens, "机构保健人员未持证上岗。")
     await wait_for_case(http, case_id, status="dispatched", handler=TOWN)
 
     # The town's page, opened before the leading office acts.

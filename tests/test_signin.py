@@ -114,9 +114,10 @@ async def test_public_pages_docs_offline_and_a_phone_screen(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
             culprits = await page.evaluate(
-                "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right"
-                " > document.documentElement.clientWidth + 1).slice(0, 5).map(e => e.tagName + '#' + e.id"
-                " + '.' + e.className)"
+                "[...document.querySelectorAll('body *')]"
+                ".filter(e => e.getBoundingClientRect().right"
+                " > document.documentElement.clientWidth + 1)"
+                ".slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className)"
             )
             assert wide <= 0, (path, wide, culprits)
         await web.shot("phone-dashboard")
