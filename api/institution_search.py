@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 from pypinyin import Style, lazy_pinyin
 from sqlmodel import Session, col, select
@@ -22,7 +23,9 @@ LETTERS = re.compile(r"[a-z]+")
 def initials(name: str) -> str:
     """The first letter of every character's pinyin; letters and digits as they are."""
     # Whole name at once (phrases decide polyphones: 重庆 -> cq); other characters kept as is.
-    letters = lazy_pinyin(name, style=Style.FIRST_LETTER, errors=lambda chunk: list(chunk))
+    # (pypinyin's stubs say the callback returns a str; a list of characters is documented.)
+    keep: Any = lambda chunk: list(chunk)  # noqa: E731
+    letters = lazy_pinyin(name, style=Style.FIRST_LETTER, errors=keep)
     return "".join(p[:1] for p in letters).lower()
 
 

@@ -75,7 +75,7 @@ async def test_sign_in_sign_out_and_expiry(
     await web.login((name, password), "/inbox")
     engine = make_engine(stack.settings.resolved_database_url)
     with session_factory(engine)() as db:
-        db.exec(update(WebSession).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))  # type: ignore[call-overload]
+        db.exec(update(WebSession).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
         db.commit()
     engine.dispose()
     await page.reload()
