@@ -124,6 +124,17 @@ async def test_a_case_worked_through_the_case_page_by_four_users(
     await act(page, "reinspect", passed="yes", findings="复查：晨午检记录完整。")
     await expect(page.locator('#timeline li[data-action="decision.reinspected"]')).to_be_visible()
     await web.shot("case-07-health-reinspection")
+    await act(
+        page,
+        "joint_punishment",
+        serious="no",
+        publicity_months="3",
+        legal_basis="国发〔2016〕33号",
+        reason="晨午检制度长期未落实",
+    )
+    await expect(page.locator("#enforcement")).to_contain_text("联合惩戒")
+    assert "joint_punishment" not in await shown(page)  # once per case
+    await web.shot("case-07b-health-joint-punishment")
 
     # The operator calls back: 基本满意, solved.
     await web.login(tokens.credentials("operator"), f"/cases/{case_id}")
@@ -193,3 +204,9 @@ async def test_the_leading_office_takes_over_and_hands_down_and_a_stale_page_is_
     await expect(error).to_contain_text("西门街道")
     assert "street-ximen" not in await error.inner_text()
     await web.shot("case-12-stale-page-refused")
+
+    # Another town's case: the page says so instead of showing empty cards.
+    await web.login(tokens.credentials("town", "town-lushan"), f"/cases/{case_id}")
+    await expect(page.locator("#notice")).to_contain_text("无权查看")
+    await expect(page.locator("#summary-card")).to_be_hidden()
+    await web.shot("case-13-not-yours")

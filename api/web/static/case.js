@@ -40,12 +40,19 @@ function renderFacts(c, s) {
   document.getElementById("facts").replaceChildren(...rows.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v || "—" })]));
 }
 
+// Reasons written by the workflow name units by code ("town-lushan 逾期未签收"): names here.
+function named(text) {
+  if (!text) return "";
+  return Object.keys(UNIT_NAMES).sort((a, b) => b.length - a.length)
+    .reduce((t, code) => t.split(code).join(UNIT_NAMES[code]), String(text));
+}
+
 function renderTimeline(history) {
   document.getElementById("timeline").replaceChildren(...history.map((r) =>
     el("li", { "data-action": r.action },
       el("time", { datetime: r.occurred_at, text: beijing(r.occurred_at) }),
       el("b", { text: (ACTIONS[r.action] || "办理") + detailText(r) }),
-      el("span", { class: "hint who-acted", text: "　" + actorText(r) + (r.reason ? "　" + r.reason : "") }))));
+      el("span", { class: "hint who-acted", text: "　" + actorText(r) + (r.reason ? "　" + named(r.reason) : "") }))));
 }
 
 // The form of one action, built from its fields; errors stay beside the form until fixed.
