@@ -94,7 +94,9 @@ def _new_urgent(request: Request, actor: Actor, since: datetime) -> list[dict[st
     ]
 
 
-@router.get("/stream", summary="新紧急案件提醒（服务器推送事件）")
+# Not in the OpenAPI document: a stream that never ends is no operation for generated
+# clients or fuzzers (documented in the README).
+@router.get("/stream", include_in_schema=False)
 async def stream(request: Request, actor: ActorDep) -> StreamingResponse:
     """`text/event-stream`: an `urgent-case` event for every critical or high case newly
     assigned to the signed-in user's unit (every unit's for roles without one)."""
