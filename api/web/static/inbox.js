@@ -4,6 +4,7 @@
 "use strict";
 
 let rows = [];
+const PENDING = { return: "退单待审核", extension: "延期待审批" };
 const RANK = { critical: 0, high: 1, ordinary: 2, consultation: 3 };
 
 function dueOf(c) {
@@ -36,8 +37,12 @@ function row(c, now) {
   const late = due.cls.includes("overdue");
   const link = el("a", { href: "/cases/" + c.id, text: c.id });
   const priority = el("span", { class: "badge " + c.priority, text: PRIORITY[c.priority] || c.priority });
+  // Work-order marks, where the server sends them: supervision orders and pending reviews.
+  const marks = [];
+  if (c.supervisions) marks.push(el("span", { class: "badge critical", text: "督办" + (c.supervised_until ? " " + beijing(c.supervised_until) : "") }));
+  if (c.pending) marks.push(el("span", { class: "badge high", text: PENDING[c.pending] || c.pending }));
   const tr = el("tr", { class: late ? "overdue" : "", "data-case": c.id },
-    el("td", {}, link, " ", priority),
+    el("td", {}, link, " ", priority, ...marks.flatMap((m) => [" ", m])),
     el("td", { text: CATEGORY_NAMES[c.category] || c.category }),
     el("td", { text: c.institution_name || "—" }),
     el("td", { text: unitName(c.town) }),
@@ -70,10 +75,12 @@ function render() {
 
 async function load() {
   const unit = document.getElementById("unit").value;
-  const status = document.getElementById("status").value;
+  const chosen = document.getElementById("status").value;
+  const status = chosen.startsWith("pending:") ? "" : chosen;
   const query = new URLSearchParams({ limit: "500" });
   if (unit) query.set("unit", unit);
   if (status) query.set("status", status);
+  if (chosen.startsWith("pending:")) query.set("pending", chosen.slice(8));
   const cases = await api("/api/v1/cases?" + query);
   rows = status ? cases : cases.filter((c) => !["closed", "merged"].includes(c.status));
   render();
@@ -142,6 +149,10 @@ me.then(async (who) => {
   } else {
     select.replaceChildren(el("option", { value: who.unit, text: who.unit_name || who.unit }));
     select.disabled = true;
+  }
+  if (["operator", "dispatcher", "leading-office", "admin", "department"].includes(who.role)) {
+    document.getElementById("status").append(el("option", { value: "pending:return", text: "退单待审核" }),
+      el("option", { value: "pending:extension", text: "延期待审批" }));
   }
   for (const id of ["unit", "status"]) document.getElementById(id).addEventListener("change", () => load().catch(failed));
   for (const id of ["q", "from", "to"]) document.getElementById(id).addEventListener("input", render);

@@ -19,7 +19,8 @@ document.getElementById("lookup").addEventListener("submit", async (event) => {
     }
     if (data.handling_unit) times.append(el("dt", { text: "承办单位" }), el("dd", { text: data.handling_unit }));
     if (data.answer) times.append(el("dt", { text: "答复内容" }), el("dd", { class: "answer", text: data.answer }));
-    if (data.due_at || data.resolve_by) times.append(el("dt", { text: "办理期限" }), el("dd", { text: beijing(data.due_at || data.resolve_by) }));
+    if (data.due_at || data.resolve_by) times.append(el("dt", { text: "办理期限" }),
+      el("dd", { text: beijing(data.due_at || data.resolve_by) + (data.extended ? "（已批准延期）" : "") }));
     document.getElementById("result").hidden = false;
   } catch (e) {
     document.getElementById("result").hidden = true;
