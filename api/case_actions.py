@@ -9,6 +9,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
+from infra import reference
 from models.actors import Actor
 from models.cases import workflow_id_for
 from models.workflow_io import CaseState
@@ -25,6 +26,16 @@ def gone(workflow_id: str) -> ApiError:
     )
 
 
+def unit_names(text: str) -> str:
+    """A refusal names units by their codes (workflows know no reference data): the person
+    reading it gets the Chinese names."""
+    units = reference.units()
+    for code in sorted(units, key=len, reverse=True):
+        if code in text:
+            text = text.replace(code, units[code].name)
+    return text
+
+
 async def update(client: Client, workflow_id: str, name: str, arg: object, result: type[T]) -> T:
     handle = client.get_workflow_handle(workflow_id)
     try:
@@ -33,7 +44,8 @@ async def update(client: Client, workflow_id: str, name: str, arg: object, resul
         cause = err.cause
         if isinstance(cause, ApplicationError) and cause.type == "ActionRefused":
             code, status = [*cause.details, "refused", 409][:2]
-            raise ApiError(int(status), str(code), cause.message, {"id": workflow_id}) from None
+            message = unit_names(cause.message)
+            raise ApiError(int(status), str(code), message, {"id": workflow_id}) from None
         raise
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:

@@ -1,14 +1,16 @@
-"""Who is calling: a bearer token from `tuoyu users add`, looked up by its hash."""
+"""Who is calling: a bearer token from `tuoyu users add`, looked up by its hash (systems), or
+the session cookie of the web sign-in (people; see api/signin.py)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import SessionDep, SettingsDep
 from api.errors import ApiError
+from api.signin import cookie_actor
 from infra.users import TokenRefused, authenticate
 from models.actors import Actor, Role
 
@@ -16,12 +18,17 @@ bearer = HTTPBearer(auto_error=False, description="token from `tuoyu users add`"
 
 
 def current_actor(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
     if credentials is None:
-        raise ApiError(401, "unauthenticated", "请先登录：缺少访问令牌。")
+        signed_in = cookie_actor(request, session)
+        session.rollback()
+        if signed_in is None:
+            raise ApiError(401, "unauthenticated", "请先登录。")
+        return signed_in
     try:
         return authenticate(session, credentials.credentials, settings.token_ttl)
     except TokenRefused as refused:

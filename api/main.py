@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from api import (
     errors,
+    inbox,
     metrics,
     routes_actions,
     routes_attachments,
@@ -24,6 +25,7 @@ from api import (
     routes_public,
     routes_statistics,
     routes_workorder,
+    signin,
 )
 from api.limits import BodyLimit
 from api.open311 import formats as open311_formats
@@ -64,7 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine.dispose()
             writer.dispose()
 
-    app = FastAPI(title="tuoyu", version=package_version("tuoyu"), lifespan=lifespan)
+    # /docs is served by the web pages with Swagger UI from the fastapi-offline package: it
+    # works without the internet and without an inline script.
+    app = FastAPI(title="tuoyu", version=package_version("tuoyu"), lifespan=lifespan, docs_url=None)
     errors.install(app)
     open311_formats.install(app)
     metrics.install(app)
@@ -75,8 +79,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(routes_codec.CodecCors, origins=routes_codec.cors_origins(settings))
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, the 413s included
+    app.include_router(signin.router)
     app.include_router(routes_complaints.router)
     app.include_router(routes_cases.router)
+    app.include_router(inbox.router)
     app.include_router(routes_actions.router)
     app.include_router(routes_workorder.router)
     app.include_router(routes_attachments.router)
@@ -90,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_codec.router)
     app.include_router(pages.router)
     app.mount("/static", pages.static, name="static")
+    app.mount("/docs-assets", pages.swagger_assets, name="docs-assets")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

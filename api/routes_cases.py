@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ValidationError
 from sqlmodel import col, select
 
-from api import crud
+from api import crud, inbox
 from api.access import case_for, inbox_unit, led_categories, may_see_complainant
 from api.case_actions import allowed_actions, query_state
 from api.deps import AuditSessionDep, SessionDep, TemporalDep, VaultDep
@@ -34,7 +35,9 @@ def not_found(case_id: str) -> ApiError:
 
 
 @router.get("/cases", response_model=list[CasePublic])
-def list_cases(
+async def list_cases(
+    request: Request,
+    response: Response,
     session: SessionDep,
     actor: ActorDep,
     unit: str | None = Query(default=None, description="cases this unit handles or works on"),
@@ -56,7 +59,17 @@ def list_cases(
         led_categories=led_categories(unit),
         pending=pending,
     )
-    return [c for c in (crud.get_case(session=session, case_id=x.id) for x in cases) if c]
+    found = [c for c in (crud.get_case(session=session, case_id=x.id) for x in cases) if c]
+    session.rollback()
+    roles = await run_in_threadpool(inbox.unit_roles, request, unit, [c.id for c in found])
+    finals = await inbox.current_deadlines(request, found)
+    for c in found:
+        c.unit_role = roles.get(c.id)
+        current = {CaseStatus.DISPATCHED: c.accept_by, CaseStatus.ACCEPTED: c.resolve_by}
+        c.due_by = finals.get(c.id) or current.get(c.status)
+    # The pages count down on the server's clock (ms precision; the Date header has seconds).
+    response.headers["X-Server-Time"] = datetime.now(UTC).isoformat(timespec="milliseconds")
+    return found
 
 
 @router.get("/cases/{case_id}", response_model=CasePublic)

@@ -14,7 +14,7 @@ from kafka.errors import KafkaError
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
-from api import intake_keys
+from api import institution_search, intake_keys
 from api.access import sees_all
 from api.deps import HasherDep, SessionDep, VaultDep
 from api.errors import ApiError, dead_letter
@@ -36,7 +36,6 @@ from models.inspections import (
     InspectionReport,
     Severity,
 )
-from models.institutions import Institution
 from models.intake import IntakeKey
 from workflows.inspections.activities import findings_to_complaints
 
@@ -205,15 +204,14 @@ class InstitutionPublic(BaseModel):
 def search_institutions(
     session: SessionDep,
     actor: ActorDep,
-    q: str = Query(default="", max_length=50, description="part of the name"),
+    q: str = Query(
+        default="",
+        max_length=50,
+        description="parts of the name in any order, or its pinyin initials (e.g. bbty)",
+    ),
     town: str | None = Query(default=None, max_length=64),
     limit: int = Query(default=20, ge=1, le=100),
 ) -> list[InstitutionPublic]:
-    query = select(Institution).order_by(col(Institution.name)).limit(limit)
-    if q.strip():
-        query = query.where(col(Institution.name).contains(q.strip(), autoescape=True))
-    if town:
-        query = query.where(Institution.town == town)
     units = reference.units()
     return [
         InstitutionPublic(
@@ -222,7 +220,7 @@ def search_institutions(
             town=i.town,
             town_name=units[i.town].name if i.town in units else i.town,
         )
-        for i in session.exec(query).all()
+        for i in institution_search.search(session, q, town, limit)
     ]
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import HasherDep, SessionDep
 from api.errors import ApiError
+from infra import reference
 from models.cases import Case, CaseStatus
 
 router = APIRouter(prefix="/api/v1/public", tags=["public"])
@@ -38,6 +39,9 @@ class PublicStatus(BaseModel):
         default=None, description="办结时限 (after an approved extension, the new date)"
     )
     extended: bool = False
+    # Once there is a result: what the handling unit answered, and which unit it was.
+    answer: str | None = None
+    handling_unit: str | None = None
 
 
 @router.get("/status", response_model=PublicStatus)
@@ -47,7 +51,9 @@ def public_status(
     case_id: str = Query(min_length=1, max_length=32, description="案件编号"),
     code: str = Query(min_length=1, max_length=16, description="查询码"),
 ) -> PublicStatus:
-    """No account needed. A wrong code and an unknown case get the same answer."""
+    """No account needed. A wrong code and an unknown case get the same answer. The case
+    number is read in any case (callers type "ty2026..." as often as "TY2026...")."""
+    case_id = case_id.strip().upper()
     expected = hasher.tracking_code(case_id)
     case = session.get(Case, case_id)
     given = code.strip().upper().encode("utf-8")
@@ -68,4 +74,8 @@ def public_status(
         merged_into=case.merged_into,
         resolve_by=case.resolve_by if case.status in OPEN else None,
         extended=case.extended,
+        answer=case.findings if case.resolved_at is not None else None,
+        handling_unit=unit.name
+        if (unit := reference.units().get(case.result_unit or ""))
+        else None,
     )

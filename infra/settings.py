@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     http_max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     # Photos and documents on a case (JPEG, PNG, PDF): one file at most this large.
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # Web sign-in: a session lasts this long from sign-in (a working day by default); the
+    # cookie is marked Secure when the pages are served over HTTPS (behind a proxy).
+    session_ttl_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
+    session_cookie_secure: bool = False
+    # How often the inbox's event stream looks for new urgent cases (seconds).
+    events_poll_seconds: float = Field(default=2.0, gt=0, le=60)
     sip_port: int = 5060
     sip_host: str = "127.0.0.1"
     # The platform's own GB/T 28181 id (20 digits: 522601 is Kaili; 200 a platform).

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from infra import reference
 from models.cases import Case, CaseRound, CaseStatus, UnitRecord, UnitRecordKind
-from models.statistics import Rate, Statistics, Target, Timeline, UnitStatistics
+from models.statistics import Rate, Statistics, Target, TargetFigure, Timeline, UnitStatistics
 from models.timeutil import SHANGHAI, as_utc
 
 
@@ -48,8 +48,10 @@ def compute(
 ) -> Statistics:
     """`unit`: only that unit's figures; `town`: only cases in that town (a town's view)."""
     low, high = period_bounds(start, end)
-    q = select(Case).where(Case.received_at >= low).where(Case.received_at < high)
-    cases = session.exec(q if town is None else q.where(Case.town == town)).all()
+    query = select(Case).where(Case.received_at >= low).where(Case.received_at < high)
+    if town is not None:
+        query = query.where(Case.town == town)
+    cases = session.exec(query).all()
     per_unit: dict[str, UnitStatistics] = {}
 
     def stats_for(code: str) -> UnitStatistics:
@@ -124,22 +126,33 @@ def timeline(session: Session, start: date, end: date, town: str | None = None) 
     index = {m: i for i, m in enumerate(months)}
     by_category: dict[str, list[int]] = {}
     by_town: dict[str, list[int]] = {}
-    q = (
+    query = (
         select(Case.received_at, Case.category, Case.town)
         .where(Case.received_at >= low)
         .where(Case.received_at < high)
         .where(Case.status != CaseStatus.MERGED)
     )
-    rows = session.exec(q if town is None else q.where(Case.town == town)).all()
-    for received_at, category, town in rows:
+    if town is not None:
+        query = query.where(Case.town == town)
+    rows = session.exec(query).all()
+    for received_at, category, case_town in rows:
         slot = index.get(as_utc(received_at).astimezone(SHANGHAI).strftime("%Y-%m"))
         if slot is None:
             continue
         by_category.setdefault(str(category), [0] * len(months))[slot] += 1
-        by_town.setdefault(town, [0] * len(months))[slot] += 1
+        by_town.setdefault(case_town, [0] * len(months))[slot] += 1
     return Timeline(months=months, by_category=by_category, by_town=by_town)
 
 
-def targets() -> list[Target]:
+def targets(session: Session | None = None) -> list[Target]:
+    """The targets of the plan, with the figures the leading office stored over the file's."""
     raw = tomllib.loads((reference.DATA_DIR / "targets.toml").read_text("utf-8"))["targets"]
-    return [Target.model_validate({"code": code, **info}) for code, info in raw.items()]
+    found = [Target.model_validate({"code": code, **info}) for code, info in raw.items()]
+    if session is None:
+        return found
+    stored = {f.code: f for f in session.exec(select(TargetFigure)).all()}
+    for target in found:
+        if target.code in stored:
+            target.reported = stored[target.code].reported
+            target.as_of = stored[target.code].as_of
+    return found

@@ -132,6 +132,10 @@ class CasePublic(CaseBase, CaseProgress):
     allowed_actions: list[str] = Field(
         default=[], description="actions the caller may take now (case detail only)"
     )
+    # Inbox only: the listed unit's part (handler, collaborator, assisting) and the deadline
+    # that counts now (after a reminder, the final acceptance deadline).
+    unit_role: str | None = None
+    due_by: datetime | None = None
 
 
 class ComplainantContact(SQLModel, table=True):

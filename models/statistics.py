@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from pydantic import BaseModel, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
 
 
 class Rate(BaseModel):
@@ -56,3 +58,22 @@ class Target(BaseModel):
     at_least: bool = True
     reported: float | None = None
     as_of: date | None = None
+
+
+class TargetFigure(SQLModel, table=True):
+    """The latest figure the leading group office reported for a 2025 target."""
+
+    __tablename__ = "target_figures"
+
+    code: str = SQLField(primary_key=True, max_length=64)
+    reported: float
+    as_of: date
+    reported_by: str = SQLField(max_length=128)
+    reported_at: datetime
+
+
+class TargetFigureBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reported: float = Field(ge=0, le=1000, description="the figure, in the target's unit")
+    as_of: date = Field(description="the day the figure describes")

@@ -1,4 +1,5 @@
-"""People who use tuoyu, with their role and unit; they authenticate with bearer tokens."""
+"""People who use tuoyu, with their role and unit. Systems authenticate with bearer tokens,
+people in the web pages with a password and a session cookie."""
 
 from __future__ import annotations
 
@@ -27,6 +28,20 @@ class User(UserBase, table=True):
     id: str = Field(primary_key=True, max_length=36)
     # SHA-256 of the token: the token itself is shown once, when the user is added.
     token_hash: str = Field(max_length=64, unique=True)
+    # Argon2id hash (PHC string, about 100 characters); none: the user cannot sign in.
+    password_hash: str | None = Field(default=None, max_length=255)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. Only the SHA-256 of the session id is kept: a copy of the table
+    signs nobody in."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="users.id", max_length=36, index=True)
+    created_at: datetime
+    expires_at: datetime = Field(index=True)
 
 
 class UserPublic(UserBase):

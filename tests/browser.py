@@ -1,11 +1,11 @@
-"""Driving the web pages in headless Chromium: log in with a token, take screenshots."""
+"""Driving the web pages in headless Chromium: sign in with a password, take screenshots."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from playwright.async_api import Page
+from playwright.async_api import Page, expect
 
 
 @dataclass
@@ -13,11 +13,15 @@ class Web:
     page: Page
     screenshots: Path
 
-    async def login(self, token: str, path: str = "/") -> None:
-        """Store the token the way the login box does, then open `path`."""
-        await self.page.goto("/")
-        await self.page.evaluate("t => localStorage.setItem('tuoyu.token', t)", token)
-        await self.page.goto(path)
+    async def login(self, credentials: tuple[str, str], path: str = "/") -> None:
+        """Sign in on the login page as a person would, then open `path`."""
+        await self.page.context.clear_cookies()
+        await self.page.goto("/login?next=" + path)
+        await self.page.fill("#name", credentials[0])
+        await self.page.fill("#password", credentials[1])
+        await self.page.click("#signin-submit")
+        await self.page.wait_for_url("**" + path.split("?")[0])
+        await expect(self.page.locator("#who-name")).to_contain_text(credentials[0])
 
     async def shot(self, name: str) -> Path:
         self.screenshots.mkdir(parents=True, exist_ok=True)

@@ -29,7 +29,7 @@ async def test_a_call_taken_at_the_hotline_page_becomes_the_right_case(
     institution = await registered_institution(producer, db, "street-kaihuai")
     page = web.page
     operator_token = tokens.token("operator")
-    await web.login(operator_token, "/hotline")
+    await web.login(tokens.credentials("operator"), "/hotline")
     await expect(page.locator("#who-name")).to_contain_text("operator")
     await expect(page.locator("#category option")).not_to_have_count(1)
     await page.select_option("#category", "child-abuse")
@@ -94,8 +94,10 @@ async def test_a_call_taken_at_the_hotline_page_becomes_the_right_case(
     assert sorted(v.actor_role for v in views) == ["department", "operator"]
 
     # The caller asks for progress without an account.
-    await page.evaluate("localStorage.clear()")
+    await page.context.clear_cookies()
     await page.goto("/status")
+    await expect(page.locator("nav")).to_have_count(0)  # no staff menu for the public
+    await expect(page.locator("#password, #token")).to_have_count(0)
     await page.fill("#case_id", case_id)
     await page.fill("#code", code)
     await page.click("#lookup button")

@@ -32,7 +32,7 @@ async def test_inbox_counts_down_and_highlights_overdue_cases_then_the_case_time
     # The page's clock, not the server's: the countdown is checked before and after the
     # deadline without waiting a working day.
     await page.clock.install()
-    await web.login(tokens.token("town", town), "/inbox")
+    await web.login(tokens.credentials("town", town), "/inbox")
     row = page.locator(f'tr[data-case="{case_id_of(ordinary)}"]')
     await expect(row.locator(".countdown")).to_contain_text("还剩")
     await expect(row).not_to_have_class("overdue")
@@ -52,7 +52,7 @@ async def test_inbox_counts_down_and_highlights_overdue_cases_then_the_case_time
         )
 
     assert await eventually_async(reminded, 120)
-    await web.login(tokens.token("town", town), f"/cases/{high_id}")
+    await web.login(tokens.credentials("town", town), f"/cases/{high_id}")
     await expect(page.locator("#facts")).to_contain_text("安全与消防")
     timeline = page.locator("#timeline li")
     await expect(timeline.filter(has_text="立案")).not_to_have_count(0)
@@ -64,7 +64,7 @@ async def test_inbox_counts_down_and_highlights_overdue_cases_then_the_case_time
 
     # Another town's case is not shown to this town.
     await page.goto(f"/cases/{case_id_of(complaint_payload())}")
-    await expect(page.locator("#toast")).to_be_visible()
+    await expect(page.locator("#notice")).to_contain_text("未找到该案件")
 
 
 async def test_dashboard_renders_charts_and_the_2025_targets(
@@ -75,7 +75,7 @@ async def test_dashboard_renders_charts_and_the_2025_targets(
     await wait_for_case(http, case_id_of(payload), status="dispatched")
 
     page = web.page
-    await web.login(tokens.token("leading-office", "leading-office"), "/dashboard")
+    await web.login(tokens.credentials("leading-office", "leading-office"), "/dashboard")
     await expect(page.locator("#total")).to_contain_text("期间受理")
     await expect(page.locator("#targets tbody tr")).to_have_count(3)
     await expect(page.locator('#targets tr[data-target="health-management"]')).to_contain_text("85")
@@ -83,12 +83,37 @@ async def test_dashboard_renders_charts_and_the_2025_targets(
     await expect(page.locator("#chart-town svg")).to_contain_text("鸭塘街道办事处")
     await expect(page.locator("#chart-acceptance svg")).to_be_visible()
     await expect(page.locator("#chart-category svg")).to_contain_text("食品安全")
+    await expect(page.locator("#chart-category svg text.total")).not_to_have_count(0)  # values
+    # The leading office fills in a target's figure in the page; it is audited.
+    row = page.locator('#targets tr[data-target="places-per-1000"]')
+    await row.locator('input[name="reported"]').fill("2.6")
+    await row.locator("button").click()
+    await expect(row).to_contain_text("2.6个")
+    await expect(row).to_contain_text("未达标")
+    history = await http.get(
+        "/api/v1/audit",
+        params={"action": "target.reported"},
+        headers=tokens.headers("auditor"),
+    )
+    assert history.status_code == 200 and "places-per-1000" in history.text, history.text
     await web.shot("dashboard")
+
+    # A town sees its own town only, and cannot fill in targets.
+    await web.login(tokens.credentials("town", "street-yatang"), "/dashboard")
+    await expect(page.locator("#scope")).to_contain_text("鸭塘")
+    await expect(page.locator("#chart-town svg")).to_contain_text("鸭塘街道办事处")
+    await expect(page.locator("#targets input")).to_have_count(0)
+    refused = await http.put(
+        "/api/v1/statistics/targets/places-per-1000",
+        json={"reported": 9, "as_of": "2025-01-01"},
+        headers=tokens.headers("town", "street-yatang"),
+    )
+    assert refused.status_code == 403
 
 
 async def test_ban_check_page(stack: Stack, web: Web, tokens: Tokens) -> None:
     page = web.page
-    await web.login(tokens.token("department", "health"), "/bans")
+    await web.login(tokens.credentials("department", "health"), "/bans")
     await expect(page.locator("#registry-card")).to_be_visible()  # Health may see the list
     await page.fill("#person_name", "王某")
     await page.fill("#id_number", identity_number())
@@ -99,6 +124,6 @@ async def test_ban_check_page(stack: Stack, web: Web, tokens: Tokens) -> None:
     await page.click("#check button")
     await expect(page.locator("#toast")).to_contain_text("身份证号码")
 
-    await web.login(tokens.token("town", "town-lushan"), "/bans")
+    await web.login(tokens.credentials("town", "town-lushan"), "/bans")
     await expect(page.locator("#check")).to_be_visible()
     await expect(page.locator("#registry-card")).to_be_hidden()  # towns may not list bans

@@ -254,6 +254,19 @@ def integrity(
         raise typer.Exit(1)
 
 
+def _read_password(stdin: bool) -> str:
+    """From standard input (one line, for scripts) or asked twice at the terminal."""
+    import sys
+
+    if stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = typer.prompt("password", hide_input=True)
+    if typer.prompt("again", hide_input=True) != first:
+        console.print("[red]the passwords differ[/red]")
+        raise typer.Exit(2)
+    return str(first)
+
+
 @users_app.command("add")
 def users_add(
     name: Annotated[str, typer.Argument(help="a unique login name")],
@@ -263,9 +276,17 @@ def users_add(
     unit: Annotated[
         str | None, typer.Option(help="unit code; required for town, department, leading-office")
     ] = None,
+    password: Annotated[
+        bool, typer.Option("--password", help="ask for a first password for the web sign-in")
+    ] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the first password from stdin")
+    ] = False,
 ) -> None:
-    """Add a user and print their bearer token (shown only this once)."""
+    """Add a user and print their bearer token (shown only this once); with --password or
+    --password-stdin also set a password for the web pages."""
     from infra.db import make_engine, session_factory
+    from infra.passwords import PasswordError, hash_password
     from infra.users import UserError, add_user
     from models.actors import Role
 
@@ -274,10 +295,21 @@ def users_add(
     except ValueError:
         console.print(f"[red]unknown role {role!r}[/red]")
         raise typer.Exit(2) from None
+    hashed = None
+    if password or password_stdin:
+        try:
+            hashed = hash_password(_read_password(password_stdin))
+        except PasswordError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
     engine = make_engine(get_settings().resolved_database_url)
     try:
         with session_factory(engine)() as session:
-            _, token = add_user(session, name, parsed, unit)
+            user, token = add_user(session, name, parsed, unit)
+            if hashed is not None:
+                user.password_hash = hashed
+                session.add(user)
+                session.commit()
     except UserError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
@@ -320,6 +352,29 @@ def users_rotate(name: Annotated[str, typer.Argument(help="the user's login name
     finally:
         engine.dispose()
     typer.echo(token)
+
+
+@users_app.command("passwd")
+def users_passwd(
+    name: Annotated[str, typer.Argument(help="the login name")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from stdin")
+    ] = False,
+) -> None:
+    """Set a user's web password; their open sessions end."""
+    from infra.db import make_engine, session_factory
+    from infra.passwords import PasswordError, set_password
+
+    engine = make_engine(get_settings().resolved_database_url)
+    try:
+        with session_factory(engine)() as session:
+            set_password(session, name, _read_password(password_stdin))
+    except PasswordError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"password of {name} set")
 
 
 @users_app.command("list")

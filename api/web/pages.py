@@ -1,5 +1,7 @@
 """Routes of the web pages. The pages carry no data themselves: their scripts read it from
-`/api/v1` with the user's token, so the API's access rules are the pages' access rules."""
+`/api/v1` with the signed-in user's session cookie, so the API's access rules are the pages'
+access rules. No inline script or style anywhere (the pages run under
+`Content-Security-Policy: default-src 'self'`)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from fastapi.templating import Jinja2Templates
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 static = StaticFiles(directory=HERE / "static")
+# Swagger UI 5 (the API's OpenAPI is 3.1) from the fastapi-offline wheel, served here.
+swagger_assets = StaticFiles(packages=[("fastapi_offline", "static")])
 router = APIRouter(include_in_schema=False)
 
 PAGES = {
@@ -22,13 +26,25 @@ PAGES = {
     "dashboard": ("/dashboard", "监管统计"),
     "bans": ("/bans", "禁入查询"),
     "status": ("/status", "办理进度查询"),
+    "login": ("/login", "登录"),
 }
+# Pages for the public (callers): no staff menu, no sign-in box.
+PUBLIC = ("status", "login")
 
 
 def page(request: Request, name: str, **context: object) -> HTMLResponse:
     current = name if name in PAGES else "inbox"
     return templates.TemplateResponse(
-        request, f"{name}.html", {"pages": PAGES, "current": current, **context}
+        request,
+        f"{name}.html",
+        {
+            "pages": PAGES,
+            "current": current,
+            "public": name in PUBLIC,
+            "public_pages": PUBLIC,
+            "needs_user": name not in (*PUBLIC, "index"),
+            **context,
+        },
     )
 
 
@@ -65,3 +81,13 @@ def dashboard(request: Request) -> HTMLResponse:
 @router.get("/bans", response_class=HTMLResponse)
 def bans(request: Request) -> HTMLResponse:
     return page(request, "bans")
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login(request: Request) -> HTMLResponse:
+    return page(request, "login")
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def docs(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "docs.html", {})

@@ -24,6 +24,7 @@ from models import (  # noqa: F401
     notifications,
     parking,
     staff,
+    statistics,
     units,
     users,
 )

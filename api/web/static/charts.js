@@ -14,9 +14,11 @@ function svg(tag, attrs, text) {
 
 // Horizontal bars of rates (0..1) per label; `null` is drawn as "无数据".
 function rateBars(container, items, target) {
-  const row = 26, left = 190, width = 560, height = Math.max(items.length, 1) * row + 30;
+  // Room for the longest unit name (15 characters at 12 px) on the left and "100.0% (999/999)"
+  // on the right: nothing is cut at the edges.
+  const row = 26, left = 200, width = 640, height = Math.max(items.length, 1) * row + 30;
   const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img" });
-  const scale = (v) => left + v * (width - left - 60);
+  const scale = (v) => left + v * (width - left - 120);
   items.forEach((item, i) => {
     const y = 10 + i * row;
     chart.append(svg("text", { x: left - 8, y: y + 15, "text-anchor": "end", "font-size": 12 }, item.label));
@@ -40,7 +42,7 @@ function rateBars(container, items, target) {
 
 // Stacked monthly columns, one colour per series, with a legend.
 function stackedColumns(container, months, series, nameOf) {
-  const width = 560, height = 260, left = 36, bottom = 40, top = 10;
+  const width = 560, height = 260, left = 36, bottom = 40, top = 22;
   const names = Object.keys(series);
   const totals = months.map((_, i) => names.reduce((n, s) => n + series[s][i], 0));
   const max = Math.max(1, ...totals);
@@ -56,8 +58,15 @@ function stackedColumns(container, months, series, nameOf) {
       if (!v) return;
       chart.append(svg("rect", { x: left + i * step + 3, y: y(base + v), width: step - 6,
         height: y(base) - y(base + v), fill: PALETTE[k % PALETTE.length], class: "bar" },));
+      // The value inside its segment when the segment is tall enough to hold it.
+      if (y(base) - y(base + v) >= 12) {
+        chart.append(svg("text", { x: left + i * step + step / 2, y: y(base + v / 2) + 4, "font-size": 10,
+          "text-anchor": "middle", fill: "#fff", class: "value" }, String(v)));
+      }
       base += v;
     });
+    if (totals[i]) chart.append(svg("text", { x: left + i * step + step / 2, y: y(totals[i]) - 3, "font-size": 10,
+      "text-anchor": "middle", class: "total" }, String(totals[i])));
     chart.append(svg("text", { x: left + i * step + step / 2, y: height - bottom + 14, "font-size": 10,
       "text-anchor": "middle" }, month.slice(2)));
   });

@@ -15,7 +15,12 @@ const ACTIONS = {
   "case.joined": "同类投诉并入", "case.alarm-storm": "报警风暴汇总", "notification.sent": "发送通知",
   "decision.made": "作出处理决定", "decision.reinspected": "整改复查", "decision.reinspection-due": "复查到期提醒",
   "ban.issued": "终身禁入", "ban.corrected": "更正禁入决定", "complainant.viewed": "查看来电人信息",
+  "credit.noticed": "联合惩戒告知", "credit.objected": "机构异议", "credit.published": "联合惩戒公示",
+  "credit.acknowledged": "惩戒措施落实反馈", "credit.removed": "移出联合惩戒",
+  "target.reported": "填报2025年目标数据",
 };
+const CREDIT_STATUS = { noticed: "已告知，异议期内", objected: "异议复核中", withdrawn: "已撤销",
+  published: "已公示", removed: "已移出" };
 let UNIT_NAMES = {};
 let CATEGORY_NAMES = {};
 

@@ -3,7 +3,7 @@
 
 document.getElementById("lookup").addEventListener("submit", async (event) => {
   event.preventDefault();
-  const caseId = document.getElementById("case_id").value.trim();
+  const caseId = document.getElementById("case_id").value.trim().toUpperCase();
   const code = document.getElementById("code").value.trim();
   try {
     const response = await fetch("/api/v1/public/status?case_id=" + encodeURIComponent(caseId)
@@ -17,6 +17,10 @@ document.getElementById("lookup").addEventListener("submit", async (event) => {
                                 ["处理结果时间", "resolved_at"], ["办结时间", "closed_at"]]) {
       if (data[key]) times.append(el("dt", { text: label }), el("dd", { text: beijing(data[key]) }));
     }
+    if (data.handling_unit) times.append(el("dt", { text: "承办单位" }), el("dd", { text: data.handling_unit }));
+    if (data.answer) times.append(el("dt", { text: "答复内容" }), el("dd", { class: "answer", text: data.answer }));
+    if (data.due_at || data.resolve_by) times.append(el("dt", { text: "办理期限" }),
+      el("dd", { text: beijing(data.due_at || data.resolve_by) + (data.extended ? "（已批准延期）" : "") }));
     document.getElementById("result").hidden = false;
   } catch (e) {
     document.getElementById("result").hidden = true;
