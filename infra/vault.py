@@ -159,9 +159,18 @@ class Vault:
         if not isinstance(event, dict) or not event.get("complainant"):
             return raw
         event_id = event.get("event_id") if isinstance(event.get("event_id"), str) else ""
-        contact = json.dumps(event.pop("complainant"), ensure_ascii=False).encode()
+        contact = _json_bytes(event.pop("complainant"))
         event["complainant_sealed"] = self.seal(contact, f"{CONTACT}:{event_id}").model_dump()
-        return json.dumps(event, ensure_ascii=False).encode()
+        return _json_bytes(event)
+
+
+def _json_bytes(value: object) -> bytes:
+    """JSON as UTF-8; a lone surrogate (a `\\ud800` escape in what a client sent) cannot be
+    UTF-8, so such a value keeps its escapes."""
+    try:
+        return json.dumps(value, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return json.dumps(value).encode()
 
 
 def key_file(settings: Settings) -> Path:
