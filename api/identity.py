@@ -27,7 +27,7 @@ def current_actor(
         signed_in = cookie_actor(request, session)
         session.rollback()
         if signed_in is None:
-            raise ApiError(401, "unauthenticated", "请先登录。")
+            raise ApiError(401, "unauthenticated", "请先登录：缺少访问令牌或登录已过期。")
         return signed_in
     try:
         return authenticate(session, credentials.credentials, settings.token_ttl)
