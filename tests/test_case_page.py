@@ -74,7 +74,8 @@ async def test_a_case_worked_through_the_case_page_by_four_users(
     await expect(page.locator('#timeline li[data-action="case.accepted"]')).to_contain_text(
         "湾水镇人民政府"
     )
-    assert await shown(page) == {"note", "assist", "result"}
+    # 延期申请 too, once signed (the work-order backend lists it in allowed_actions).
+    assert await shown(page) == {"note", "assist", "result", "extension"}
     await web.shot("case-03-town-signed")
 
     # Form errors stay beside the form; the caller's contact behind its button (audited).

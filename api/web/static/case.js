@@ -150,8 +150,10 @@ function renderEnforcement(x) {
 }
 
 function mayAskContact(x) {
-  if (x.c && Array.isArray(x.c.allowed_actions)) return x.c.allowed_actions.includes("view_complainant") || x.c.allowed_actions.includes("complainant");
+  // allowed_actions lists the case's workflow actions, not this view: the rule is the
+  // server's (GET /complainant), mirrored here; a confidential caller is the hotline's only.
   if (x.s.anonymous) return false;
+  if (x.c && x.c.confidential && x.me.role !== "operator") return false;
   if (x.me.role === "operator") return true; // the server answers for the operator who took the call
   return ["town", "department"].includes(x.me.role) && [x.s.handler, ...x.s.collaborators, ...x.s.assisting].includes(x.me.unit);
 }
