@@ -154,12 +154,15 @@ class Vault:
         the caller's contact sealed (bound to the event id it came with, if any)."""
         try:
             event = json.loads(raw)
-        except ValueError:
-            return raw  # not JSON: nothing here is a contact field
+        except (ValueError, RecursionError):
+            return raw  # not JSON (or nested past the parser's depth): no contact field
         if not isinstance(event, dict) or not event.get("complainant"):
             return raw
         event_id = event.get("event_id") if isinstance(event.get("event_id"), str) else ""
-        contact = _json_bytes(event.pop("complainant"))
+        try:
+            contact = _json_bytes(event.pop("complainant"))
+        except RecursionError:  # nested past any contact's shape: not kept at all
+            contact = b"null"
         event["complainant_sealed"] = self.seal(contact, f"{CONTACT}:{event_id}").model_dump()
         return _json_bytes(event)
 

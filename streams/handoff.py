@@ -82,7 +82,11 @@ async def hand_off(
     topic = event.message.topic
     EVENTS_IN.labels(topic).inc()
     began = time.perf_counter()
-    kept = redact(raw) if redact and raw else raw
+    try:
+        kept = redact(raw) if redact and raw else raw
+    except Exception:  # never the clear bytes when their masking failed; never a stuck agent
+        log.exception("masking %s:%s failed", topic, event.message.offset)
+        kept = b""
     try:
         parsed = parse(raw)
     except InvalidEvent as exc:
