@@ -102,7 +102,7 @@ async def test_personal_data_submitted_is_found_nowhere_in_clear(
     await wait_for_case(http, case_id, status="dispatched")
     await wait_for_case(http, web_case, status="dispatched")
     await completed(temporal_client, f"face-{alarm_event}")
-    await completed(temporal_client, f"registry-{staff_event}")
+    await completed(temporal_client, f"ban-check-{staff_event}")  # named for the UI
 
     # The viewer who may see it reads the contact in clear, and the view is audited.
     viewed = await http.get(f"/api/v1/cases/{case_id}/complainant", headers=operator)
@@ -133,7 +133,7 @@ async def test_personal_data_submitted_is_found_nowhere_in_clear(
     places |= {f"file {k}": v for k, v in files_under(data / "temporal", data / "logs").items()}
     assert any(k.endswith("temporal.db") for k in places)
     ids = [workflow_id_for(case_id), workflow_id_for(web_case)]
-    ids += [f"face-{alarm_event}", f"registry-{staff_event}"]
+    ids += [f"face-{alarm_event}", f"ban-check-{staff_event}"]
     for workflow_id in ids:
         places[f"raw history {workflow_id}"] = await raw_history(stack, workflow_id)
         places[f"temporal workflow show {workflow_id}"] = cli(stack, "show", "-w", workflow_id)
