@@ -6,6 +6,8 @@ leg of the matrix; `make test` runs both legs.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import shutil
 import tempfile
@@ -48,6 +50,7 @@ from workflows.inspections.activities import InspectionActivities
 from workflows.parking.activities import ParkingActivities
 from workflows.registry.activities import RegistryActivities
 
+log = logging.getLogger("tests")
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -58,6 +61,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
         if "case_env" in fixtures:
             item.add_marker(pytest.mark.database)
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def no_task_outlives_the_session() -> AsyncIterator[None]:
+    """At the end, tasks still running on the session's loop are named and cancelled with a
+    deadline: one that ignores its cancellation would otherwise hold the run for ever (the
+    loop's close waits for every task)."""
+    yield
+    me = asyncio.current_task()
+    left = [t for t in asyncio.all_tasks() if t is not me and not t.done()]
+    for task in left:
+        log.warning("task left at the end of the session: %r", task)
+        task.cancel()
+    if left:
+        _, stuck = await asyncio.wait(left, timeout=10)
+        for task in stuck:
+            log.error("task ignores its cancellation: %r", task)
+            task.print_stack()
 
 
 @pytest.fixture(scope="session")
