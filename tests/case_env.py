@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import DataError
-from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
@@ -26,30 +24,13 @@ from models.cases import case_id_for, workflow_id_for
 from models.complaints import ComplaintReceived
 from models.credit import CreditPlatformEvent
 from models.deadlines import DeadlinePolicy
-from models.inspections import InspectionReport
 from models.notifications import DeadLetter, Notification
 from models.workflow_io import CaseState, CaseWorkflowInput
 from tests.factories import complaint
 from workflows.cases.starter import submit_complaint
 from workflows.cases.workflows import CaseWorkflow
-from workflows.inspections.activities import InspectionActivities, InspectionResult
 
 TASK_QUEUE = "cases-under-test"
-# A finding note with this marker makes `record_inspection` fail as the database would for
-# good: no inspection that passes the bounded models fails in the real activity on both
-# SQLite and PostgreSQL (rows are upserted, the trail skips known keys).
-REFUSED_BY_DATABASE = "【数据库拒绝】"
-
-
-class RefusingInspectionActivities(InspectionActivities):
-    """The real activities, but a marked report raises the `DataError` PostgreSQL gives
-    for a value it refuses; registered under the same activity name."""
-
-    @activity.defn(name="record_inspection")
-    def record_inspection(self, report: InspectionReport) -> InspectionResult:
-        if any(REFUSED_BY_DATABASE in (f.note or "") for f in report.findings):
-            raise DataError("INSERT INTO inspection_findings", None, ValueError("value refused"))
-        return super().record_inspection(report)
 
 
 @dataclass

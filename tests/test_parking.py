@@ -8,7 +8,6 @@ test-only activities (tests/case_env.py) refuse as the database would."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,8 +26,9 @@ from models.notifications import NotificationKind
 from models.parking import ParkedEvent
 from models.registry import InstitutionRegistered, RegistryCommand
 from models.workflow_io import CaseState
-from tests.case_env import REFUSED_BY_DATABASE, TASK_QUEUE, CaseEnv, town
+from tests.case_env import TASK_QUEUE, CaseEnv, town
 from tests.polling import eventually
+from tests.refusing import REFUSED_BY_DATABASE
 from workflows.alarms.starter import submit_alarm
 from workflows.alarms.workflows import AlarmWorkflow
 from workflows.cases.workflows import CaseWorkflow
@@ -39,7 +39,6 @@ from workflows.registry.starter import submit_registry_event
 # alarms take it; the other events' models refuse it (models/bounds.py).
 FAR = datetime.fromisoformat("9999-12-31T23:59:59-12:00")
 NO_SUCH_TOWN = "town-nowhere"  # a valid code by the model, but no unit: the foreign key refuses it
-POSTGRES = os.environ.get("TUOYU_TEST_DATABASE", "sqlite") == "postgresql"
 
 
 def parked(case_env: CaseEnv, **where: str) -> list[ParkedEvent]:
@@ -107,13 +106,14 @@ async def test_a_complaint_the_database_refuses_for_good_is_parked(case_env: Cas
     assert row.error_type.startswith("IntegrityError") and row.event_id == received.event_id
 
 
-@pytest.mark.skipif(not POSTGRES, reason="SQLite stores NUL; PostgreSQL refuses it")
 async def test_a_note_the_database_refuses_is_parked_and_the_case_goes_on(
     case_env: CaseEnv,
 ) -> None:
+    """A NUL in a note is refused by the model now; a marked note is refused as PostgreSQL
+    refused the NUL (tests/refusing.py)."""
     _, handle = await case_env.open(town="town-lushan")
     case_id = (await case_env.state(handle)).case_id
-    bad = AddNote.model_construct(actor=town(), text="a \x00 b")
+    bad = AddNote(actor=town(), text=f"现场核实{REFUSED_BY_DATABASE}")
     await handle.execute_update(CaseWorkflow.note, bad)
     state = await handle.execute_update(CaseWorkflow.accept, AcceptCase(actor=town()))
     assert state.status == "accepted"  # later actions on the case still work
