@@ -40,13 +40,12 @@ from infra.vault import load_vault
 from tests.auth import Tokens
 from tests.browser import Web
 from tests.case_env import TASK_QUEUE, CaseEnv, RecordingPublisher
+from tests.refusing import RefusingCaseActivities, RefusingInspectionActivities
 from workers.stack import Stack
 from workers.temporal_worker import WORKFLOWS
 from workflows.alarms.activities import AlarmActivities
 from workflows.cases import search
-from workflows.cases.activities import CaseActivities
 from workflows.enforcement.activities import EnforcementActivities
-from workflows.inspections.activities import InspectionActivities
 from workflows.parking.activities import ParkingActivities
 from workflows.registry.activities import RegistryActivities
 
@@ -219,10 +218,10 @@ async def case_env(
     sessions = session_factory(engine)
     claims = ClaimCheckStore(test_data_dir, 900_000)
     activities = [
-        *CaseActivities(sessions, publisher, policy, load_vault(settings)).all(),
+        *RefusingCaseActivities(sessions, publisher, policy, load_vault(settings)).all(),
         *EnforcementActivities(sessions, publisher, load_enforcement()).all(),
         *RegistryActivities(sessions, publisher).all(),
-        *InspectionActivities(sessions, publisher).all(),
+        *RefusingInspectionActivities(sessions, publisher).all(),
         *AlarmActivities(sessions, publisher, claims).all(),
         *ParkingActivities(sessions, publisher, claims).all(),
     ]
