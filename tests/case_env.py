@@ -7,6 +7,7 @@ the notifications' trip over a real broker is covered by the tests on the runnin
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -14,8 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
 
 from infra.db import SessionFactory
 from models import topics
@@ -63,12 +67,55 @@ OPERATOR = Actor(name="话务员", role=Role.OPERATOR)
 LEADING_OFFICE = Actor(name="领导小组办公室", role=Role.LEADING_OFFICE, unit="leading-office")
 
 
+class WorkflowsSeen(Interceptor):
+    """Remembers every workflow whose activities ran, so that a test's workflows can be ended
+    after it: on the shared time-skipping server, cases left running keep timers (a case
+    after 通报约谈 reminds every two working days until resolved) that each later skip of
+    time has to fire one by one."""
+
+    def __init__(self) -> None:
+        self._ids: set[str] = set()
+        self._lock = threading.Lock()
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        return _Seen(super().intercept_activity(next), self)
+
+    def note(self, workflow_id: str | None) -> None:
+        if workflow_id:
+            with self._lock:
+                self._ids.add(workflow_id)
+
+    def take(self) -> list[str]:
+        with self._lock:
+            ids, self._ids = sorted(self._ids), set()
+        return ids
+
+
+class _Seen(ActivityInboundInterceptor):
+    def __init__(self, next: ActivityInboundInterceptor, seen: WorkflowsSeen) -> None:
+        super().__init__(next)
+        self._seen = seen
+
+    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        self._seen.note(activity.info().workflow_id)
+        return await super().execute_activity(input)
+
+
 @dataclass
 class CaseEnv:
     env: WorkflowEnvironment
     sessions: SessionFactory
     publisher: RecordingPublisher
     policy: DeadlinePolicy
+    seen: WorkflowsSeen = field(default_factory=WorkflowsSeen)
+
+    async def end_workflows(self) -> None:
+        """Terminate what the last test left running (its assertions are done)."""
+        for workflow_id in self.seen.take():
+            try:
+                await self.client.get_workflow_handle(workflow_id).terminate("test over")
+            except RPCError:
+                pass  # completed, or continued and closed already
 
     @property
     def client(self) -> Client:

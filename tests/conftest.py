@@ -39,7 +39,7 @@ from infra.temporal import connect
 from infra.vault import load_vault
 from tests.auth import Tokens
 from tests.browser import Web
-from tests.case_env import TASK_QUEUE, CaseEnv, RecordingPublisher
+from tests.case_env import TASK_QUEUE, CaseEnv, RecordingPublisher, WorkflowsSeen
 from tests.refusing import RefusingCaseActivities, RefusingInspectionActivities
 from workers.stack import Stack
 from workers.temporal_worker import WORKFLOWS
@@ -60,6 +60,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
         if "case_env" in fixtures:
             item.add_marker(pytest.mark.database)
+
+
+@pytest.fixture(autouse=True)
+async def end_case_workflows(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """After a test on the time-skipping server, its workflows are ended (see WorkflowsSeen)."""
+    yield
+    if "case_env" in request.fixturenames:
+        env: CaseEnv = request.getfixturevalue("case_env")
+        await env.end_workflows()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -225,6 +234,7 @@ async def case_env(
         *AlarmActivities(sessions, publisher, claims).all(),
         *ParkingActivities(sessions, publisher, claims).all(),
     ]
+    seen = WorkflowsSeen()
     with ThreadPoolExecutor(max_workers=4) as executor:
         async with Worker(
             time_skipping.client,
@@ -232,9 +242,9 @@ async def case_env(
             workflows=WORKFLOWS,
             activities=activities,
             activity_executor=executor,
-            interceptors=[DeterministicErrors()],
+            interceptors=[DeterministicErrors(), seen],
         ):
-            yield CaseEnv(time_skipping, session_factory(engine), publisher, policy)
+            yield CaseEnv(time_skipping, session_factory(engine), publisher, policy, seen)
     engine.dispose()
 
 

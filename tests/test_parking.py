@@ -15,7 +15,10 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 from temporalio.client import WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 
+from infra.servers import venv_binary
 from models.audit import AuditRecord
 from models.camera import CameraAlarmKind, DeviceAlarm
 from models.case_actions import AcceptCase, AddNote
@@ -259,22 +262,32 @@ async def test_an_operator_lists_and_resolves_parked_events(
         get_settings.cache_clear()
 
 
-async def test_a_staff_check_waits_a_bounded_time(case_env: CaseEnv) -> None:
-    """Over HTTP a staff check waits for its answer, but never for ever (503 in the API)."""
+async def test_a_staff_check_waits_a_bounded_time() -> None:
+    """Over HTTP a staff check waits for its answer, but never for ever (503 in the API).
+
+    On a time-skipping server of its own: the check's workflow task waits on a queue no worker
+    polls, and a server holding such a task no longer skips time for the other tests."""
     from models.people import PersonRef
     from models.registry import StaffCommand
     from workflows.registry.starter import StaffCheckUnavailable, check_staff
 
-    command = RegistryCommand(
-        staff=StaffCommand(
-            type="check",
-            event_id=f"api-{uuid.uuid4()}",
-            occurred_at=await case_env.now(),
-            person=PersonRef(id_hash="1" * 64, id_masked="522601********0011", name="李四"),
-        )
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=venv_binary("temporal-test-server"),
+        data_converter=pydantic_data_converter,
     )
-    with case_env.holding_the_clock(), pytest.raises(StaffCheckUnavailable):
-        await check_staff(case_env.client, command, "no-worker-here", wait_seconds=0.5)
+    try:
+        command = RegistryCommand(
+            staff=StaffCommand(
+                type="check",
+                event_id=f"api-{uuid.uuid4()}",
+                occurred_at=await env.get_current_time(),
+                person=PersonRef(id_hash="1" * 64, id_masked="522601********0011", name="李四"),
+            )
+        )
+        with env.auto_time_skipping_disabled(), pytest.raises(StaffCheckUnavailable):
+            await check_staff(env.client, command, "no-worker-here", wait_seconds=0.5)
+    finally:
+        await env.shutdown()
 
 
 async def test_an_institutions_events_apply_in_order_across_continue_as_new(
