@@ -51,18 +51,20 @@ def run_migrations_online() -> None:
             # A batch migration recreates a table (copy, drop, rename); with foreign keys
             # enforced, dropping a table that rows elsewhere refer to (cases) fails on a
             # database that holds data. Off for the migration (outside its transaction, as
-            # SQLite requires), then checked and on again.
-            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            connection.commit()
+            # SQLite requires: on the driver's connection, before SQLAlchemy begins one), then
+            # checked and on again.
+            raw = connection.connection.driver_connection
+            assert raw is not None
+            raw.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection, target_metadata=target_metadata, render_as_batch=True
         )
         with context.begin_transaction():
             context.run_migrations()
         if sqlite:
-            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-            connection.commit()
+            connection.commit()  # nothing open while the pragma changes
+            broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+            raw.execute("PRAGMA foreign_keys=ON")
             if broken:
                 raise RuntimeError(f"foreign keys broken by a migration: {broken[:5]}")
     engine.dispose()
