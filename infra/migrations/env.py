@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 from sqlmodel import SQLModel
 
@@ -46,6 +48,7 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = make_engine(database_url())
     with engine.connect() as connection:
+        raw: Any = None
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             # A batch migration recreates a table (copy, drop, rename); with foreign keys
@@ -54,7 +57,6 @@ def run_migrations_online() -> None:
             # SQLite requires: on the driver's connection, before SQLAlchemy begins one), then
             # checked and on again.
             raw = connection.connection.driver_connection
-            assert raw is not None
             raw.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection, target_metadata=target_metadata, render_as_batch=True
