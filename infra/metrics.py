@@ -10,6 +10,11 @@ DEAD_LETTERED = Counter("tuoyu_dead_lettered", "Inputs sent to the dead-letter t
 HANDED_OFF = Counter(
     "tuoyu_workflows_handed_off", "Inbound events handed to their workflows", ["topic"]
 )
+OFFSET_REWINDS = Counter(
+    "tuoyu_offset_rewinds",
+    "Partitions read again from an event faust dropped before its hand-off",
+    ["topic"],
+)
 HANDOFF_SECONDS = Histogram(
     "tuoyu_handoff_seconds", "From reading an event to its workflow accepting it", ["topic"]
 )

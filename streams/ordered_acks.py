@@ -1,10 +1,11 @@
 """Concurrent hand-offs, acknowledged strictly in offset order.
 
-faust commits the highest contiguous acked offset, but can skip a single in-flight message
-at the head of a partition (faust-streaming issue 606). So the agent runs with acks off,
-starts each hand-off as its own task, and a single acker awaits them in arrival order and
-acks each only after it and every earlier one finished. A crash loses nothing: unacked
-messages are read again, and every hand-off is idempotent.
+The agent runs with acks off, starts each hand-off as its own task, and a single acker awaits
+them in arrival order and acknowledges each (`streams.offsets.done`) only after it and every
+earlier one finished. So a partition's done offsets are always a run from its committed
+offset, and a hole at the head means an event faust dropped, which `streams/offsets.py` reads
+again. A crash loses nothing: unacknowledged messages are read again, and every hand-off is
+idempotent.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import Awaitable
 from typing import Any
 
 from faust.types import EventT, StreamT
+
+from streams.offsets import done
 
 
 class OrderedAcker:
@@ -37,7 +40,7 @@ class OrderedAcker:
         while True:
             event, task = await self._queue.get()
             await task  # a hand-off retries until it succeeds; an error here is a bug
-            await self._stream.ack(event)
+            await done(self._stream, event)
             self._queue.task_done()
 
     async def close(self) -> None:

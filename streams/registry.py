@@ -16,6 +16,7 @@ from models.registry import RegistryCommand
 from streams import topics
 from streams.app import app, settings
 from streams.handoff import hand_off
+from streams.offsets import done
 from workflows.registry.starter import submit_registry_event
 
 
@@ -41,4 +42,4 @@ async def registry_intake(stream: StreamT[bytes]) -> None:
     manual = cast(Stream[bytes], stream).noack()
     async for event in manual.events():
         await hand_off(event, parse, submit, redact)
-        await manual.ack(event)
+        await done(manual, event)

@@ -15,6 +15,7 @@ from faust.transport.drivers import aiokafka as driver
 from faust.types import TransportT
 
 from infra.settings import get_settings
+from streams.offsets import HandedOffConsumer
 
 
 class ConsumerThread(driver.AIOKafkaConsumerThread):
@@ -25,7 +26,7 @@ class ConsumerThread(driver.AIOKafkaConsumerThread):
         return consumer
 
 
-class Consumer(driver.Consumer):
+class Consumer(HandedOffConsumer):
     def _new_consumer_thread(self) -> ConsumerThread:
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 

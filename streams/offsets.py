@@ -1,0 +1,131 @@
+"""Committed offsets that never pass an event whose hand-off did not finish.
+
+Two faust behaviours lost inbound events in the fault matrix (Apache Kafka, each process
+SIGKILLed in turn): in one of two runs the first registry event of two partitions after the
+stream worker restarted was neither handed off nor dead-lettered (the broker's log showed
+both at exactly the partition's committed offset, and the next commit past them).
+
+1. faust's stream acknowledges a message it drops around a rebalance (its fetch generation
+   is not the consumer's, or the flow is paused): `faust/streams.py` acks every
+   `skipped_value` "otherwise the lag would increase". The agent never saw it.
+2. faust's commit accepts one unacknowledged message at the head of a partition:
+   `Consumer._new_offset` refuses a run only when it starts more than one past the
+   committed offset, though Kafka's committed offset is the next one to read
+   (faust-streaming issue 606).
+
+So for the inbound topics: an acknowledgement counts only when an agent says its hand-off
+finished (`done`); a commit moves only over a run that begins at the committed offset; and a
+partition whose head is missing while later events are done (our agents acknowledge in
+arrival order, so the head never reached them) is rewound to it, so that it is read again.
+Every hand-off is idempotent, so what a rewind reads twice is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+from faust.transport.drivers import aiokafka as driver
+from faust.types import TP, EventT, Message, StreamT
+
+from infra.metrics import OFFSET_REWINDS
+from models import topics
+
+log = logging.getLogger(__name__)
+
+INBOUND = frozenset(topics.INBOUND)
+# A rewound head that has not come back by then is rewound again: a fetch already under way
+# when the seek landed can move the read offset past it once more (faust drops what is
+# below it). After the last attempt the gap is taken as real (a log segment deleted by
+# retention before it was read), logged as an error, and faust's own rule applies.
+REWIND_RETRY_SECONDS = 10.0
+REWIND_ATTEMPTS = 6
+
+_done: weakref.WeakSet[Message] = weakref.WeakSet()
+
+
+async def done(stream: StreamT[Any], event: EventT[Any]) -> None:
+    """Acknowledge an event whose hand-off finished: the only acknowledgement that counts."""
+    _done.add(event.message)
+    await stream.ack(event)
+
+
+@dataclass
+class _Rewind:
+    offset: int
+    at: float
+    attempts: int
+
+
+class HandedOffConsumer(driver.Consumer):
+    """faust's aiokafka consumer with the two rules above for the inbound topics."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._rewinds: dict[TP, _Rewind] = {}
+        self._rewinding: set[asyncio.Task[None]] = set()
+
+    def ack(self, message: Message) -> bool:
+        if message.topic in INBOUND and message not in _done:
+            # Dropped by the stream: not done, so not committable. Forgotten as unacked too,
+            # or a rebalance would wait for it (faust's wait_empty) until its timeout.
+            self._unacked_messages.discard(message)
+            return False
+        return bool(super().ack(message))
+
+    def _new_offset(self, tp: TP) -> int | None:
+        if tp.topic in INBOUND:
+            acked = self._acked[tp]
+            committed = self._committed_offset[tp]
+            if acked and committed is not None and min(acked) > committed:
+                if self._missing_head(tp, committed, min(acked)):
+                    return None
+        result: int | None = super()._new_offset(tp)
+        return result
+
+    def _missing_head(self, tp: TP, committed: int, first_done: int) -> bool:
+        """True while the head is awaited (rewound, or to be); False once given up on."""
+        rewinds = self._rewinds
+        now = time.monotonic()
+        rewind = rewinds.get(tp)
+        if rewind is None or rewind.offset != committed:
+            rewind = rewinds[tp] = _Rewind(committed, now - REWIND_RETRY_SECONDS, 0)
+        if now - rewind.at < REWIND_RETRY_SECONDS:
+            return True
+        if rewind.attempts >= REWIND_ATTEMPTS:
+            log.error(
+                "%s:%s: offsets %s..%s never arrived after %s rewinds; taken as a gap in the log",
+                tp.topic,
+                tp.partition,
+                committed,
+                first_done - 1,
+                rewind.attempts,
+            )
+            del rewinds[tp]
+            self._committed_offset[tp] = first_done - 1  # faust's rule then commits the run
+            return False
+        rewind.at, rewind.attempts = now, rewind.attempts + 1
+        log.warning(
+            "%s:%s: offset %s was dropped before its hand-off (offset %s is done); "
+            "reading from it again (attempt %s)",
+            tp.topic,
+            tp.partition,
+            committed,
+            first_done,
+            rewind.attempts,
+        )
+        OFFSET_REWINDS.labels(tp.topic).inc()
+        task = asyncio.ensure_future(self._rewind(tp, committed))  # called in the commit
+        self._rewinding.add(task)
+        task.add_done_callback(self._rewinding.discard)
+        return True
+
+    async def _rewind(self, tp: TP, offset: int) -> None:
+        try:
+            await self.seek(tp, offset)
+        except Exception as exc:  # revoked meanwhile: its next owner reads from the commit
+            log.warning("rewinding %s:%s to %s failed: %r", tp.topic, tp.partition, offset, exc)

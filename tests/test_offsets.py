@@ -1,0 +1,126 @@
+"""The inbound topics' commit rules (streams/offsets.py), on faust's own consumer object: no
+broker is needed to decide which offset a commit may take, so this is a pure-logic test. The
+fault matrix (tests/test_fault_matrix.py) is the same rules against real processes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import faust
+import pytest
+from faust.types import TP, Message
+from faust.types.tuples import ConsumerMessage
+
+from models import topics
+from streams import offsets
+from streams.transport import App
+
+HEAD = TP(topics.REGISTRY, 0)
+
+
+@pytest.fixture
+def consumer() -> Iterator[Any]:
+    app = App("offsets-test", broker="kafka://127.0.0.1:1", autodiscover=False)
+    consumer: Any = app.consumer
+    consumer.app.topics._acking_topics.add(topics.REGISTRY)
+    sought: list[tuple[TP, int]] = []
+
+    async def seek(tp: TP, offset: int) -> None:
+        sought.append((tp, offset))
+
+    consumer.seek = seek
+    consumer.sought = sought
+    yield consumer
+
+
+def message(offset: int, tp: TP = HEAD) -> Message:
+    return ConsumerMessage(tp.topic, tp.partition, offset, 0.0, 0, None, b"k", b"v", None, tp=tp)
+
+
+class Event:
+    def __init__(self, m: Message, consumer: Any) -> None:
+        self.message, self._consumer = m, consumer
+
+    def ack(self) -> bool:
+        return bool(self.message.ack(self._consumer))
+
+
+class Stream:
+    async def ack(self, event: Event) -> bool:
+        return event.ack()
+
+
+async def finish(consumer: Any, m: Message) -> None:
+    m.refcount = 1
+    await offsets.done(Stream(), Event(m, consumer))  # type: ignore[arg-type]
+
+
+def test_faust_alone_commits_past_a_missing_head() -> None:
+    """What the fault matrix lost: committed 14 (the next to read), 15 and 16 done."""
+    app = faust.App("plain", broker="kafka://127.0.0.1:1", autodiscover=False)
+    plain: Any = app.consumer
+    plain._committed_offset[HEAD] = 14
+    plain._acked[HEAD] = [15, 16]
+    assert plain._new_offset(HEAD) == 17  # offset 14 would never be read again
+
+
+async def test_a_commit_never_passes_a_head_that_was_not_handed_off(consumer: Any) -> None:
+    consumer._committed_offset[HEAD] = 14
+    for offset in (15, 16):
+        await finish(consumer, message(offset))
+    assert consumer._new_offset(HEAD) is None
+    await _settle()
+    assert consumer.sought == [(HEAD, 14)]  # read again from the missing head
+    assert consumer._new_offset(HEAD) is None  # awaited, not rewound twice at once
+    await finish(consumer, message(14))
+    assert consumer._new_offset(HEAD) == 17
+
+
+async def test_an_acknowledgement_from_faust_itself_does_not_count(consumer: Any) -> None:
+    """faust acks a message its stream dropped around a rebalance; the agent never saw it."""
+    consumer._committed_offset[HEAD] = 14
+    dropped = message(14)
+    dropped.refcount = 1
+    assert dropped.ack(consumer) is False
+    assert consumer._acked[HEAD] == []
+    await finish(consumer, message(15))
+    assert consumer._new_offset(HEAD) is None
+
+
+async def test_a_run_from_the_committed_offset_commits(consumer: Any) -> None:
+    consumer._committed_offset[HEAD] = 14
+    for offset in (14, 15, 17):
+        await finish(consumer, message(offset))
+    assert consumer._new_offset(HEAD) == 16
+    assert consumer.sought == []
+
+
+async def test_a_head_that_never_comes_back_is_taken_as_a_gap(
+    consumer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A segment deleted by retention before it was read: rewound a bounded number of
+    times, then committed past (logged as an error), never a partition stuck for good."""
+    monkeypatch.setattr(offsets, "REWIND_RETRY_SECONDS", 0.0)
+    consumer._committed_offset[HEAD] = 14
+    await finish(consumer, message(20))
+    for _ in range(offsets.REWIND_ATTEMPTS):
+        assert consumer._new_offset(HEAD) is None
+    await _settle()
+    assert len(consumer.sought) == offsets.REWIND_ATTEMPTS
+    consumer._acked[HEAD] = list(range(15, 21))  # faust's gap tree fills 15..19
+    assert consumer._new_offset(HEAD) == 21
+
+
+def test_other_topics_keep_fausts_rule(consumer: Any) -> None:
+    changelog = TP("offsets-test-alarm-storms-changelog", 0)
+    consumer._committed_offset[changelog] = 14
+    consumer._acked[changelog] = [15]
+    assert consumer._new_offset(changelog) == 16
+
+
+async def _settle() -> None:
+    import asyncio
+
+    for _ in range(3):
+        await asyncio.sleep(0)
