@@ -273,11 +273,14 @@ class Mix:
             cases = Counter(
                 s.exec(select(Case.id).where(col(Case.id).in_(a.complaints or ["-"]))).all()
             )
+            # A device whose 200 OK came too late sends its alarm again (a new alarm time):
+            # the second becomes a case merged into the first, not a second open case.
             alarm_cases = Counter(
                 str(i)
                 for i in s.exec(
                     select(Case.institution_id).where(
-                        col(Case.institution_id).in_(a.alarms or ["-"])
+                        col(Case.institution_id).in_(a.alarms or ["-"]),
+                        col(Case.merged_into).is_(None),
                     )
                 ).all()
             )
