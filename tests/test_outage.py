@@ -58,7 +58,7 @@ async def test_complaints_survive_a_temporal_outage(
             while before < 0:
                 before = await events_in()
             payloads = [complaint_payload(town="town-panghai") for _ in range(5)]
-            placed = producer.publish_all(
+            placed = producer.placed(
                 topics.COMPLAINTS,
                 [(p["event_id"], json.dumps(p).encode()) for p in payloads],
             )
