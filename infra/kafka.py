@@ -102,9 +102,13 @@ class KafkaPublisher:
         self.publish_all(topic, [(key, value)])
 
     def publish_all(self, topic: str, messages: list[tuple[str, bytes]]) -> None:
+        self.placed(topic, messages)
+
+    def placed(self, topic: str, messages: list[tuple[str, bytes]]) -> list[tuple[int, int]]:
+        """Publish; each message's (partition, offset), once the broker acknowledged it."""
         futures = [self._producer.send(topic, key=k.encode("utf-8"), value=v) for k, v in messages]
-        for future in futures:
-            future.get(timeout=self._timeout)
+        metadata = [future.get(timeout=self._timeout) for future in futures]
+        return [(meta.partition, meta.offset) for meta in metadata]
 
     def close(self) -> None:
         self._producer.close(timeout=5)

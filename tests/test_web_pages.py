@@ -62,9 +62,13 @@ async def test_inbox_counts_down_and_highlights_overdue_cases_then_the_case_time
     )
     await web.shot("case-timeline")
 
-    # Another town's case is not shown to this town.
-    await page.goto(f"/cases/{case_id_of(complaint_payload())}")
-    await expect(page.locator("#notice")).to_contain_text("未找到该案件")
+    # Another town's case (one that exists) is not shown to this town, nor is its text.
+    foreign = complaint_payload(town="town-lushan", description="炉山镇某托育园卫生问题。")
+    producer.publish(topics.COMPLAINTS, foreign["event_id"], json.dumps(foreign).encode())
+    await wait_for_case(http, case_id_of(foreign), assigned_units=["town-lushan"])
+    await page.goto(f"/cases/{case_id_of(foreign)}")
+    await expect(page.locator("#notice")).to_contain_text("无权查看")
+    await expect(page.locator("body")).not_to_contain_text("炉山镇某托育园卫生问题")
 
 
 async def test_dashboard_renders_charts_and_the_2025_targets(
