@@ -28,6 +28,7 @@ from api import (
     signin,
 )
 from api.limits import BodyLimit
+from api.open311 import desk as open311_desk
 from api.open311 import formats as open311_formats
 from api.open311 import routes as open311
 from api.security import SecurityHeaders
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_intake.router)
     app.include_router(routes_public.router)
     app.include_router(open311.router)
+    app.include_router(open311_desk.router)
     app.include_router(routes_codec.router)
     app.include_router(pages.router)
     app.mount("/static", pages.static, name="static")
