@@ -32,6 +32,8 @@ LABELS = {
 PROBLEMS = {
     "string_too_short": "不能为空",
     "string_too_long": "过长",
+    "too_long": "过长",
+    "too_short": "不能为空",
     "string_pattern_mismatch": "格式不正确",
 }
 
@@ -122,7 +124,7 @@ def validation_error(exc: ValidationError, fmt: str) -> Open311Error:
         label = LABELS.get(where, where or "请求")
         problem = PROBLEMS.get(error["type"], "无效")
         limit: Any = (error.get("ctx") or {}).get("max_length")
-        if error["type"] == "string_too_long" and limit is not None:
+        if error["type"] in ("string_too_long", "too_long") and limit is not None:
             problem = f"过长（最多 {limit} 个字符）"
         problems.append(f"{label}{problem}")
     return Open311Error(400, "请求无效：" + "；".join(problems), fmt)
