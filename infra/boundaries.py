@@ -40,19 +40,27 @@ def parse(text: str, where: str = "boundaries") -> Boundaries:
         document = json.loads(text)
     except ValueError as exc:
         raise BoundaryError(f"{where}: not JSON ({exc})") from exc
-    features = document.get("features") if isinstance(document, dict) else None
-    if document.get("type") != "FeatureCollection" or not isinstance(features, list):
+    if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
         raise BoundaryError(f"{where}: not a GeoJSON FeatureCollection")
+    features = document.get("features")
+    if not isinstance(features, list):
+        raise BoundaryError(f"{where}: not a GeoJSON FeatureCollection (no features)")
     areas = []
     for number, feature in enumerate(features):
-        properties = feature.get("properties") or {}
-        code = properties.get("code")
+        properties = feature.get("properties") if isinstance(feature, dict) else None
+        code = properties.get("code") if isinstance(properties, dict) else None
         label = f"{where}: feature {number} ({code!r})"
         if not isinstance(code, str) or not reference.is_jurisdiction(code):
             raise BoundaryError(f"{label}: properties.code is not a town, street or zone code")
         try:
-            area = shape(feature.get("geometry"))
-        except (AttributeError, TypeError, ValueError, shapely.errors.GEOSException) as exc:
+            area = shape(feature["geometry"])
+        except (
+            AttributeError,
+            KeyError,
+            TypeError,
+            ValueError,
+            shapely.errors.GEOSException,
+        ) as exc:
             raise BoundaryError(f"{label}: geometry unreadable ({exc})") from exc
         if area.geom_type not in ("Polygon", "MultiPolygon") or not area.is_valid:
             raise BoundaryError(f"{label}: needs a valid Polygon or MultiPolygon")

@@ -181,7 +181,7 @@ async def test_a_fixmystreet_report_with_only_lat_long_becomes_a_case_in_its_tow
     wrong = GeoReport(base, jurisdiction="elsewhere.example")
     with pytest.raises(requests.HTTPError) as refused:
         await asyncio.to_thread(wrong.get_service_request, case_id)
-    assert refused.value.response.status_code == 400
+    assert refused.value.response is not None and refused.value.response.status_code == 400
 
 
 async def test_a_place_in_no_town_is_held_for_the_hotline_centre(
@@ -284,6 +284,11 @@ async def test_bad_open311_input_gets_a_chinese_400(stack: Stack, tokens: Tokens
         # A town's token is accepted; the town comes from lat/long, not from the key.
         accepted = await asyncio.to_thread(post, base, good)
         assert accepted.status_code == 200, accepted.text
+        # FixMyStreet posts multipart/form-data when it uploads photos: the fields are read.
+        photo = {"photo1": ("1.0.full.jpeg", b"\xff\xd8\xff", "image/jpeg")}
+        multipart = await client.post("/requests.xml", data=good, files=photo)
+        assert multipart.status_code == 200, multipart.text
+        assert simple(multipart.content)["request"][0]["service_request_id"]
 
 
 async def test_discovery_and_paging(stack: Stack, tokens: Tokens) -> None:
