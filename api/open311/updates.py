@@ -73,7 +73,7 @@ def _update(record: AuditRecord, with_answer: bool) -> dict[str, Any]:
         "update_id": str(record.seq),
         "service_request_id": record.case_id,
         "status": _status(record),
-        "updated_datetime": record.occurred_at.isoformat(),
+        "updated_datetime": record.occurred_at.isoformat(timespec="seconds"),  # W3CDTF
         "description": text,
         "media_url": None,
     }
