@@ -28,10 +28,12 @@ from api import (
     signin,
 )
 from api.limits import BodyLimit
+from api.open311 import desk as open311_desk
 from api.open311 import formats as open311_formats
 from api.open311 import routes as open311
 from api.security import SecurityHeaders
 from api.web import pages
+from infra import boundaries
 from infra.codec import EncryptionCodec
 from infra.db import make_engine, session_factory
 from infra.deadlines import load_enforcement, load_policy
@@ -57,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.codec = EncryptionCodec(app.state.vault)
         app.state.enforcement = load_enforcement(settings.enforcement_file)
         app.state.policy = load_policy(settings.deadlines_file)
+        boundaries.load(settings.open311_boundaries)  # a broken boundary file stops the start
         app.state.temporal = None
         app.state.temporal_lock = asyncio.Lock()
         try:
@@ -93,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_intake.router)
     app.include_router(routes_public.router)
     app.include_router(open311.router)
+    app.include_router(open311_desk.router)
     app.include_router(routes_codec.router)
     app.include_router(pages.router)
     app.mount("/static", pages.static, name="static")

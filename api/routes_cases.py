@@ -127,6 +127,7 @@ class ComplainantView(BaseModel):
     name: str | None
     phone: str | None
     taken_by: str | None
+    email: str | None = None  # given by Open311 reporters (FixMyStreet sends it)
 
 
 @router.get("/cases/{case_id}/complainant", response_model=ComplainantView)
@@ -167,6 +168,7 @@ def read_complainant(
         ),
     )
     name, phone = contact.name, contact.phone  # a row from before contacts were sealed
+    email = None
     if contact.sealed is not None:
         try:
             clear = vault.open_contact(
@@ -176,9 +178,11 @@ def read_complainant(
             raise ApiError(
                 409, "contact_sealed", "来电人信息无法解密，请联系系统管理员。", str(exc)
             ) from exc
-        name, phone = clear.name, clear.phone
+        name, phone, email = clear.name, clear.phone, clear.email
     audit_session.commit()
-    return ComplainantView(case_id=case_id, name=name, phone=phone, taken_by=contact.taken_by)
+    return ComplainantView(
+        case_id=case_id, name=name, phone=phone, taken_by=contact.taken_by, email=email
+    )
 
 
 class Me(BaseModel):

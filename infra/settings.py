@@ -105,6 +105,13 @@ class Settings(BaseSettings):
     # How long a bearer token works after it was issued (`tuoyu users add/rotate`): ISO 8601
     # (`P30D`, `PT12H`) or seconds. Shortening it takes effect at once for every token.
     token_ttl: timedelta = Field(default=timedelta(days=30), gt=timedelta(0))
+    # Open311 GeoReport v2: the one jurisdiction served (a request naming another gets 400);
+    # the GeoJSON boundaries that map lat/long to a town (default: the approximate placeholder
+    # in infra/data/boundaries/, see its README); the most requests one GET answers (the
+    # spec's 1,000, beside its 90 days).
+    open311_jurisdiction: str = Field(default="kaili.gov.cn", min_length=1, max_length=100)
+    open311_boundaries: Path | None = None
+    open311_max_requests: int = Field(default=1000, ge=1, le=1000)
     # The vault's key-encryption key (base64, 32 bytes): seals callers' contacts and identity
     # numbers, and (derived from it) every Temporal payload. Default: a key file in the data
     # dir. Keys rotated out stay here so what they sealed still opens (`tuoyu vault rewrap`).

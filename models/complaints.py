@@ -45,6 +45,7 @@ class Complainant(BaseModel):
 
     name: Line | None = Field(default=None, max_length=64)
     phone: str | None = Field(default=None, max_length=32, pattern=r"^[0-9+\- ]{3,32}$")
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]{1,64}@[^@\s]{1,189}$")
 
 
 class DirectAnswer(BaseModel):

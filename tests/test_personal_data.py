@@ -60,8 +60,9 @@ async def test_personal_data_submitted_is_found_nowhere_in_clear(
     assert submitted.status_code == 202, submitted.text
     case_id, complaint_event = submitted.json()["case_id"], submitted.json()["event_id"]
 
-    # The same kind of caller through Open311 (form fields first_name, last_name, phone).
+    # The same kind of caller through Open311 (form fields first_name, last_name, phone, email).
     web_first, web_last, web_phone = f"网{tag}", "报", f"138 {int(tag, 16) % 10000:04d} 8642"
+    web_email = f"parent.{tag}@example.org"
     open311 = await http.post(
         "/open311/v2/requests.json",
         data={
@@ -73,6 +74,7 @@ async def test_personal_data_submitted_is_found_nowhere_in_clear(
             "first_name": web_first,
             "last_name": web_last,
             "phone": web_phone,
+            "email": web_email,
         },
     )
     assert open311.status_code == 200, open311.text
@@ -111,12 +113,12 @@ async def test_personal_data_submitted_is_found_nowhere_in_clear(
     street = tokens.headers("town", "street-dashizi")  # the Open311 case's handler
     web_viewed = await http.get(f"/api/v1/cases/{web_case}/complainant", headers=street)
     assert web_viewed.status_code == 200, web_viewed.text
-    assert web_viewed.json()["phone"] == web_phone
-    assert web_viewed.json()["name"] == f"{web_last} {web_first}"
+    assert (web_viewed.json()["phone"], web_viewed.json()["email"]) == (web_phone, web_email)
+    assert web_viewed.json()["name"] == f"{web_last}{web_first}"  # a Chinese name: no space
 
     # The numbers whole, and the digits their masked form hides (birth date and sequence).
     secrets = spellings(name, phone, phone.replace(" ", ""), seen_number, staff_number)
-    secrets += spellings(f"{web_last} {web_first}", web_first, web_phone)
+    secrets += spellings(f"{web_last}{web_first}", web_first, web_phone, web_email)
     secrets += spellings(seen_number[6:17], staff_number[6:17])
     places: dict[str, bytes] = {}
     places |= {

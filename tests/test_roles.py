@@ -142,6 +142,13 @@ def rules() -> list[Rule]:
         Rule("POST", "/codec/decode", frozenset({"admin"})),
         Rule("POST", "/codec/encode", frozenset({"admin"})),
         Rule("PUT", "/api/v1/statistics/targets/{code}", frozenset({"office", "admin"})),
+        # Open311 requests held for the hotline centre to dispatch by hand.
+        Rule("GET", "/api/v1/open311/held", frozenset({"operator", "admin"})),
+        Rule(
+            "POST",
+            "/api/v1/open311/held/{service_request_id}/dispatch",
+            frozenset({"operator", "admin"}),
+        ),
     ]
     return reads + writes
 
@@ -156,6 +163,8 @@ PUBLIC = {
     ("GET", "/open311/v2/requests.{fmt}"),
     ("GET", "/open311/v2/requests/{service_request_id}.{fmt}"),
     ("GET", "/open311/v2/tokens/{token}.{fmt}"),
+    ("GET", "/open311/v2/discovery.{fmt}"),
+    ("GET", "/open311/v2/servicerequestupdates.{fmt}"),  # the answer text only with a key
 }
 
 

@@ -16,6 +16,9 @@ ITEMS = {
     "attributes": "attribute",
     "values": "value",
     "errors": "error",
+    "service_request_updates": "request_update",
+    "endpoints": "endpoint",
+    "formats": "format",
 }
 
 

@@ -24,6 +24,7 @@ from models import (  # noqa: F401
     intake,
     integrity,
     notifications,
+    open311,
     parking,
     staff,
     statistics,
