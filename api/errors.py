@@ -128,17 +128,25 @@ def field_label(field: str) -> str:
     return f"{name}（{path}）" if name else path
 
 
+def _problem(d: dict[str, Any]) -> str:
+    return field_label(str(d.get("field", ""))) + (
+        QUERY_DATE_PROBLEM
+        if d.get("type") == "date_out_of_range" and str(d.get("field")).startswith("query.")
+        else PROBLEMS.get(str(d.get("type")), "不符合要求")
+    )
+
+
+def _own_message(d: dict[str, Any]) -> str | None:
+    """A model's own validator speaks Chinese already ("Value error, 请选择…"): shown as is."""
+    if d.get("type") != "value_error":
+        return None
+    text = str(d.get("problem", "")).removeprefix("Value error, ")
+    return text if any("\u4e00" <= ch <= "\u9fff" for ch in text) else None
+
+
 def chinese(details: list[dict[str, Any]]) -> str:
     """One sentence naming each field at fault (the first three) and what is wrong with it."""
-    parts = [
-        field_label(str(d.get("field", "")))
-        + (
-            QUERY_DATE_PROBLEM
-            if d.get("type") == "date_out_of_range" and str(d.get("field")).startswith("query.")
-            else PROBLEMS.get(str(d.get("type")), "不符合要求")
-        )
-        for d in details[:3]
-    ]
+    parts = [_own_message(d) or _problem(d) for d in details[:3]]
     more = f"等 {len(details)} 处" if len(details) > 3 else ""
     return "；".join(parts) + more
 

@@ -98,8 +98,9 @@ def sign_in(
     if not _same_origin(request):
         raise ApiError(403, "csrf", "请求来源无法确认，请刷新页面后重试。")
     now = datetime.now(UTC)
-    limit, window = settings.signin_max_failures, timedelta(
-        minutes=settings.signin_failure_window_minutes
+    limit, window = (
+        settings.signin_max_failures,
+        timedelta(minutes=settings.signin_failure_window_minutes),
     )
     until = signin_limit.locked_until(session, body.name, now, limit, window)
     if until is not None:

@@ -17,7 +17,7 @@ from struct import pack
 from zoneinfo import ZoneInfo
 
 import httpx
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, expect
 
 from tests.auth import Tokens
 from tests.browser import Web
@@ -60,7 +60,7 @@ async def status_is(page: Page, text: str) -> None:
     await expect(page.locator("#facts dt:text-is('状态') + dd")).to_have_text(text)
 
 
-def entry(page: Page, action: str) -> object:
+def entry(page: Page, action: str) -> Locator:
     return page.locator(f'#timeline li[data-action="{action}"]')
 
 

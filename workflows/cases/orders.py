@@ -286,7 +286,7 @@ class WorkOrders:
         unit = s.result_unit or ""
         s.redone += 1
         s.reopened += 1
-        s.satisfied = None
+        s.satisfied = s.follow_up_rating = s.problem_solved = None
         await self._start_round(unit, Level.TOWN if unit == s.town else Level.CITY)
         await self._record(
             "case.redo",

@@ -620,11 +620,17 @@ class CaseWorkflow(WorkOrders):
     async def _do_follow_up(self, params: RecordFollowUp) -> None:
         s = self._s
         s.satisfied, s.followed_up_at = params.satisfied, workflow.now()
+        s.follow_up_rating, s.problem_solved = params.rating, params.resolved
         await self._record(
             "case.followed-up",
             params.actor,
             reason=params.comment,
-            details={"satisfied": params.satisfied, "result_unit": s.result_unit},
+            details={
+                "satisfied": params.satisfied,
+                "rating": params.rating,
+                "resolved": params.resolved,
+                "result_unit": s.result_unit,
+            },
         )
         if params.satisfied:
             await self._do_close(params.actor, "回访满意，办结")
@@ -633,7 +639,7 @@ class CaseWorkflow(WorkOrders):
         elif s.reopened == 0:
             # A dissatisfied complainant reopens the case once, to the city lead department.
             s.reopened += 1
-            s.satisfied = None
+            s.satisfied = s.follow_up_rating = s.problem_solved = None
             await self._start_round(s.lead[0], Level.CITY)
             await self._record(
                 "case.reopened",

@@ -19,6 +19,12 @@ function detailText(r) {
   const d = r.details || {};
   const parts = [];
   for (const key of ["recipient", "unit", "to_unit", "handler", "to"]) if (d[key]) parts.push(unitName(d[key]));
+  // 回访: the caller's verdict on the scale and whether the problem was solved.
+  if (d.rating) parts.push(RATINGS[d.rating] || d.rating);
+  else if (r.action === "case.followed-up" && typeof d.satisfied === "boolean") parts.push(d.satisfied ? "满意" : "不满意");
+  if (typeof d.resolved === "boolean") parts.push(d.resolved ? "问题已解决" : "问题未解决");
+  if (d.working_days) parts.push(d.working_days + " 个工作日");
+  if (d.due_by) parts.push("期限 " + beijing(d.due_by));
   return parts.length ? "：" + parts.join("、") : "";
 }
 

@@ -29,9 +29,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_signin_failures_name", "signin_failures", ["name"], unique=False)
-    op.create_index(
-        "ix_signin_failures_failed_at", "signin_failures", ["failed_at"], unique=False
-    )
+    op.create_index("ix_signin_failures_failed_at", "signin_failures", ["failed_at"], unique=False)
 
 
 def downgrade() -> None:
