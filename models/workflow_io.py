@@ -95,6 +95,9 @@ class SupervisionOrder(BaseModel):
     due_by: datetime
     at: datetime
     by: str
+    # The unit's result answers the order; its deadline passing first flags it (督办逾期).
+    answered_at: datetime | None = None
+    overdue_at: datetime | None = None
 
 
 class HistoryEntry(BaseModel):

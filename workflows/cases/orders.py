@@ -36,11 +36,14 @@ with workflow.unsafe.imports_passed_through():
         SupervisionOrder,
         UnitRecordSpec,
     )
-    from workflows.cases import workorder
+    from workflows.cases import rules, workorder
     from workflows.cases.activities import CaseActivities
     from workflows.refusals import refuse
 
 LEADING_OFFICE = "leading-office"
+# workflow.patched: a supervision order's deadline is a timer; passing it unanswered flags the
+# order (督办逾期), tells the unit and the leading office and counts against the unit.
+SUPERVISION_TIMER = "supervision-order-timer"
 
 
 class WorkOrders:
@@ -277,6 +280,57 @@ class WorkOrders:
                 UnitRecordSpec(unit=unit, kind=UnitRecordKind.SUPERVISED, reason=params.comments)
             ],
         )
+
+    def _open_orders(self) -> list[SupervisionOrder]:
+        """Orders the handling unit has not answered yet and whose deadline has not fired; none
+        for histories from before the timer (they keep replaying without it)."""
+        s = self._s
+        orders = [
+            o
+            for o in s.supervisions
+            if o.answered_at is None and o.overdue_at is None and o.unit == s.handler
+        ]
+        if not orders or s.status not in rules.OPEN or not workflow.patched(SUPERVISION_TIMER):
+            return []
+        return orders
+
+    def _supervision_due(self) -> datetime | None:
+        return min((o.due_by for o in self._open_orders()), default=None)
+
+    def _answer_orders(self) -> None:
+        """The unit reported its result: its open orders are answered."""
+        now = workflow.now()
+        for order in self._s.supervisions:
+            if order.answered_at is None and order.overdue_at is None:
+                order.answered_at = now
+
+    async def _fire_supervision(self) -> bool:
+        """Flag the first order whose deadline has passed; False when none has."""
+        now = workflow.now()
+        due = [o for o in self._open_orders() if now >= o.due_by]
+        if not due:
+            return False
+        order = due[0]
+        order.overdue_at = now
+        note = f"督办期限已到，仍未反馈办理结果（督办意见：{order.comments}），请立即办理并反馈。"
+        await self._record(
+            "case.supervision-overdue",
+            SYSTEM,
+            reason=note,
+            details={"unit": order.unit, "due_by": order.due_by, "seq": order.seq},
+            notify=[
+                NotificationSpec(
+                    kind=NotificationKind.SUPERVISION, recipient=u, note=note, due_at=order.due_by
+                )
+                for u in dict.fromkeys([order.unit, LEADING_OFFICE])
+            ],
+            unit_records=[
+                UnitRecordSpec(
+                    unit=order.unit, kind=UnitRecordKind.SUPERVISION_OVERDUE, reason=note
+                )
+            ],
+        )
+        return True
 
     # -- 重办 -------------------------------------------------------------------------------
 

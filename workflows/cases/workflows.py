@@ -303,6 +303,8 @@ class CaseWorkflow(WorkOrders):
             candidates.append(d.accept_final_by if s.reminded else d.accept_by)
         if s.status in OPEN:
             candidates.append(d.resolve_by)
+        if s.supervisions:
+            candidates.append(self._supervision_due())
         return min((c for c in candidates if c is not None), default=None)
 
     async def _fire_due_deadlines(self) -> None:
@@ -318,7 +320,7 @@ class CaseWorkflow(WorkOrders):
                 await self._escalate("逾期未签收", "acceptance-overdue")
             elif s.status in OPEN and _passed(d.resolve_by, now):
                 await self._escalate("逾期未办结", "resolution-overdue")
-            else:
+            elif not (s.supervisions and await self._fire_supervision()):
                 return
 
     async def _remind(self) -> None:
@@ -557,6 +559,7 @@ class CaseWorkflow(WorkOrders):
         s = self._s
         s.status, s.resolved_at = CaseStatus.RESOLVED, workflow.now()
         s.outcome, s.findings, s.result_unit = params.outcome, params.findings, s.handler
+        self._answer_orders()
         await self._record(
             "case.resolved",
             params.actor,

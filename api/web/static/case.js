@@ -41,7 +41,8 @@ function renderFacts(c, s) {
   if (c.findings) rows.push(["处理结果", c.findings]);
   if (s && s.return_pending) rows.push(["退单待审核", unitName(s.return_pending.unit) + "：" + s.return_pending.reason]);
   if (s && s.extension_pending) rows.push(["延期待审批", s.extension_pending.working_days + " 个工作日：" + s.extension_pending.reason]);
-  if (s && s.supervisions && s.supervisions.length) rows.push(["督办", s.supervisions.map((o) => o.comments + "（期限 " + beijing(o.due_by) + "）").join("；")]);
+  if (s && s.supervisions && s.supervisions.length) rows.push(["督办", s.supervisions.map((o) => o.comments + "（期限 " + beijing(o.due_by)
+    + (o.overdue_at ? "，已逾期" : o.answered_at ? "，已反馈" : "") + "）").join("；")]);
   if (c.confidential) rows.push(["来电人", "要求保密（由热线中心回访）"]);
   document.getElementById("facts").replaceChildren(...rows.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v || "—" })]));
 }
