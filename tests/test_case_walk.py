@@ -17,7 +17,7 @@ from struct import pack
 from zoneinfo import ZoneInfo
 
 import httpx
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import Browser, Locator, Page, expect
 
 from tests.auth import Tokens
 from tests.browser import Web
@@ -60,12 +60,17 @@ async def status_is(page: Page, text: str) -> None:
     await expect(page.locator("#facts dt:text-is('状态') + dd")).to_have_text(text)
 
 
+def shown_time(text: str) -> datetime:
+    """A time as the pages show it (Beijing time, zh-CN: "2026/12/4 17:00:00")."""
+    return datetime.strptime(text, "%Y/%m/%d %H:%M:%S")
+
+
 def entry(page: Page, action: str) -> Locator:
     return page.locator(f'#timeline li[data-action="{action}"]')
 
 
 async def test_one_complaint_through_every_work_order_step_in_the_pages(
-    stack: Stack, web: Web, http: httpx.AsyncClient, tokens: Tokens
+    stack: Stack, web: Web, http: httpx.AsyncClient, tokens: Tokens, browser: Browser
 ) -> None:
     page = web.page
     web.screenshots = web.screenshots / "walk"
@@ -97,6 +102,7 @@ async def test_one_complaint_through_every_work_order_step_in_the_pages(
     due_at_dispatch = (await facts(page))["办结时限"]
     assert due_at_dispatch not in ("", "—")
     await act(page, "return", reason="该机构保健人员资质属市卫生健康局审查职责，非本镇职责。")
+    await expect(entry(page, "case.return-requested")).to_contain_text("退单申请")
     await expect(entry(page, "case.return-requested")).to_contain_text(TOWN_NAME)
     await expect(entry(page, "case.return-requested")).to_contain_text(town[0])
     await expect(page.locator("#facts")).to_contain_text("退单待审核")
@@ -107,7 +113,8 @@ async def test_one_complaint_through_every_work_order_step_in_the_pages(
     await web.login(operator, f"/cases/{case_id}")
     assert "review_return" in await shown(page)
     await act(page, "review_return", approve="yes", reason="同意退单，改派市卫生健康局办理。")
-    await expect(entry(page, "case.returned")).to_contain_text(HEALTH_NAME)
+    await expect(entry(page, "case.returned")).to_contain_text("退回改派")
+    await expect(entry(page, "case.returned")).to_contain_text(f"{TOWN_NAME} → {HEALTH_NAME}")
     await expect(entry(page, "case.returned")).to_contain_text(operator[0])
     await status_is(page, "待签收")
     after_return = await facts(page)
@@ -139,8 +146,24 @@ async def test_one_complaint_through_every_work_order_step_in_the_pages(
     await expect(entry(page, "case.extension-approved")).to_contain_text("领导小组办公室")
     await expect(page.locator("#facts")).not_to_contain_text("延期待审批")
     extended = (await facts(page))["办结时限"]
-    assert extended != due_at_dispatch
+    assert shown_time(extended) > shown_time(due_at_dispatch)
     await web.shot("06-office-approved-extension")
+    # The caller's status page (no account) shows the new date.
+    caller = await browser.new_context(
+        base_url=page.url.split("/cases/")[0], locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
+    try:
+        public = Web(await caller.new_page(), web.screenshots)
+        await public.page.goto("/status")
+        await public.page.fill("#case_id", case_id)
+        await public.page.fill("#code", code)
+        await public.page.click("#lookup button")
+        await expect(public.page.locator("#result-times")).to_contain_text(
+            extended + "（已批准延期）"
+        )
+        await public.shot("06b-caller-sees-the-new-date")
+    finally:
+        await caller.close()
 
     # 7. The department reports its result with a photo (反馈办理结果).
     await web.login(health, f"/cases/{case_id}")
@@ -152,6 +175,7 @@ async def test_one_complaint_through_every_work_order_step_in_the_pages(
     await page.click("#upload button[type=submit]")
     await expect(page.locator("#attachments")).to_contain_text("现场照片.png")
     await expect(page.locator("#attachments")).to_contain_text("办理结果")
+    await expect(entry(page, "attachment.added")).to_contain_text("上传附件（办理结果）")
     await act(
         page,
         "result",
@@ -174,6 +198,8 @@ async def test_one_complaint_through_every_work_order_step_in_the_pages(
         comment="来电人称机构仍由无证人员照护，未见整改。",
     )
     await expect(entry(page, "case.followed-up")).to_contain_text("不满意")
+    await expect(entry(page, "case.followed-up")).to_contain_text("问题未解决")
+    await expect(entry(page, "case.redo")).to_contain_text("重办")
     await expect(entry(page, "case.redo")).to_contain_text(HEALTH_NAME)
     await status_is(page, "待签收")
     assert (await facts(page))["承办单位"] == HEALTH_NAME
@@ -191,7 +217,9 @@ async def test_one_complaint_through_every_work_order_step_in_the_pages(
         comments="重办件，请逐人核查保健人员资质并于期限内反馈。",
         due_by=due.strftime("%Y-%m-%dT%H:%M"),
     )
+    await expect(entry(page, "case.supervised")).to_contain_text("督办")
     await expect(entry(page, "case.supervised")).to_contain_text(HEALTH_NAME)
+    await expect(entry(page, "case.supervised")).to_contain_text(office[0])
     await expect(page.locator("#facts dt:text-is('督办') + dd")).to_contain_text(
         f"{due.year}/{due.month}/{due.day} 17:00"
     )
@@ -218,7 +246,10 @@ async def test_one_complaint_through_every_work_order_step_in_the_pages(
     await act(page, "follow_up", rating="satisfied", resolved="yes", comment="来电人认可重办结果")
     await status_is(page, "已办结")
     await expect(entry(page, "case.closed")).to_be_visible()
-    await expect(entry(page, "case.followed-up").last).to_contain_text("满意")
+    last_call = entry(page, "case.followed-up").last
+    await expect(last_call).to_contain_text("满意")
+    await expect(last_call).not_to_contain_text("不满意")
+    await expect(last_call).to_contain_text("问题已解决")
     await web.shot("12-follow-up-satisfied-closed")
     case = await wait_for_case(http, case_id, status="closed")
     assert case["follow_up_rating"] == "satisfied" and case["problem_solved"] is True

@@ -18,7 +18,11 @@ function actorText(r) {
 function detailText(r) {
   const d = r.details || {};
   const parts = [];
-  for (const key of ["recipient", "unit", "to_unit", "handler", "to"]) if (d[key]) parts.push(unitName(d[key]));
+  // A move from one unit to another reads "from → to"; each unit is named once.
+  if (d.from && d.to && d.from !== d.to) parts.push(unitName(d.from) + " → " + unitName(d.to));
+  else for (const key of ["recipient", "unit", "to_unit", "handler", "to"]) {
+    if (d[key] && !parts.includes(unitName(d[key]))) parts.push(unitName(d[key]));
+  }
   // 回访: the caller's verdict on the scale and whether the problem was solved.
   if (d.rating) parts.push(RATINGS[d.rating] || d.rating);
   else if (r.action === "case.followed-up" && typeof d.satisfied === "boolean") parts.push(d.satisfied ? "满意" : "不满意");
@@ -54,12 +58,18 @@ function named(text) {
     .reduce((t, code) => t.split(code).join(UNIT_NAMES[code]), String(text));
 }
 
+// The intake's own reason is the event id ("complaint http-…"): an internal code, not shown.
+function shownReason(r) {
+  if (!r.reason || /^complaint \S+$/.test(r.reason)) return "";
+  return named(r.reason);
+}
+
 function renderTimeline(history) {
   document.getElementById("timeline").replaceChildren(...history.map((r) =>
     el("li", { "data-action": r.action },
       el("time", { datetime: r.occurred_at, text: beijing(r.occurred_at) }),
       el("b", { text: (ACTIONS[r.action] || "办理") + detailText(r) }),
-      el("span", { class: "hint who-acted", text: "　" + actorText(r) + (r.reason ? "　" + named(r.reason) : "") }))));
+      el("span", { class: "hint who-acted", text: "　" + actorText(r) + (shownReason(r) ? "　" + shownReason(r) : "") }))));
 }
 
 // The form of one action, built from its fields; errors stay beside the form until fixed.

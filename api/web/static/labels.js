@@ -22,7 +22,7 @@ const ACTIONS = {
   "case.extension-requested": "延期申请", "case.extension-approved": "同意延期",
   "case.extension-refused": "不同意延期", "case.supervised": "督办",
   "case.supervision-overdue": "督办逾期", "case.redo": "重办",
-  "case.answered-directly": "直接答复", "case.notice-reminder": "通报约谈后催办",
+  "case.answered-directly": "直接答复", "attachment.added": "上传附件", "case.notice-reminder": "通报约谈后催办",
 };
 const CREDIT_STATUS = { noticed: "已告知，异议期内", objected: "异议复核中", withdrawn: "已撤销",
   published: "已公示", removed: "已移出" };
