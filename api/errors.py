@@ -24,8 +24,16 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.status, self.code, self.message, self.details = status, code, message, details
+        self.headers = headers
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -120,17 +128,25 @@ def field_label(field: str) -> str:
     return f"{name}（{path}）" if name else path
 
 
+def _problem(d: dict[str, Any]) -> str:
+    return field_label(str(d.get("field", ""))) + (
+        QUERY_DATE_PROBLEM
+        if d.get("type") == "date_out_of_range" and str(d.get("field")).startswith("query.")
+        else PROBLEMS.get(str(d.get("type")), "不符合要求")
+    )
+
+
+def _own_message(d: dict[str, Any]) -> str | None:
+    """A model's own validator speaks Chinese already ("Value error, 请选择…"): shown as is."""
+    if d.get("type") != "value_error":
+        return None
+    text = str(d.get("problem", "")).removeprefix("Value error, ")
+    return text if any("\u4e00" <= ch <= "\u9fff" for ch in text) else None
+
+
 def chinese(details: list[dict[str, Any]]) -> str:
     """One sentence naming each field at fault (the first three) and what is wrong with it."""
-    parts = [
-        field_label(str(d.get("field", "")))
-        + (
-            QUERY_DATE_PROBLEM
-            if d.get("type") == "date_out_of_range" and str(d.get("field")).startswith("query.")
-            else PROBLEMS.get(str(d.get("type")), "不符合要求")
-        )
-        for d in details[:3]
-    ]
+    parts = [_own_message(d) or _problem(d) for d in details[:3]]
     more = f"等 {len(details)} 处" if len(details) > 3 else ""
     return "；".join(parts) + more
 
@@ -138,7 +154,11 @@ def chinese(details: list[dict[str, Any]]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status)
+        return JSONResponse(
+            error_body(exc.code, exc.message, exc.details),
+            status_code=exc.status,
+            headers=exc.headers,
+        )
 
     @app.exception_handler(InvalidEvent)
     async def _invalid_event(request: Request, exc: InvalidEvent) -> JSONResponse:

@@ -31,6 +31,14 @@ MAGIC = (
 )
 
 
+PURPOSE_NAMES = {
+    AttachmentPurpose.COMPLAINT: "投诉材料",
+    AttachmentPurpose.RESULT: "办理结果",
+    AttachmentPurpose.REINSPECTION: "复查",
+    AttachmentPurpose.OTHER: "其他",
+}
+
+
 def sniff(data: bytes) -> str | None:
     return next((kind for magic, kind in MAGIC if data.startswith(magic)), None)
 
@@ -102,7 +110,7 @@ async def upload(
             institution=case.institution_name,
             occurred_at=now,
             idempotency_key=f"{case_id}:attachment:{digest}",
-            reason=f"上传附件（{purpose}）",
+            reason=f"上传附件（{PURPOSE_NAMES[purpose]}）",
             details={"sha256": digest, "size": len(data), "type": kind, "purpose": purpose},
         ),
     )

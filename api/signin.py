@@ -10,7 +10,7 @@ host. Bearer tokens (systems) are not cookies, so none of this applies to them.
 from __future__ import annotations
 
 import hmac
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,9 +18,10 @@ from sqlmodel import Session
 
 from api.deps import AuditSessionDep, SettingsDep
 from api.errors import ApiError
-from infra import passwords
+from infra import audit, passwords, signin_limit
 from infra.settings import Settings
 from models.actors import Actor
+from models.audit import AuditEntry
 
 SESSION_COOKIE = "tuoyu_session"
 CSRF_COOKIE = "tuoyu_csrf"
@@ -96,15 +97,70 @@ def sign_in(
 ) -> SignedIn:
     if not _same_origin(request):
         raise ApiError(403, "csrf", "请求来源无法确认，请刷新页面后重试。")
+    now = datetime.now(UTC)
+    limit, window = (
+        settings.signin_max_failures,
+        timedelta(minutes=settings.signin_failure_window_minutes),
+    )
+    until = signin_limit.locked_until(session, body.name, now, limit, window)
+    if until is not None:
+        # The password is not even checked: guessing on goes nowhere.
+        _audit_refusal(session, body.name, now, "signin.refused", "locked", until)
+        session.commit()
+        raise _too_many(until, now)
     user = passwords.check_password(session, body.name, body.password)
     if user is None:
+        signin_limit.record_failure(session, body.name, now, window)
+        until = signin_limit.locked_until(session, body.name, now, limit, window)
+        _audit_refusal(session, body.name, now, "signin.failed", "refused", until)
+        session.commit()
+        if until is not None:
+            raise _too_many(until, now)
         raise ApiError(401, "bad_credentials", "用户名或密码不正确，或该账号已停用。")
+    signin_limit.clear(session, user.name)
     session_id, row = passwords.start_session(
         session, user, timedelta(minutes=settings.session_ttl_minutes)
     )
     _set_cookies(response, settings, session_id)
     return SignedIn(
         name=user.name, role=user.role, unit=user.unit, expires_at=row.expires_at.isoformat()
+    )
+
+
+def _too_many(until: datetime, now: datetime) -> ApiError:
+    seconds = int((until - now).total_seconds()) + 1
+    minutes = max(1, -(-seconds // 60))
+    return ApiError(
+        429,
+        "too_many_attempts",
+        f"密码错误次数过多，该账号已暂停登录，请 {minutes} 分钟后再试；"
+        "如忘记密码，请联系系统管理员重设。",
+        {"retry_after_seconds": seconds},
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+def _audit_refusal(
+    session: Session, name: str, now: datetime, action: str, outcome: str, until: datetime | None
+) -> None:
+    """A wrong password, or an attempt while the name is locked, in the audit trail (never the
+    password typed)."""
+    reason = "密码错误" if action == "signin.failed" else "登录失败次数过多，暂停登录"
+    details: dict[str, str] = {"name": name}
+    if until is not None:
+        details["locked_until"] = until.isoformat()
+    audit.append(
+        session,
+        AuditEntry(
+            actor=f"web:{name}",
+            actor_role="anonymous",
+            action=action,
+            channel="http",
+            reason=reason,
+            outcome=outcome,
+            occurred_at=now,
+            details=details,
+        ),
     )
 
 

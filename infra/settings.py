@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     # cookie is marked Secure when the pages are served over HTTPS (behind a proxy).
     session_ttl_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
     session_cookie_secure: bool = False
+    # Sign-in attempt limit: this many wrong passwords for one user name within the window,
+    # and that name is refused until the oldest of them leaves the window.
+    signin_max_failures: int = Field(default=5, ge=1, le=100)
+    signin_failure_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
     # How often the inbox's event stream looks for new urgent cases (seconds).
     events_poll_seconds: float = Field(default=2.0, gt=0, le=60)
     sip_port: int = 5060

@@ -80,9 +80,14 @@ def compute(
     ).all()
     for case in followed:
         if case.result_unit and case.satisfied is not None:
-            rate = stats_for(case.result_unit).satisfaction
-            rate.total += 1
-            rate.hits += case.satisfied
+            stats = stats_for(case.result_unit)
+            stats.satisfaction.total += 1
+            stats.satisfaction.hits += case.satisfied
+            rating = str(case.follow_up_rating) if case.follow_up_rating else "unrated"
+            stats.follow_up_ratings[rating] = stats.follow_up_ratings.get(rating, 0) + 1
+            if case.problem_solved is not None:
+                stats.problem_solved.total += 1
+                stats.problem_solved.hits += case.problem_solved
 
     records = session.exec(
         select(UnitRecord).where(UnitRecord.occurred_at >= low).where(UnitRecord.occurred_at < high)
@@ -93,6 +98,8 @@ def compute(
             stats.escalations += 1
         elif record.kind == UnitRecordKind.SUPERVISED:
             stats.supervised += 1
+        elif record.kind == UnitRecordKind.SUPERVISION_OVERDUE:
+            stats.supervision_overdue += 1
         else:
             stats.notice_interviews += 1
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.actors import Actor
 from models.bounds import EventTime, Line, Text
-from models.cases import Outcome
+from models.cases import FollowUpRating, Outcome
 from models.people import PersonIdentity, PersonRef
 
 
@@ -62,13 +62,32 @@ class RedoBy(StrEnum):
 
 
 class FollowUpBody(_Action):
-    satisfied: bool
+    """回访: the caller's verdict on the scale (`rating`) and whether the problem was solved
+    (`resolved`). `satisfied` alone (the older form) is still accepted; with a rating it is
+    derived from it (满意 and 基本满意 are satisfied) and must agree with it."""
+
+    satisfied: bool | None = Field(
+        default=None, description="derived from `rating` when that is given"
+    )
+    rating: FollowUpRating | None = Field(default=None, description="满意 / 基本满意 / 不满意")
+    resolved: bool | None = Field(default=None, description="问题是否解决")
     comment: Text | None = Field(default=None, max_length=2000)
     redo_by: RedoBy | None = Field(
         default=None,
         description="dissatisfied: 'same-unit' sends it back to the unit that reported the "
         "result (once); 'lead' (default) to the city lead department",
     )
+
+    @model_validator(mode="after")
+    def _verdict(self) -> FollowUpBody:
+        if self.rating is not None:
+            derived = self.rating is not FollowUpRating.DISSATISFIED
+            if self.satisfied is not None and self.satisfied != derived:
+                raise ValueError("回访评价与“是否满意”不一致")
+            self.satisfied = derived
+        if self.satisfied is None:
+            raise ValueError("请选择回访评价（满意、基本满意或不满意）")
+        return self
 
 
 class ReviewReturnBody(_Action):

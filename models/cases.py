@@ -43,6 +43,15 @@ class Outcome(StrEnum):
     ANSWERED = "answered"  # a consultation answered
 
 
+class FollowUpRating(StrEnum):
+    """The caller's verdict on the follow-up call (回访): the 12345 three-point scale. The
+    satisfaction rate counts 满意 and 基本满意 as satisfied."""
+
+    SATISFIED = "satisfied"  # 满意
+    BASICALLY_SATISFIED = "basically-satisfied"  # 基本满意
+    DISSATISFIED = "dissatisfied"  # 不满意
+
+
 def case_id_for(event_id: str, occurred_at: datetime) -> str:
     """The case reference, derived from the intake event so that replays find the same case.
 
@@ -86,6 +95,9 @@ class CaseProgress(SQLModel):
     findings: str | None = Field(default=None, max_length=5000)
     result_unit: str | None = Field(default=None, max_length=64)
     satisfied: bool | None = None
+    # The follow-up's scale and 问题是否解决 (migration 0017); `satisfied` follows the scale.
+    follow_up_rating: FollowUpRating | None = Field(default=None, sa_type=String(24))
+    problem_solved: bool | None = None
     followed_up_at: datetime | None = None
     reopened: int = 0
     merged_into: str | None = Field(default=None, max_length=32)
@@ -199,6 +211,7 @@ class UnitRecordKind(StrEnum):
     ESCALATED = "escalated"  # the case was taken up a level because the unit did not act in time
     NOTICE_INTERVIEW = "notice-interview"  # 通报约谈 by the leading group office
     SUPERVISED = "supervised"  # 督办: a supervision order of the leading group office
+    SUPERVISION_OVERDUE = "supervision-overdue"  # 督办 not answered by its deadline
 
 
 class UnitRecord(SQLModel, table=True):

@@ -25,10 +25,15 @@ class UnitStatistics(BaseModel):
     rounds: int = 0  # times a case was dispatched to this unit as handler
     on_time_acceptance: Rate = Rate()  # 及时签收率
     on_time_closure: Rate = Rate()  # 按时办结率
-    satisfaction: Rate = Rate()  # 满意率
+    satisfaction: Rate = Rate()  # 满意率: 满意 and 基本满意 of the follow-ups
+    # The follow-ups by the scale (satisfied, basically-satisfied, dissatisfied; "unrated" for
+    # those recorded before the scale) and 问题解决率 of those that said.
+    follow_up_ratings: dict[str, int] = {}
+    problem_solved: Rate = Rate()
     escalations: int = 0  # records against the unit: taken up a level
     notice_interviews: int = 0  # records against the unit: 通报约谈
     supervised: int = 0  # supervision orders (督办) of the leading group office to the unit
+    supervision_overdue: int = 0  # of them, not answered by their deadline
 
 
 class Statistics(BaseModel):

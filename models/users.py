@@ -46,3 +46,14 @@ class WebSession(SQLModel, table=True):
 
 class UserPublic(UserBase):
     id: str
+
+
+class SignInFailure(SQLModel, table=True):
+    """A wrong password (or unknown name) on the sign-in page: counted per name for the
+    attempt limit, removed when the name signs in or when it is older than the window."""
+
+    __tablename__ = "signin_failures"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, index=True)
+    failed_at: datetime = Field(index=True)

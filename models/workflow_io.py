@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, Field
 
 from models.actors import Actor
-from models.cases import CaseStatus, Level, Outcome, Priority, UnitRecordKind
+from models.cases import CaseStatus, FollowUpRating, Level, Outcome, Priority, UnitRecordKind
 from models.complaints import Category, ComplaintReceived
 from models.deadlines import RoundDeadlines
 from models.notifications import NotificationKind
@@ -95,6 +95,9 @@ class SupervisionOrder(BaseModel):
     due_by: datetime
     at: datetime
     by: str
+    # The unit's result answers the order; its deadline passing first flags it (督办逾期).
+    answered_at: datetime | None = None
+    overdue_at: datetime | None = None
 
 
 class HistoryEntry(BaseModel):
@@ -134,6 +137,8 @@ class CaseState(BaseModel):
     findings: str | None = None
     result_unit: str | None = None
     satisfied: bool | None = None
+    follow_up_rating: FollowUpRating | None = None
+    problem_solved: bool | None = None
     followed_up_at: datetime | None = None
     reopened: int = 0
     returned_by: list[str] = []

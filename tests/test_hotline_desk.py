@@ -5,8 +5,10 @@ initials, and a reload keeps the draft (never the caller's name or phone) and th
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
-from playwright.async_api import expect
+from playwright.async_api import Page, expect
 from sqlmodel import Session
 
 from infra.kafka import KafkaPublisher
@@ -161,3 +163,52 @@ async def test_a_reload_keeps_the_draft_and_the_ticket_but_not_the_caller(
     stored = await page.evaluate("JSON.stringify(Object.assign({}, sessionStorage))")
     assert "3333" not in stored
     await web.shot("desk-3-ticket-after-reload")
+
+
+async def take(page: Page, name: str, description: str) -> tuple[str, str]:
+    """An abuse call about the institution `name` (typed, not in the registry) at the desk:
+    the case number and what the confirmation says about other cases."""
+    await expect(page.locator("#category option")).not_to_have_count(1)
+    await page.select_option("#category", "child-abuse")
+    await page.fill("#institution", name)
+    await page.select_option("#town", "town-lushan")
+    await page.fill("#description", description)
+    await page.fill("#caller_name", "孙女士")
+    await page.fill("#caller_phone", "136 0000 7777")
+    await page.click("#submit")
+    await expect(page.locator("#ticket")).to_be_visible()
+    case_id = await page.locator("#ticket-case").inner_text()
+    relation = page.locator("#ticket-relation")
+    said = await relation.inner_text() if await relation.is_visible() else ""
+    await page.click("#another")
+    return case_id, said
+
+
+async def test_a_second_report_joins_only_an_open_case_and_the_confirmation_says_so(
+    stack: Stack, web: Web, http: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    """Issue: a second family's abuse report was merged into a case that had already
+    reported its result, and the operator's confirmation said nothing. It joins an open case
+    (the confirmation says so); once the result is in it opens a new case linked to it."""
+    page = web.page
+    name = f"炉山镇彩虹托育园{uuid.uuid4().hex[:6]}"
+    await web.login(tokens.credentials("operator"), "/hotline")
+    first, said = await take(page, name, "家长反映孩子身上有掐痕。")
+    assert said == ""
+    await wait_for_case(http, first, handler="health")
+    second, said = await take(page, name, "另一位家长反映孩子被老师推搡。")
+    assert "并入" in said and first in said, said
+    await web.shot("desk-2-merged-into-the-open-case")
+    await wait_for_case(http, second, status="merged")
+
+    health = tokens.headers("department", "health")
+    url = f"/api/v1/cases/{first}"
+    assert (await http.post(f"{url}/accept", json={}, headers=health)).is_success
+    result = {"outcome": "unsubstantiated", "findings": "经调取监控未发现虐童行为。"}
+    assert (await http.post(f"{url}/result", json=result, headers=health)).is_success
+
+    third, said = await take(page, name, "第三位家长反映孩子午睡时被捂嘴。")
+    assert "另立新案" in said and first in said, said
+    await web.shot("desk-2-linked-new-case")
+    case = await wait_for_case(http, third, handler="health")
+    assert case["status"] == "dispatched" and case["related_to"] == first

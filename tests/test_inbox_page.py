@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from playwright.async_api import expect
@@ -17,7 +18,7 @@ from models import topics
 from tests.auth import Tokens
 from tests.browser import Web
 from tests.factories import case_id_of, complaint_payload
-from tests.polling import wait_for_case
+from tests.polling import eventually_async, wait_for_case
 from workers.stack import Stack
 
 TOWN, HELPER = "town-sankeshu", "town-panghai"
@@ -70,3 +71,37 @@ async def test_inbox_by_urgency_with_assisting_apart_search_export_and_alert(
     await page.fill("#from", "2000-01-01")
     await page.fill("#to", "2000-01-02")
     await expect(page.locator("#cases tbody tr")).to_have_count(0)
+
+
+async def test_a_supervision_order_past_its_deadline_shows_overdue_in_the_inbox(
+    stack: Stack, web: Web, http: httpx.AsyncClient, tokens: Tokens, producer: KafkaPublisher
+) -> None:
+    """督办 on the running stack: its deadline is a timer of the case; passed unanswered, the
+    unit and the leading office are told and the unit's inbox marks it 督办逾期."""
+    unit = "town-kaitang"
+    payload = complaint_payload(town=unit)
+    producer.publish(topics.COMPLAINTS, payload["event_id"], json.dumps(payload).encode())
+    case_id = case_id_of(payload)
+    await wait_for_case(http, case_id, status="dispatched", handler=unit)
+    town = tokens.headers("town", unit)
+    assert (await http.post(f"/api/v1/cases/{case_id}/accept", json={}, headers=town)).is_success
+    due = datetime.now(UTC) + timedelta(seconds=8)  # time to reach the workflow
+    ordered = await http.post(
+        f"/api/v1/cases/{case_id}/supervise",
+        json={"comments": "请立即核查并反馈", "due_by": due.isoformat()},
+        headers=tokens.headers("leading-office", "leading-office"),
+    )
+    assert ordered.status_code == 200, ordered.text
+
+    async def flagged() -> bool:
+        history = (await http.get(f"/api/v1/cases/{case_id}/history")).json()
+        return any(h["action"] == "case.supervision-overdue" for h in history)
+
+    assert await eventually_async(flagged, 60)
+    state = (await http.get(f"/api/v1/cases/{case_id}/state")).json()
+    assert state["supervisions"][0]["overdue_at"] is not None
+    assert state["status"] == "accepted"
+
+    await web.login(tokens.credentials("town", unit), "/inbox")
+    await expect(web.page.locator(f'tr[data-case="{case_id}"]')).to_contain_text("督办逾期")
+    await web.shot("inbox-supervision-overdue")

@@ -11,9 +11,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from playwright.async_api import Browser, expect
 from sqlalchemy import update
+from sqlmodel import col, select
 
 from infra.db import make_engine, session_factory
-from models.users import WebSession
+from models.audit import AuditRecord
+from models.users import SignInFailure, WebSession
 from tests.auth import Tokens
 from tests.browser import Web
 from tests.conftest import SCREENSHOTS
@@ -124,3 +126,53 @@ async def test_public_pages_docs_offline_and_a_phone_screen(
         assert not external, external  # nothing from the internet
     finally:
         await context.close()
+
+
+async def test_five_wrong_passwords_lock_the_name_for_a_while_and_are_audited(
+    stack: Stack, web: Web, tokens: Tokens
+) -> None:
+    name, password = tokens.new_credentials("town", "town-kaitang")
+    other, other_password = tokens.new_credentials("town", "town-kaitang")
+    base = f"http://{stack.settings.http_host}:{stack.settings.http_port}"
+    async with httpx.AsyncClient(base_url=base) as client:
+
+        async def sign_in(who: str, secret: str) -> httpx.Response:
+            return await client.post("/api/v1/session", json={"name": who, "password": secret})
+
+        for _ in range(4):
+            assert (await sign_in(name, "not-the-password")).status_code == 401
+        fifth = await sign_in(name, "not-the-password")
+        assert fifth.status_code == 429, fifth.text
+        assert fifth.json()["error"]["code"] == "too_many_attempts"
+        assert "分钟后再试" in fifth.json()["error"]["message"]
+        assert 0 < int(fifth.headers["Retry-After"]) <= 15 * 60 + 1
+        # Locked: even the right password is refused, without being checked.
+        assert (await sign_in(name, password)).status_code == 429
+        # Another name is not affected.
+        assert (await sign_in(other, other_password)).status_code == 200
+
+    # The page says so in Chinese.
+    page = web.page
+    await page.goto("/login?next=/inbox")
+    await page.fill("#name", name)
+    await page.fill("#password", password)
+    await page.click("#signin-submit")
+    await expect(page.locator("#signin-error")).to_contain_text("密码错误次数过多")
+    await web.shot("signin-4-locked")
+
+    # Audited: each wrong password and each refused attempt, never the password typed.
+    engine = make_engine(stack.settings.resolved_database_url)
+    with session_factory(engine)() as db:
+        records = db.exec(select(AuditRecord).where(AuditRecord.actor == f"web:{name}")).all()
+        assert [r.action for r in records].count("signin.failed") == 5
+        assert [r.action for r in records].count("signin.refused") == 2
+        assert all("not-the-password" not in r.model_dump_json() for r in records)
+        # The window passes: the name may sign in again, and a success clears the count.
+        db.exec(
+            update(SignInFailure)
+            .where(col(SignInFailure.name) == name)
+            .values(failed_at=datetime.now(UTC) - timedelta(minutes=16))
+        )
+        db.commit()
+    engine.dispose()
+    await web.login((name, password), "/inbox")

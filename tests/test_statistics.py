@@ -155,3 +155,52 @@ def test_rates_count_due_rounds_only_and_satisfaction_goes_to_the_unit_that_reso
     assert compute(session, date(2026, 3, 1), date(2026, 3, 31), now=NOW, unit="samr").units == [
         samr
     ]
+
+
+def test_the_follow_up_scale_counts_basically_satisfied_as_satisfied_and_solved_apart(
+    session: Session,
+) -> None:
+    unit = {"followed_up_at": day(10), "result_unit": "town-lushan"}
+    add_case(
+        session, "A", satisfied=True, follow_up_rating="satisfied", problem_solved=True, **unit
+    )
+    add_case(
+        session,
+        "B",
+        satisfied=True,
+        follow_up_rating="basically-satisfied",
+        problem_solved=False,
+        **unit,
+    )
+    add_case(
+        session,
+        "C",
+        satisfied=False,
+        follow_up_rating="dissatisfied",
+        problem_solved=False,
+        **unit,
+    )
+    add_case(session, "D", satisfied=True, **unit)  # recorded before the scale
+    for case_id, seq in (("A", 1), ("B", 2)):
+        session.add(
+            UnitRecord(
+                key=f"{case_id}:{seq}",
+                unit="town-lushan",
+                case_id=case_id,
+                kind=UnitRecordKind.SUPERVISED if seq == 1 else UnitRecordKind.SUPERVISION_OVERDUE,
+                reason="督办",
+                occurred_at=day(5),
+            )
+        )
+    session.commit()
+
+    lushan = compute(session, date(2026, 3, 1), date(2026, 3, 31), now=NOW).units[0]
+    assert (lushan.satisfaction.hits, lushan.satisfaction.total) == (3, 4)
+    assert lushan.follow_up_ratings == {
+        "satisfied": 1,
+        "basically-satisfied": 1,
+        "dissatisfied": 1,
+        "unrated": 1,
+    }
+    assert (lushan.problem_solved.hits, lushan.problem_solved.total) == (1, 3)
+    assert (lushan.supervised, lushan.supervision_overdue, lushan.notice_interviews) == (1, 1, 0)

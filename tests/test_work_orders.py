@@ -160,6 +160,51 @@ async def test_a_supervision_order_is_recorded_notified_and_counted(case_env: Ca
     assert supervised() == before + 1
 
 
+async def test_a_supervision_order_past_its_deadline_is_flagged_told_and_counted(
+    case_env: CaseEnv,
+) -> None:
+    _, handle = await case_env.open(category="food-safety", town="town-lushan")
+    await handle.execute_update(CaseWorkflow.accept, AcceptCase(actor=town()))
+    now = await case_env.now()
+    due = now + timedelta(days=1)
+    await handle.execute_update(
+        CaseWorkflow.supervise,
+        Supervise(actor=LEADING_OFFICE, comments="请一日内反馈核查情况", due_by=due),
+    )
+    with case_env.holding_the_clock():
+        await case_env.pass_time_until(due)
+        state = await case_env.until(handle, lambda s: s.supervisions[0].overdue_at is not None)
+    assert state.status is CaseStatus.ACCEPTED  # flagged, not escalated: the case goes on
+    assert state.history[-1].action == "case.supervision-overdue"
+    told = [
+        n
+        for n in case_env.publisher.to(state.case_id, NotificationKind.SUPERVISION)
+        if "督办期限已到" in n.text
+    ]
+    assert sorted(n.recipient for n in told) == ["leading-office", "town-lushan"]
+    with case_env.sessions() as session:
+        records = session.exec(select(UnitRecord).where(UnitRecord.case_id == state.case_id)).all()
+        kinds = sorted(str(r.kind) for r in records)
+        assert kinds == ["supervised", "supervision-overdue"]
+        day = due.astimezone(SHANGHAI).date()
+        stats = compute(session, day - timedelta(days=1), day, now=due, unit="town-lushan")
+        assert stats.units[0].supervision_overdue >= 1
+
+    # A second order answered by the unit's result in time is never flagged.
+    later = await case_env.now() + timedelta(days=1)
+    await handle.execute_update(
+        CaseWorkflow.supervise,
+        Supervise(actor=LEADING_OFFICE, comments="再次督办", due_by=later),
+    )
+    await handle.execute_update(CaseWorkflow.report_result, ReportResult(actor=town(), **RESULT))
+    with case_env.holding_the_clock():
+        await case_env.pass_time_until(later)
+        state = await case_env.state(handle)
+    assert state.supervisions[1].answered_at is not None
+    assert state.supervisions[1].overdue_at is None
+    assert [h.action for h in state.history].count("case.supervision-overdue") == 1
+
+
 async def test_dissatisfied_because_of_the_unit_goes_back_to_the_same_unit_once(
     case_env: CaseEnv,
 ) -> None:

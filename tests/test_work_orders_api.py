@@ -291,3 +291,41 @@ async def test_cases_are_listed_in_temporal_by_search_attributes(
     described = await temporal_client.get_workflow_handle(f"case-{case_id}").describe()
     summary = await described.static_summary()
     assert summary is not None and case_id in summary and "人员配备" in summary
+
+
+async def test_follow_up_on_the_scale_with_problem_solved(
+    http: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    town = tokens.headers("town", "town-lushan")
+    case_id = (await submit(http, category="prepayment", town="town-lushan"))["case_id"]
+    await wait_for_case(http, case_id, handler="town-lushan")
+    assert (await http.post(f"/api/v1/cases/{case_id}/accept", json={}, headers=town)).is_success
+    result = {"outcome": "unsubstantiated", "findings": "经核查未发现超期预收费用。"}
+    r = await http.post(f"/api/v1/cases/{case_id}/result", json=result, headers=town)
+    assert r.is_success, r.text
+
+    url = f"/api/v1/cases/{case_id}/follow-up"
+    # Neither a rating nor `satisfied`, or the two contradicting: refused in Chinese.
+    r = await http.post(url, json={"resolved": True})
+    assert r.status_code == 422 and "回访评价" in r.json()["error"]["message"], r.text
+    r = await http.post(url, json={"rating": "dissatisfied", "satisfied": True})
+    assert r.status_code == 422 and "不一致" in r.json()["error"]["message"], r.text
+    r = await http.post(url, json={"rating": "bad"})
+    assert r.status_code == 422
+
+    # 基本满意 but not solved: closed, counted satisfied, the two answers kept apart.
+    r = await http.post(url, json={"rating": "basically-satisfied", "resolved": False})
+    assert r.status_code == 200, r.text
+    state = r.json()
+    assert state["status"] == "closed" and state["satisfied"] is True
+    assert state["follow_up_rating"] == "basically-satisfied" and state["problem_solved"] is False
+    case = await wait_for_case(http, case_id, status="closed")
+    assert (case["follow_up_rating"], case["problem_solved"], case["satisfied"]) == (
+        "basically-satisfied",
+        False,
+        True,
+    )
+    history = (await http.get(f"/api/v1/cases/{case_id}/history")).json()
+    followed = next(h for h in history if h["action"] == "case.followed-up")
+    assert followed["details"]["rating"] == "basically-satisfied"
+    assert followed["details"]["resolved"] is False

@@ -365,6 +365,7 @@ class CaseActivities:
             s.followed_up_at,
             s.reopened,
         )
+        case.follow_up_rating, case.problem_solved = s.follow_up_rating, s.problem_solved
         case.pending = (
             "return" if s.return_pending else "extension" if s.extension_pending else None
         )

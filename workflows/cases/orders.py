@@ -1,6 +1,7 @@
 """The case workflow's work-order steps (12345 hotline rules), as a mixin of `CaseWorkflow`:
-return review (退单审核), extensions (延期申请), supervision orders (督办), redo by the same
-unit (重办), the reminder cycle after 通报约谈, and direct answers at the desk (直接答复).
+return review (退单审核), extensions (延期申请), redo by the same unit (重办), the reminder
+cycle after 通报约谈, and direct answers at the desk (直接答复); supervision orders (督办) are
+in `supervision`.
 Deterministic like the workflow itself; the rules are in `workorder`.
 """
 
@@ -21,9 +22,8 @@ with workflow.unsafe.imports_passed_through():
         RequestExtension,
         ReturnCase,
         ReviewReturn,
-        Supervise,
     )
-    from models.cases import CaseStatus, Level, Outcome, UnitRecordKind
+    from models.cases import CaseStatus, Level, Outcome
     from models.complaints import ComplaintReceived
     from models.deadlines import RoundDeadlines
     from models.notifications import NotificationKind
@@ -33,17 +33,16 @@ with workflow.unsafe.imports_passed_through():
         ExtensionRequest,
         NotificationSpec,
         ReturnRequest,
-        SupervisionOrder,
-        UnitRecordSpec,
     )
     from workflows.cases import workorder
     from workflows.cases.activities import CaseActivities
+    from workflows.cases.supervision import SupervisionOrders
     from workflows.refusals import refuse
 
 LEADING_OFFICE = "leading-office"
 
 
-class WorkOrders:
+class WorkOrders(SupervisionOrders):
     _s: CaseState
 
     if TYPE_CHECKING:
@@ -234,50 +233,6 @@ class WorkOrders:
             ],
         )
 
-    # -- 督办 -------------------------------------------------------------------------------
-
-    @workflow.update
-    async def supervise(self, params: Supervise) -> CaseState:
-        return await self._act(
-            lambda: workorder.supervise(self._s, params.actor, params.due_by, workflow.now()),
-            lambda: self._do_supervise(params),
-        )
-
-    @supervise.validator
-    def _validate_supervise(self, params: Supervise) -> None:
-        refuse(workorder.supervise(self._s, params.actor, params.due_by, workflow.now()))
-
-    async def _do_supervise(self, params: Supervise) -> None:
-        s = self._s
-        unit = s.handler or ""
-        s.supervisions.append(
-            SupervisionOrder(
-                seq=len(s.supervisions) + 1,
-                unit=unit,
-                comments=params.comments,
-                due_by=params.due_by,
-                at=workflow.now(),
-                by=params.actor.label,
-            )
-        )
-        await self._record(
-            "case.supervised",
-            params.actor,
-            reason=params.comments,
-            details={"unit": unit, "due_by": params.due_by, "seq": len(s.supervisions)},
-            notify=[
-                NotificationSpec(
-                    kind=NotificationKind.SUPERVISION,
-                    recipient=unit,
-                    note=params.comments,
-                    due_at=params.due_by,
-                )
-            ],
-            unit_records=[
-                UnitRecordSpec(unit=unit, kind=UnitRecordKind.SUPERVISED, reason=params.comments)
-            ],
-        )
-
     # -- 重办 -------------------------------------------------------------------------------
 
     async def _redo_same_unit(self, params: RecordFollowUp) -> None:
@@ -286,7 +241,7 @@ class WorkOrders:
         unit = s.result_unit or ""
         s.redone += 1
         s.reopened += 1
-        s.satisfied = None
+        s.satisfied = s.follow_up_rating = s.problem_solved = None
         await self._start_round(unit, Level.TOWN if unit == s.town else Level.CITY)
         await self._record(
             "case.redo",

@@ -303,6 +303,8 @@ class CaseWorkflow(WorkOrders):
             candidates.append(d.accept_final_by if s.reminded else d.accept_by)
         if s.status in OPEN:
             candidates.append(d.resolve_by)
+        if s.supervisions:
+            candidates.append(self._supervision_due())
         return min((c for c in candidates if c is not None), default=None)
 
     async def _fire_due_deadlines(self) -> None:
@@ -318,7 +320,7 @@ class CaseWorkflow(WorkOrders):
                 await self._escalate("逾期未签收", "acceptance-overdue")
             elif s.status in OPEN and _passed(d.resolve_by, now):
                 await self._escalate("逾期未办结", "resolution-overdue")
-            else:
+            elif not (s.supervisions and await self._fire_supervision()):
                 return
 
     async def _remind(self) -> None:
@@ -557,6 +559,7 @@ class CaseWorkflow(WorkOrders):
         s = self._s
         s.status, s.resolved_at = CaseStatus.RESOLVED, workflow.now()
         s.outcome, s.findings, s.result_unit = params.outcome, params.findings, s.handler
+        self._answer_orders()
         await self._record(
             "case.resolved",
             params.actor,
@@ -620,11 +623,17 @@ class CaseWorkflow(WorkOrders):
     async def _do_follow_up(self, params: RecordFollowUp) -> None:
         s = self._s
         s.satisfied, s.followed_up_at = params.satisfied, workflow.now()
+        s.follow_up_rating, s.problem_solved = params.rating, params.resolved
         await self._record(
             "case.followed-up",
             params.actor,
             reason=params.comment,
-            details={"satisfied": params.satisfied, "result_unit": s.result_unit},
+            details={
+                "satisfied": params.satisfied,
+                "rating": params.rating,
+                "resolved": params.resolved,
+                "result_unit": s.result_unit,
+            },
         )
         if params.satisfied:
             await self._do_close(params.actor, "回访满意，办结")
@@ -633,7 +642,7 @@ class CaseWorkflow(WorkOrders):
         elif s.reopened == 0:
             # A dissatisfied complainant reopens the case once, to the city lead department.
             s.reopened += 1
-            s.satisfied = None
+            s.satisfied = s.follow_up_rating = s.problem_solved = None
             await self._start_round(s.lead[0], Level.CITY)
             await self._record(
                 "case.reopened",

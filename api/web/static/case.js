@@ -18,7 +18,17 @@ function actorText(r) {
 function detailText(r) {
   const d = r.details || {};
   const parts = [];
-  for (const key of ["recipient", "unit", "to_unit", "handler", "to"]) if (d[key]) parts.push(unitName(d[key]));
+  // A move from one unit to another reads "from → to"; each unit is named once.
+  if (d.from && d.to && d.from !== d.to) parts.push(unitName(d.from) + " → " + unitName(d.to));
+  else for (const key of ["recipient", "unit", "to_unit", "handler", "to"]) {
+    if (d[key] && !parts.includes(unitName(d[key]))) parts.push(unitName(d[key]));
+  }
+  // 回访: the caller's verdict on the scale and whether the problem was solved.
+  if (d.rating) parts.push(RATINGS[d.rating] || d.rating);
+  else if (r.action === "case.followed-up" && typeof d.satisfied === "boolean") parts.push(d.satisfied ? "满意" : "不满意");
+  if (typeof d.resolved === "boolean") parts.push(d.resolved ? "问题已解决" : "问题未解决");
+  if (d.working_days) parts.push(d.working_days + " 个工作日");
+  if (d.due_by) parts.push("期限 " + beijing(d.due_by));
   return parts.length ? "：" + parts.join("、") : "";
 }
 
@@ -35,7 +45,8 @@ function renderFacts(c, s) {
   if (c.findings) rows.push(["处理结果", c.findings]);
   if (s && s.return_pending) rows.push(["退单待审核", unitName(s.return_pending.unit) + "：" + s.return_pending.reason]);
   if (s && s.extension_pending) rows.push(["延期待审批", s.extension_pending.working_days + " 个工作日：" + s.extension_pending.reason]);
-  if (s && s.supervisions && s.supervisions.length) rows.push(["督办", s.supervisions.map((o) => o.comments + "（期限 " + beijing(o.due_by) + "）").join("；")]);
+  if (s && s.supervisions && s.supervisions.length) rows.push(["督办", s.supervisions.map((o) => o.comments + "（期限 " + beijing(o.due_by)
+    + (o.overdue_at ? "，已逾期" : o.answered_at ? "，已反馈" : "") + "）").join("；")]);
   if (c.confidential) rows.push(["来电人", "要求保密（由热线中心回访）"]);
   document.getElementById("facts").replaceChildren(...rows.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v || "—" })]));
 }
@@ -47,12 +58,18 @@ function named(text) {
     .reduce((t, code) => t.split(code).join(UNIT_NAMES[code]), String(text));
 }
 
+// The intake's own reason is the event id ("complaint http-…"): an internal code, not shown.
+function shownReason(r) {
+  if (!r.reason || /^complaint \S+$/.test(r.reason)) return "";
+  return named(r.reason);
+}
+
 function renderTimeline(history) {
   document.getElementById("timeline").replaceChildren(...history.map((r) =>
     el("li", { "data-action": r.action },
       el("time", { datetime: r.occurred_at, text: beijing(r.occurred_at) }),
       el("b", { text: (ACTIONS[r.action] || "办理") + detailText(r) }),
-      el("span", { class: "hint who-acted", text: "　" + actorText(r) + (r.reason ? "　" + named(r.reason) : "") }))));
+      el("span", { class: "hint who-acted", text: "　" + actorText(r) + (shownReason(r) ? "　" + shownReason(r) : "") }))));
 }
 
 // The form of one action, built from its fields; errors stay beside the form until fixed.

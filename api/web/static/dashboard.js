@@ -62,10 +62,13 @@ function csvCell(value) {
 document.getElementById("export").addEventListener("click", () => {
   if (!lastStats) return;
   const pct = (r) => (r.value === null ? "" : (r.value * 100).toFixed(1) + "%");
-  const lines = [["单位", "及时签收率", "签收（按时/总数）", "按时办结率", "办结（按时/总数）", "满意率", "回访（满意/总数）"],
+  const lines = [["单位", "及时签收率", "签收（按时/总数）", "按时办结率", "办结（按时/总数）", "满意率", "回访（满意+基本满意/总数）",
+    "满意", "基本满意", "不满意", "问题解决率", "督办", "督办逾期"],
     ...lastStats.units.map((u) => [u.name, pct(u.on_time_acceptance), u.on_time_acceptance.hits + "/" + u.on_time_acceptance.total,
       pct(u.on_time_closure), u.on_time_closure.hits + "/" + u.on_time_closure.total,
-      pct(u.satisfaction), u.satisfaction.hits + "/" + u.satisfaction.total])];
+      pct(u.satisfaction), u.satisfaction.hits + "/" + u.satisfaction.total,
+      ...["satisfied", "basically-satisfied", "dissatisfied"].map((k) => (u.follow_up_ratings || {})[k] || 0),
+      u.problem_solved ? pct(u.problem_solved) : "", u.supervised || 0, u.supervision_overdue || 0])];
   const text = "\ufeff" + lines.map((l) => l.map(csvCell).join(",")).join("\r\n") + "\r\n";
   const a = el("a", { href: URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" })),
     download: "监管统计-" + lastStats.start + "至" + lastStats.end + ".csv" });

@@ -201,6 +201,9 @@ function restoreDraft() {
 function showTicket(ticket) {
   $("ticket-case").textContent = ticket.case_id;
   $("ticket-code").textContent = ticket.tracking_code;
+  // Merged into an open case, or opened beside a done one: the operator tells the caller.
+  $("ticket-relation").textContent = ticket.message || "";
+  $("ticket-relation").hidden = !ticket.message;
   form.hidden = true;
   $("ticket").hidden = false;
 }
@@ -244,7 +247,8 @@ form.addEventListener("submit", async (event) => {
   button.disabled = true;
   try {
     const accepted = await api("/api/v1/complaints", { method: "POST", json: body });
-    const ticket = { case_id: accepted.case_id, tracking_code: accepted.tracking_code };
+    const ticket = { case_id: accepted.case_id, tracking_code: accepted.tracking_code,
+      message: accepted.relation ? accepted.message : null };
     sessionStorage.setItem(TICKET_KEY, JSON.stringify(ticket));
     sessionStorage.removeItem(DRAFT_KEY);
     showTicket(ticket);

@@ -39,7 +39,11 @@ function row(c, now) {
   const priority = el("span", { class: "badge " + c.priority, text: PRIORITY[c.priority] || c.priority });
   // Work-order marks, where the server sends them: supervision orders and pending reviews.
   const marks = [];
-  if (c.supervisions) marks.push(el("span", { class: "badge critical", text: "督办" + (c.supervised_until ? " " + beijing(c.supervised_until) : "") }));
+  if (c.supervisions) {
+    // An open case past its latest 督办 deadline: the order went unanswered (督办逾期).
+    const overdue = c.supervised_until && new Date(c.supervised_until) < serverNow();
+    marks.push(el("span", { class: "badge critical", text: (overdue ? "督办逾期 " : "督办 ") + (c.supervised_until ? beijing(c.supervised_until) : "") }));
+  }
   if (c.pending) marks.push(el("span", { class: "badge high", text: PENDING[c.pending] || c.pending }));
   const tr = el("tr", { class: late ? "overdue" : "", "data-case": c.id },
     el("td", {}, link, " ", priority, ...marks.flatMap((m) => [" ", m])),

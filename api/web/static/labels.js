@@ -9,7 +9,7 @@ const CHANNEL = { hotline: "热线", web: "网站", open311: "Open311", mail: "�
 const ACTIONS = {
   "case.opened": "立案", "case.merged": "并案", "case.dispatched": "派单", "case.accepted": "签收",
   "case.reminded": "催办", "case.escalated": "升级至市直部门", "case.notice-interview": "通报约谈",
-  "case.returned": "退回", "case.note": "办理记录", "case.assistance-requested": "请求协办",
+  "case.returned": "退回改派", "case.note": "办理记录", "case.assistance-requested": "请求协办",
   "case.resolved": "报告处理结果", "case.closed": "办结", "case.followed-up": "回访",
   "case.reopened": "重新办理", "case.handed-down": "下交", "case.taken-over": "提级办理",
   "case.joined": "同类投诉并入", "case.alarm-storm": "报警风暴汇总", "notification.sent": "发送通知",
@@ -18,6 +18,11 @@ const ACTIONS = {
   "credit.noticed": "联合惩戒告知", "credit.objected": "机构异议", "credit.published": "联合惩戒公示",
   "credit.acknowledged": "惩戒措施落实反馈", "credit.removed": "移出联合惩戒",
   "target.reported": "填报2025年目标数据",
+  "case.return-requested": "退单申请", "case.return-rejected": "退单审核不通过",
+  "case.extension-requested": "延期申请", "case.extension-approved": "同意延期",
+  "case.extension-refused": "不同意延期", "case.supervised": "督办",
+  "case.supervision-overdue": "督办逾期", "case.redo": "重办",
+  "case.answered-directly": "直接答复", "attachment.added": "上传附件", "case.notice-reminder": "通报约谈后催办",
 };
 const CREDIT_STATUS = { noticed: "已告知，异议期内", objected: "异议复核中", withdrawn: "已撤销",
   published: "已公示", removed: "已移出" };
