@@ -1,5 +1,6 @@
-"""Audit queries: by case, institution, unit, action and time, in sequence order, by pages
-that follow the sequence number (an index range scan, however deep the page)."""
+"""Audit queries: by case, institution, unit, action and time, in sequence order (oldest or
+newest first), by pages that follow the sequence number (an index range scan, however deep
+the page: keyset, never an offset)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,13 @@ def query(session: Session, q: AuditQuery) -> AuditPage:
         statement = statement.where(col(AuditRecord.occurred_at) >= q.since)
     if q.until is not None:
         statement = statement.where(col(AuditRecord.occurred_at) < q.until)
-    rows = list(session.exec(statement.order_by(col(AuditRecord.seq)).limit(q.limit + 1)).all())
+    if q.before_seq is not None:
+        statement = statement.where(AuditRecord.seq < q.before_seq)
+    order = col(AuditRecord.seq).desc() if q.newest_first else col(AuditRecord.seq)
+    rows = list(session.exec(statement.order_by(order).limit(q.limit + 1)).all())
     more = len(rows) > q.limit
     rows = rows[: q.limit]
-    return AuditPage(records=rows, next_after_seq=rows[-1].seq if more else None)
+    last = rows[-1].seq if more else None
+    if q.newest_first:
+        return AuditPage(records=rows, next_after_seq=None, next_before_seq=last)
+    return AuditPage(records=rows, next_after_seq=last)

@@ -7,6 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Index
 from sqlmodel import JSON, Column, Field, SQLModel
 
 from models.bounds import Line, QueryDateTime
@@ -41,6 +42,12 @@ class AuditEntry(SQLModel):
 
 class AuditRecord(AuditEntry, table=True):
     __tablename__ = "audit_records"
+    # An institution's or a case's newest page is one range scan in sequence order (the
+    # single-column indexes leave PostgreSQL sorting every record of a busy institution).
+    __table_args__ = (
+        Index("ix_audit_records_institution_seq", "institution", "seq"),
+        Index("ix_audit_records_case_id_seq", "case_id", "seq"),
+    )
 
     seq: int = Field(primary_key=True)
     recorded_at: datetime
@@ -164,9 +171,16 @@ class AuditQuery(SQLModel):
     since: QueryDateTime | None = None
     until: QueryDateTime | None = None
     after_seq: int = Field(default=0, ge=0, le=2**31 - 1)  # seq is a 32-bit integer
+    newest_first: bool = Field(
+        default=False, description="newest record first; the next page with `before_seq`"
+    )
+    before_seq: int | None = Field(default=None, ge=1, le=2**31 - 1)
     limit: int = Field(default=100, ge=1, le=1000)
 
 
 class AuditPage(SQLModel):
     records: list[AuditRecord]
     next_after_seq: int | None = Field(description="pass as after_seq for the next page")
+    next_before_seq: int | None = Field(
+        default=None, description="newest first: pass as before_seq for the next (older) page"
+    )

@@ -161,6 +161,18 @@ def test_queries_filter_and_page_through_the_trail(engine: Engine) -> None:
         assert query(session, AuditQuery(case_id="TY-nothing")).records == []
 
 
+def test_the_newest_page_first_then_older_pages_by_keyset(engine: Engine) -> None:
+    case = "TY20260101-0000000001"
+    with Session(engine) as session:
+        newest = query(session, AuditQuery(case_id=case, newest_first=True, limit=4))
+        assert [r.seq for r in newest.records] == [10, 9, 8, 7]
+        assert newest.next_before_seq == 7 and newest.next_after_seq is None
+        older = query(session, AuditQuery(case_id=case, newest_first=True, before_seq=7, limit=4))
+        assert [r.seq for r in older.records] == [6, 5, 4, 3]
+        oldest = query(session, AuditQuery(case_id=case, newest_first=True, before_seq=3))
+        assert [r.seq for r in oldest.records] == [2, 1] and oldest.next_before_seq is None
+
+
 def test_records_about_a_person_are_found_by_hash_and_keep_the_chain_valid(
     engine: Engine,
 ) -> None:
