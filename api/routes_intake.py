@@ -34,10 +34,9 @@ from models.inspections import (
     InspectionFinding,
     InspectionFindingPublic,
     InspectionReport,
-    Severity,
 )
 from models.intake import IntakeKey
-from workflows.inspections.activities import findings_to_complaints
+from workflows.inspections.rules import findings_to_complaints, is_serious
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
 REUSED = "event_id reused with different content"
@@ -127,10 +126,7 @@ async def submit_inspection(
         value=report.model_dump_json().encode(),
     )
     complaints = findings_to_complaints(report)
-    catalogue = reference.findings()
-    serious = sum(
-        1 for f in report.findings if (f.severity or catalogue[f.code].severity) is Severity.SERIOUS
-    )
+    serious = sum(1 for f in report.findings if is_serious(f))
     case_ids = [case_id_for(c.event_id, c.occurred_at) for c in complaints]
     return InspectionAccepted(
         event_id=report.event_id,

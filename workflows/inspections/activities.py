@@ -3,7 +3,6 @@ serious findings turned into the complaints that open (or join) their cases."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
@@ -16,63 +15,23 @@ from infra.db import SessionFactory
 from infra.notify import Publisher
 from models.audit import AuditEntry
 from models.cases import case_id_for
-from models.complaints import Category, Channel, ComplaintReceived
+from models.complaints import ComplaintReceived
 from models.inspections import (
     FindingStatus,
     InspectionFinding,
-    InspectionKind,
     InspectionReport,
     Severity,
 )
 from models.notifications import Notification, NotificationKind
 from models.timeutil import SHANGHAI
+from workflows.inspections.rules import KIND_NAMES, findings_to_complaints
 
 ACTOR = "system:inspections"
-KIND_NAMES = {
-    InspectionKind.SPOT_CHECK: "抽查",
-    InspectionKind.ANNUAL_REVIEW: "年度评估",
-    InspectionKind.HEALTH_INSPECTION: "卫生保健检查",
-    InspectionKind.MONITORING: "系统监测",
-}
 
 
 class InspectionResult(BaseModel):
     complaints: list[ComplaintReceived] = []
     rectification_items: int = 0
-
-
-def complaint_event_id(report: InspectionReport, category: Category) -> str:
-    return f"inspection:{report.event_id}:{category}"
-
-
-def findings_to_complaints(report: InspectionReport) -> list[ComplaintReceived]:
-    """One complaint per case category among the serious findings (same report, same concern:
-    one case)."""
-    catalogue = reference.findings()
-    by_category: dict[Category, list[str]] = defaultdict(list)
-    for finding in report.findings:
-        info = catalogue[finding.code]
-        if (finding.severity or info.severity) is Severity.SERIOUS:
-            line = info.name + (f"：{finding.note}" if finding.note else "")
-            by_category[info.category].append(line)
-    place = report.institution_name or report.institution_id
-    when = report.occurred_at.astimezone(SHANGHAI).strftime("%Y年%m月%d日")
-    return [
-        ComplaintReceived(
-            event_id=complaint_event_id(report, category),
-            occurred_at=report.occurred_at,
-            channel=Channel.INSPECTION,
-            category=category,
-            town=report.town,
-            institution_id=report.institution_id,
-            institution_name=report.institution_name,
-            description=(
-                f"{when}{KIND_NAMES[report.kind]}发现{place}存在严重问题：" + "；".join(lines)
-            ),
-            anonymous=True,
-        )
-        for category, lines in by_category.items()
-    ]
 
 
 class InspectionActivities:
