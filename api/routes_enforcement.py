@@ -34,6 +34,7 @@ from api.deps import (
 from api.errors import ApiError
 from api.identity import ActingDep, ActorDep, WriterDep, require
 from infra import audit, audit_queries, integrity
+from infra.credit_tiers import UnknownSanction, period_refusal, tier_of
 from infra.identity import IdentityNumberError
 from models.actors import Actor, Role
 from models.audit import AuditEntry, AuditPage, AuditQuery
@@ -128,13 +129,25 @@ async def joint_punishment(
     temporal: TemporalDep,
     policy: EnforcementPolicyDep,
 ) -> EnforcementState:
-    limits = policy.serious if body.serious else policy.ordinary
-    if not limits.min_months <= body.publicity_months <= limits.max_months:
+    # Order 36: the tier follows the sanction (the enforcement file's table), the period
+    # must lie within the tier's.
+    try:
+        tier = tier_of(policy, body.sanction, body.serious)
+    except UnknownSanction:
+        raise ApiError(
+            422,
+            "unknown_sanction",
+            "未知的处罚种类，请从失信信息分级表中选择。",
+            {"sanctions": [r.sanction for r in policy.tier_rules]},
+        ) from None
+    refusal = period_refusal(policy, tier, body.publicity_months)
+    if refusal is not None:
+        period = policy.tiers[tier]
         raise ApiError(
             422,
             "publicity_out_of_range",
-            f"公示期应为 {limits.min_months} 至 {limits.max_months} 个月。",
-            {"min": limits.min_months, "max": limits.max_months},
+            refusal,
+            {"tier": tier, "min": period.min_months, "max": period.max_months},
         )
     arg = StartJointPunishment(**body.model_dump(), actor=actor)
     return await update(

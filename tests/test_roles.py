@@ -54,6 +54,7 @@ def rules() -> list[Rule]:
         Rule("GET", "/api/v1/cases/{case_id}/complainant", frozenset({"operator", "town"})),
         Rule("GET", "/api/v1/cases/{case_id}/enforcement", CASE_READERS),
         Rule("GET", "/api/v1/credit/{entry_id}", CASE_READERS),
+        Rule("GET", "/api/v1/credit-tiers", EVERYONE),
         Rule("GET", "/api/v1/units", EVERYONE),
         Rule(
             "GET", "/api/v1/units/{code}/records", EVERYONE - {"other-town", "lead", "other-dept"}
@@ -129,6 +130,8 @@ def rules() -> list[Rule]:
                 "acknowledge",
                 "repair",
                 "repair-review",
+                "commitment",
+                "lifting-acknowledge",
             )
         ],
         # Towns, Health and the registrars (samr); at an institution only its own (below).
