@@ -135,9 +135,12 @@ async def test_tiers_follow_the_sanction_and_their_periods(case_env: CaseEnv) ->
     )
     assert code(early) == "too_early" and "最短公示期" in early.message
 
-    # Minor but published (2 months): repairable as soon as the duty is fulfilled.
+    # Minor but published (2 months): repairable as soon as the duty is fulfilled, even
+    # while the departments are still to acknowledge their measures.
     case_id, jp = await start_joint_punishment(case_env, months=2, sanction="fine-simplified")
-    state = await published(case_env, jp)
+    state = await jp.query(JointPunishmentWorkflow.state)
+    await case_env.pass_time_until(state.plan.objection_by)
+    state = await until_jp(jp, lambda s: s.status == "published")
     assert state.tier == "minor" and state.plan.repair_from <= await case_env.now()
     await jp.execute_update(
         JointPunishmentWorkflow.record_commitment,
@@ -147,7 +150,13 @@ async def test_tiers_follow_the_sanction_and_their_periods(case_env: CaseEnv) ->
         JointPunishmentWorkflow.request_repair,
         RequestRepair(actor=OPERATOR, reason="罚款已缴清"),
     )
-    assert state.repair_request == "罚款已缴清"
+    assert state.repair_request == "罚款已缴清" and state.pending
+    await jp.execute_update(
+        JointPunishmentWorkflow.review_repair,
+        Review(actor=HEALTH, upheld=True, reason="罚款已缴清，同意修复"),
+    )
+    state = await until_jp(jp, lambda s: s.status == "removed")  # the clock did not move
+    assert not state.reminded
 
 
 async def test_repair_needs_the_commitment_and_every_duty_and_the_finding_unit_decides(

@@ -317,11 +317,16 @@ class JointPunishmentWorkflow(Order36Repair):
             s.pending = list(s.plan.departments)
             await self._step("published", params.decided_by, params.reason)
 
-        if not await self._wait(lambda: not s.pending, s.plan.acknowledge_by):
+        # Order 36: a repair granted while departments are still being chased ends the entry
+        # at once (the lifting is then chased instead).
+        def answered() -> bool:
+            return not s.pending or (self._order36 and self._repair_granted)
+
+        if not await self._wait(answered, s.plan.acknowledge_by):
             async with self._lock:
                 await self._step("reminded", SYSTEM, "逾期未反馈措施落实情况")
                 s.reminded = True
-            if not await self._wait(lambda: not s.pending, s.plan.acknowledge_final_by):
+            if not await self._wait(answered, s.plan.acknowledge_final_by):
                 async with self._lock:
                     await self._step("escalated", SYSTEM, "逾期仍未反馈，报领导小组办公室督办")
                     s.escalated = True
