@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from api.case_actions import update
 from api.deps import EnforcementPolicyDep, TemporalDep
 from api.identity import ActorDep
-from api.routes_enforcement import CreditActingDep
+from api.routes_enforcement import CreditActingDep, MemberActingDep
 from models.credit import JointPunishmentState
 from models.credit_repair import (
     AcknowledgeLifting,
@@ -46,7 +46,7 @@ async def commitment(
     summary="反馈惩戒措施解除",
 )
 async def lifting_acknowledge(
-    entry_id: str, body: LiftingBody, actor: CreditActingDep, temporal: TemporalDep
+    entry_id: str, body: LiftingBody, actor: MemberActingDep, temporal: TemporalDep
 ) -> JointPunishmentState:
     arg = AcknowledgeLifting(**body.model_dump(), actor=actor)
     return await update(temporal, entry_id, "acknowledge_lifting", arg, JointPunishmentState)

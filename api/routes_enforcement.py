@@ -86,6 +86,19 @@ def acting_on_credit(entry_id: str, session: SessionDep, actor: WriterDep) -> Ac
 CreditActingDep = Annotated[Actor, Depends(acting_on_credit)]
 
 
+def acting_as_member(
+    entry_id: str, session: SessionDep, actor: WriterDep, policy: EnforcementPolicyDep
+) -> Actor:
+    """A member department with measures acknowledges them, and their lifting, though the
+    case itself may not be one it sees; the workflow checks that it is still to answer."""
+    if actor.role is Role.DEPARTMENT and actor.unit in {m.department for m in policy.measures}:
+        return actor
+    return acting_on_credit(entry_id, session, actor)
+
+
+MemberActingDep = Annotated[Actor, Depends(acting_as_member)]
+
+
 def checking_staff(actor: WriterDep) -> Actor:
     if not staff_checker(actor):
         raise ApiError(403, "forbidden", "只有卫生健康部门、登记机关和镇（街道）可以核查从业人员。")
@@ -186,7 +199,7 @@ async def objection_review(
 
 @router.post("/credit/{entry_id}/acknowledge", response_model=JointPunishmentState)
 async def acknowledge(
-    entry_id: str, body: AcknowledgeBody, actor: CreditActingDep, temporal: TemporalDep
+    entry_id: str, body: AcknowledgeBody, actor: MemberActingDep, temporal: TemporalDep
 ) -> JointPunishmentState:
     arg = Acknowledge(**body.model_dump(), actor=actor)
     return await update(temporal, entry_id, "acknowledge", arg, JointPunishmentState)

@@ -124,15 +124,13 @@ def rules() -> list[Rule]:
         ],
         *[
             Rule("POST", f"/api/v1/credit/{{entry_id}}/{action}", acting)
-            for action in (
-                "objection",
-                "objection-review",
-                "acknowledge",
-                "repair",
-                "repair-review",
-                "commitment",
-                "lifting-acknowledge",
-            )
+            for action in ("objection", "objection-review", "repair", "repair-review", "commitment")
+        ],
+        # Every member department with measures (samr among them) answers for its own,
+        # whether or not it sees the case; the workflow refuses one not asked.
+        *[
+            Rule("POST", f"/api/v1/credit/{{entry_id}}/{action}", acting | {"other-dept"})
+            for action in ("acknowledge", "lifting-acknowledge")
         ],
         # Towns, Health and the registrars (samr); at an institution only its own (below).
         Rule(
