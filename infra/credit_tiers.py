@@ -3,6 +3,7 @@ dates of a joint punishment planned under them (the two-tier plan is in `deadlin
 
 from __future__ import annotations
 
+from infra.deadlines import add_months, after
 from models.credit import CreditPlan, EnforcementPolicy, PlanCredit
 from models.credit_repair import TIER_NAMES, CreditTier
 
@@ -27,16 +28,17 @@ def period_refusal(policy: EnforcementPolicy, tier: CreditTier, months: int) -> 
     low = 0 if tier is CreditTier.MINOR else period.min_months
     if low <= months <= period.max_months:
         return None
-    if tier is CreditTier.MINOR:
-        return f"轻微失信信息原则上不予公示（填 0）；确需公示的，最长 {period.max_months} 个月。"
+    if not period.published:
+        return (
+            f"{TIER_NAMES[tier]}失信信息原则上不予公示（填 0）；确需公示的，"
+            f"最长 {period.max_months} 个月。"
+        )
     return (
         f"{TIER_NAMES[tier]}失信信息的公示期应为 {period.min_months} 至 {period.max_months} 个月。"
     )
 
 
 def plan(policy: EnforcementPolicy, params: PlanCredit) -> CreditPlan:
-    from infra.deadlines import add_months, after
-
     tier = tier_of(policy, params.sanction, params.serious)
     if params.stage == "notice":
         return CreditPlan(objection_by=after(params.start, policy.objection_window), tier=tier)

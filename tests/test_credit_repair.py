@@ -9,6 +9,7 @@ import base64
 import json
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from models.cases import UnitRecord
 from models.credit import (
     Acknowledge,
     CreditEntry,
+    PlanCredit,
     RecordObjection,
     RequestRepair,
     Review,
@@ -42,6 +44,7 @@ from tests.histories import HISTORIES, write_in_clear
 from tests.polling import eventually
 from tests.test_enforcement import HEALTH, start_joint_punishment, until_jp
 from workers.temporal_worker import WORKFLOWS
+from workflows.enforcement.activities import EnforcementActivities
 from workflows.enforcement.credit_repair import ORDER_36
 from workflows.enforcement.workflows import EnforcementWorkflow, JointPunishmentWorkflow
 
@@ -404,3 +407,14 @@ def _patches(path: Path) -> list[str]:
             [payload] = marker["details"]["patch-data"]["payloads"]
             patches.append(json.loads(base64.b64decode(payload["data"]))["id"])
     return patches
+
+
+def test_an_unknown_sanction_fails_the_plan_once_not_forever(case_env: CaseEnv) -> None:
+    """The API refuses it (422 `unknown_sanction`); a start that bypasses it is not retried."""
+    activities = EnforcementActivities(case_env.sessions, case_env.publisher, load_enforcement())
+    params = PlanCredit(start=datetime.now(UTC), stage="notice", serious=False, publicity_months=3)
+    assert activities.plan_credit(params).tier is None  # two-tier: no tier
+    params.order36, params.sanction = True, "no-such-sanction"
+    with pytest.raises(ApplicationError) as caught:
+        activities.plan_credit(params)
+    assert caught.value.non_retryable

@@ -8,9 +8,11 @@ from typing import Any
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from infra import audit, integrity, notify, reference
 from infra.credit_platform import CreditPlatform
+from infra.credit_tiers import UnknownSanction
 from infra.db import SessionFactory
 from infra.deadlines import plan_credit
 from infra.notify import Publisher
@@ -443,7 +445,12 @@ class EnforcementActivities:
 
     @activity.defn
     def plan_credit(self, params: PlanCredit) -> CreditPlan:
-        plan = plan_credit(self._policy, params)
+        try:
+            plan = plan_credit(self._policy, params)
+        except UnknownSanction as err:  # the API refuses it first; never retried
+            raise ApplicationError(
+                f"unknown sanction {err}", type="UnknownSanction", non_retryable=True
+            ) from None
         if params.stage in ("entry", "lifting"):
             plan.departments = list(dict.fromkeys(m.department for m in self._policy.measures))
         return plan
