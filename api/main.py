@@ -19,6 +19,7 @@ from api import (
     routes_cases,
     routes_codec,
     routes_complaints,
+    routes_credit,
     routes_desk,
     routes_enforcement,
     routes_intake,
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_desk.router)
     app.include_router(routes_statistics.router)
     app.include_router(routes_enforcement.router)
+    app.include_router(routes_credit.router)
     app.include_router(routes_audit.router)
     app.include_router(routes_intake.router)
     app.include_router(routes_public.router)

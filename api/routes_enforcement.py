@@ -34,6 +34,7 @@ from api.deps import (
 from api.errors import ApiError
 from api.identity import ActingDep, ActorDep, WriterDep, require
 from infra import audit, audit_queries, integrity
+from infra.credit_tiers import UnknownSanction, period_refusal, tier_of
 from infra.identity import IdentityNumberError
 from models.actors import Actor, Role
 from models.audit import AuditEntry, AuditPage, AuditQuery
@@ -85,6 +86,19 @@ def acting_on_credit(entry_id: str, session: SessionDep, actor: WriterDep) -> Ac
 CreditActingDep = Annotated[Actor, Depends(acting_on_credit)]
 
 
+def acting_as_member(
+    entry_id: str, session: SessionDep, actor: WriterDep, policy: EnforcementPolicyDep
+) -> Actor:
+    """A member department with measures acknowledges them, and their lifting, though the
+    case itself may not be one it sees; the workflow checks that it is still to answer."""
+    if actor.role is Role.DEPARTMENT and actor.unit in {m.department for m in policy.measures}:
+        return actor
+    return acting_on_credit(entry_id, session, actor)
+
+
+MemberActingDep = Annotated[Actor, Depends(acting_as_member)]
+
+
 def checking_staff(actor: WriterDep) -> Actor:
     if not staff_checker(actor):
         raise ApiError(403, "forbidden", "只有卫生健康部门、登记机关和镇（街道）可以核查从业人员。")
@@ -128,13 +142,25 @@ async def joint_punishment(
     temporal: TemporalDep,
     policy: EnforcementPolicyDep,
 ) -> EnforcementState:
-    limits = policy.serious if body.serious else policy.ordinary
-    if not limits.min_months <= body.publicity_months <= limits.max_months:
+    # Order 36: the tier follows the sanction (the enforcement file's table), the period
+    # must lie within the tier's.
+    try:
+        tier = tier_of(policy, body.sanction, body.serious)
+    except UnknownSanction:
+        raise ApiError(
+            422,
+            "unknown_sanction",
+            "未知的处罚种类，请从失信信息分级表中选择。",
+            {"sanctions": [r.sanction for r in policy.tier_rules]},
+        ) from None
+    refusal = period_refusal(policy, tier, body.publicity_months)
+    if refusal is not None:
+        period = policy.tiers[tier]
         raise ApiError(
             422,
             "publicity_out_of_range",
-            f"公示期应为 {limits.min_months} 至 {limits.max_months} 个月。",
-            {"min": limits.min_months, "max": limits.max_months},
+            refusal,
+            {"tier": tier, "min": period.min_months, "max": period.max_months},
         )
     arg = StartJointPunishment(**body.model_dump(), actor=actor)
     return await update(
@@ -173,7 +199,7 @@ async def objection_review(
 
 @router.post("/credit/{entry_id}/acknowledge", response_model=JointPunishmentState)
 async def acknowledge(
-    entry_id: str, body: AcknowledgeBody, actor: CreditActingDep, temporal: TemporalDep
+    entry_id: str, body: AcknowledgeBody, actor: MemberActingDep, temporal: TemporalDep
 ) -> JointPunishmentState:
     arg = Acknowledge(**body.model_dump(), actor=actor)
     return await update(temporal, entry_id, "acknowledge", arg, JointPunishmentState)

@@ -60,6 +60,10 @@ def add_months(start: datetime, months: int) -> datetime:
 
 
 def plan_credit(policy: EnforcementPolicy, params: PlanCredit) -> CreditPlan:
+    if params.order36:
+        from infra import credit_tiers
+
+        return credit_tiers.plan(policy, params)
     if params.stage == "notice":
         return CreditPlan(objection_by=after(params.start, policy.objection_window))
     acknowledge_by = after(params.start, policy.acknowledge_within)

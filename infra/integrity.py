@@ -58,8 +58,14 @@ def file_of(session: Session, institution_key: str) -> list[IntegrityRecord]:
 
 # What the public credit platform itself shows: decisions and the entry's publication and
 # removal. Complaint outcomes and re-inspections quote findings; bans name persons; a
-# notice is not public before the objection period ends.
-PUBLIC_KINDS = (IntegrityKind.DECISION, IntegrityKind.CREDIT_ENTRY, IntegrityKind.CREDIT_REMOVAL)
+# notice is not public before the objection period ends. The credit commitment is public by
+# Order 36 (公开作出信用承诺).
+PUBLIC_KINDS = (
+    IntegrityKind.DECISION,
+    IntegrityKind.CREDIT_ENTRY,
+    IntegrityKind.CREDIT_REMOVAL,
+    IntegrityKind.CREDIT_COMMITMENT,
+)
 
 
 def public_view(records: list[IntegrityRecordPublic]) -> list[IntegrityRecordPublic]:

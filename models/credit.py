@@ -12,6 +12,7 @@ from sqlmodel import SQLModel
 
 from models.actors import Actor
 from models.bounds import Text
+from models.credit_repair import CreditTier, CreditTiers
 from models.deadlines import DurationField
 
 
@@ -26,12 +27,17 @@ class PublicityRange(BaseModel):
     max_months: int = Field(ge=1)
 
 
-class EnforcementPolicy(BaseModel):
-    """Loaded from `infra/data/enforcement.toml` or `TUOYU_ENFORCEMENT_FILE`."""
+class EnforcementPolicy(CreditTiers):
+    """Loaded from `infra/data/enforcement.toml` or `TUOYU_ENFORCEMENT_FILE`. `ordinary` and
+    `serious` are the two-tier ranges of the 2023 trial rules: entries published under them
+    keep them; new ones follow the Order 36 `tiers`."""
 
     ban_legal_basis: str
     objection_window: DurationField
     acknowledge_within: DurationField
+    lifting_within: DurationField | None = Field(
+        default=None, description="each department lifts its measures within; default as ack"
+    )
     ordinary: PublicityRange
     serious: PublicityRange
     measures: list[Measure]
@@ -43,6 +49,7 @@ class CreditStatus(StrEnum):
     WITHDRAWN = "withdrawn"  # objection upheld: no entry
     PUBLISHED = "published"  # on the platform, publicity period running
     REMOVED = "removed"
+    NOT_PUBLISHED = "not-published"  # Order 36 minor information, in principle not published
 
 
 class CreditEntry(SQLModel, table=True):
@@ -62,6 +69,10 @@ class CreditEntry(SQLModel, table=True):
     publicity_until: datetime | None = None
     removed_at: datetime | None = None
     removal_reason: str | None = SQLField(default=None, max_length=500)
+    # Order 36 (migration 0020); empty for entries under the two-tier rules.
+    tier: str | None = SQLField(default=None, max_length=16)
+    commitment_at: datetime | None = None
+    lifted_at: datetime | None = None
 
 
 class CreditPlatformEvent(BaseModel):
@@ -79,6 +90,11 @@ class CreditPlatformEvent(BaseModel):
     legal_basis: str
     publicity_until: AwareDatetime | None = None
     measures: list[Measure] = []
+    tier: CreditTier | None = Field(default=None, description="Order 36 tier; none: two-tier")
+    repaired: bool = Field(default=False, description="removal: by a granted credit repair")
+    sharing_stopped: bool = Field(
+        default=False, description="removal: sharing with the departments stops too"
+    )
 
 
 class JointPunishmentInput(BaseModel):
@@ -86,6 +102,7 @@ class JointPunishmentInput(BaseModel):
     case_id: str
     serious: bool
     publicity_months: int
+    sanction: str | None = None
     reason: str
     legal_basis: str
     lead: list[str]
@@ -100,13 +117,21 @@ class CreditPlan(BaseModel):
     acknowledge_by: AwareDatetime | None = None
     acknowledge_final_by: AwareDatetime | None = None
     departments: list[str] = Field(default=[], description="member departments with measures")
+    tier: CreditTier | None = None
+    lift_by: AwareDatetime | None = None
+    lift_final_by: AwareDatetime | None = None
 
 
 class PlanCredit(BaseModel):
     start: AwareDatetime
-    stage: str = Field(description="notice or entry")
+    stage: str = Field(description="notice, entry or lifting")
     serious: bool
     publicity_months: int
+    order36: bool = False
+    sanction: str | None = None
+    decided_at: AwareDatetime | None = Field(
+        default=None, description="Order 36 counts the period from the finding"
+    )
 
 
 class CreditStep(BaseModel):
@@ -121,6 +146,8 @@ class CreditStep(BaseModel):
     pending: list[str] = Field(default=[], description="departments yet to acknowledge")
     serious: bool = False
     legal_basis: str = ""
+    order36: bool = False
+    repaired: bool = False
 
 
 class _Body(BaseModel):
@@ -166,3 +193,10 @@ class JointPunishmentState(BaseModel):
     pending: list[str] = []
     reminded: bool = False
     escalated: bool = False
+    rules: str = Field(default="two-tier", description="two-tier (2023) or order-36")
+    tier: CreditTier | None = None
+    commitment: str | None = None
+    lifting: list[str] = Field(default=[], description="departments yet to lift measures")
+    lifted: list[str] = []
+    lifting_reminded: bool = False
+    lifting_escalated: bool = False

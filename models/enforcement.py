@@ -72,8 +72,15 @@ class ReinspectionBody(_Body):
 
 
 class JointPunishmentBody(_Body):
-    serious: bool = Field(description="serious violations: longer publicity period")
-    publicity_months: int = Field(ge=1, le=36)
+    serious: bool = Field(
+        default=False, description="without `sanction`: the serious tier, else the general"
+    )
+    sanction: Line | None = Field(
+        default=None,
+        max_length=40,
+        description="a sanction code of the enforcement file's tier table: sets the tier",
+    )
+    publicity_months: int = Field(ge=0, le=36, description="0: minor, not published")
     legal_basis: Text = Field(min_length=2, max_length=500)
     reason: Text = Field(min_length=2, max_length=2000)
 

@@ -18,6 +18,8 @@ class IntegrityKind(StrEnum):
     CREDIT_NOTICE = "credit-notice"
     CREDIT_ENTRY = "credit-entry"
     CREDIT_REMOVAL = "credit-removal"
+    CREDIT_COMMITMENT = "credit-commitment"  # 信用承诺, public (Order 36)
+    CREDIT_LIFTING = "credit-lifting"  # a department's measures lifted, or chased
 
 
 class IntegrityRecordBase(SQLModel):

@@ -26,6 +26,7 @@ class NotificationKind(StrEnum):
     PRIOR_NOTICE = "prior-notice"  # 事先告知: joint punishment ahead, right to object
     JOINT_PUNISHMENT = "joint-punishment"  # 联合惩戒: the measures a department applies
     CREDIT_REMOVAL = "credit-removal"  # 信用信息移出
+    CREDIT_LIFTING = "credit-lifting"  # 解除惩戒: a department lifts its measures (Order 36)
     RECTIFICATION = "rectification"  # 整改通知: minor inspection findings, with a deadline
     PROCESSING_FAILED = "processing-failed"  # 处理异常: a step of a case could not be recorded
     SUPERVISION = "supervision"  # 督办: an order of the leading group office, with a deadline

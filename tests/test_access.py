@@ -78,6 +78,8 @@ async def test_credit_steps_need_a_case_the_caller_may_see(
         ("acknowledge", {"note": "已落实"}),
         ("repair", {"reason": "修复"}),
         ("repair-review", {"upheld": True, "reason": "复核"}),
+        ("commitment", {"commitment": "本机构承诺所提交材料真实有效。"}),
+        ("lifting-acknowledge", {"note": "已解除"}),
     ]:
         response = await http.post(f"/api/v1/credit/credit-{case_id}/{step}", json=body,
                                    headers=wanchao)  # fmt: skip

@@ -128,12 +128,14 @@ async def test_a_case_worked_through_the_case_page_by_four_users(
     await act(
         page,
         "joint_punishment",
+        sanction="fine",  # Order 36: a fine is general dishonesty information
         serious="no",
         publicity_months="3",
         legal_basis="国发〔2016〕33号",
         reason="晨午检制度长期未落实",
     )
     await expect(page.locator("#enforcement")).to_contain_text("联合惩戒")
+    await expect(page.locator("#enforcement")).to_contain_text("一般失信信息")
     assert "joint_punishment" not in await shown(page)  # once per case
     await web.shot("case-07b-health-joint-punishment")
 

@@ -54,6 +54,7 @@ def rules() -> list[Rule]:
         Rule("GET", "/api/v1/cases/{case_id}/complainant", frozenset({"operator", "town"})),
         Rule("GET", "/api/v1/cases/{case_id}/enforcement", CASE_READERS),
         Rule("GET", "/api/v1/credit/{entry_id}", CASE_READERS),
+        Rule("GET", "/api/v1/credit-tiers", EVERYONE),
         Rule("GET", "/api/v1/units", EVERYONE),
         Rule(
             "GET", "/api/v1/units/{code}/records", EVERYONE - {"other-town", "lead", "other-dept"}
@@ -123,13 +124,13 @@ def rules() -> list[Rule]:
         ],
         *[
             Rule("POST", f"/api/v1/credit/{{entry_id}}/{action}", acting)
-            for action in (
-                "objection",
-                "objection-review",
-                "acknowledge",
-                "repair",
-                "repair-review",
-            )
+            for action in ("objection", "objection-review", "repair", "repair-review", "commitment")
+        ],
+        # Every member department with measures (samr among them) answers for its own,
+        # whether or not it sees the case; the workflow refuses one not asked.
+        *[
+            Rule("POST", f"/api/v1/credit/{{entry_id}}/{action}", acting | {"other-dept"})
+            for action in ("acknowledge", "lifting-acknowledge")
         ],
         # Towns, Health and the registrars (samr); at an institution only its own (below).
         Rule(

@@ -8,9 +8,11 @@ from typing import Any
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from infra import audit, integrity, notify, reference
 from infra.credit_platform import CreditPlatform
+from infra.credit_tiers import UnknownSanction
 from infra.db import SessionFactory
 from infra.deadlines import plan_credit
 from infra.notify import Publisher
@@ -44,6 +46,7 @@ from models.integrity import IntegrityKind
 from models.notifications import Notification, NotificationKind
 from models.people import PersonRef
 from models.staff import Employment
+from workflows.enforcement.credit_activities import CreditRepairActivities
 from workflows.enforcement.texts import SANCTION_NAMES, beijing
 
 ACTOR = "system:enforcement"
@@ -100,6 +103,7 @@ class EnforcementActivities:
             self.remind_reinspection,
             self.plan_credit,
             self.record_credit_step,
+            *CreditRepairActivities(self._sessions, self._publisher, self._policy).all(),
         ]
 
     # -- lifetime bans -----------------------------------------------------------------------
@@ -441,8 +445,13 @@ class EnforcementActivities:
 
     @activity.defn
     def plan_credit(self, params: PlanCredit) -> CreditPlan:
-        plan = plan_credit(self._policy, params)
-        if params.stage == "entry":
+        try:
+            plan = plan_credit(self._policy, params)
+        except UnknownSanction as err:  # the API refuses it first; never retried
+            raise ApplicationError(
+                f"unknown sanction {err}", type="UnknownSanction", non_retryable=True
+            ) from None
+        if params.stage in ("entry", "lifting"):
             plan.departments = list(dict.fromkeys(m.department for m in self._policy.measures))
         return plan
 
@@ -562,7 +571,7 @@ class EnforcementActivities:
                     case.id,
                 )
             ]
-        if step.step == "removed":
+        if step.step == "removed" and not step.order36:  # Order 36: lifting is chased
             return [
                 _notice(
                     key,
@@ -577,9 +586,12 @@ class EnforcementActivities:
             ]
         return []
 
-    @staticmethod
     def _platform_event(
-        step: CreditStep, case: Case, institution: Institution | None, entry: CreditEntry | None
+        self,
+        step: CreditStep,
+        case: Case,
+        institution: Institution | None,
+        entry: CreditEntry | None,
     ) -> CreditPlatformEvent | None:
         if step.step not in ("published", "removed") or entry is None:
             return None
@@ -594,6 +606,11 @@ class EnforcementActivities:
             reason=entry.reason,
             legal_basis=entry.legal_basis,
             publicity_until=step.plan.publicity_until,
+            # The measures every member department applies, as their dispatches carry them.
+            measures=self._policy.measures if step.step == "published" or step.order36 else [],
+            tier=step.plan.tier,
+            repaired=step.repaired,
+            sharing_stopped=step.order36 and step.step == "removed",
         )
 
     def _apply_credit_step(
@@ -611,6 +628,7 @@ class EnforcementActivities:
                 status=CreditStatus.NOTICED,
                 noticed_at=step.at,
                 objection_by=step.plan.objection_by,
+                tier=step.plan.tier,
             )
         assert entry is not None
         kinds = {

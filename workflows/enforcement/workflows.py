@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         RequestRepair,
         Review,
     )
+    from models.credit_repair import CreditTier
     from models.enforcement import (
         CorrectBan,
         Decide,
@@ -49,8 +50,9 @@ with workflow.unsafe.imports_passed_through():
         StartJointPunishment,
     )
     from models.workflow_io import RecheckEmployment
-    from workflows.enforcement import rules
+    from workflows.enforcement import credit_rules, rules
     from workflows.enforcement.activities import EnforcementActivities
+    from workflows.enforcement.credit_repair import ORDER_36, Order36Repair
     from workflows.refusals import refuse
 
 TIMEOUT = timedelta(seconds=30)
@@ -258,6 +260,7 @@ class EnforcementWorkflow:
                 case_id=self._s.case_id,
                 serious=params.serious,
                 publicity_months=params.publicity_months,
+                sanction=params.sanction,
                 reason=params.reason,
                 legal_basis=params.legal_basis,
                 lead=self._p.lead,
@@ -271,13 +274,15 @@ class EnforcementWorkflow:
 
 
 @workflow.defn
-class JointPunishmentWorkflow:
+class JointPunishmentWorkflow(Order36Repair):
     def __init__(self) -> None:
         self._s = JointPunishmentState(entry_id="")
         self._p: JointPunishmentInput | None = None
         self._objection_upheld: bool | None = None
         self._repair_granted = False
         self._lock = asyncio.Lock()
+        self._order36 = False
+        self._found: Any = None
 
     @workflow.query
     def state(self) -> JointPunishmentState:
@@ -287,7 +292,17 @@ class JointPunishmentWorkflow:
     async def run(self, params: JointPunishmentInput) -> JointPunishmentState:
         self._p = params
         s = self._s = JointPunishmentState(entry_id=params.entry_id)
+        # Order 36 (2026-04-01): three tiers, commitment, synchronous lifting. Entries
+        # started under the two-tier rules keep them, and their recorded periods.
+        self._order36 = workflow.patched(ORDER_36)
+        self._found = workflow.now()
         s.plan = await self._plan("notice")
+        if self._order36:
+            s.rules, s.tier = "order-36", s.plan.tier
+            if s.tier is CreditTier.MINOR and params.publicity_months == 0:
+                s.status = CreditStatus.NOT_PUBLISHED
+                await self._repair_step("not-published", params.decided_by, params.reason)
+                return s
         await self._step("noticed", params.decided_by, params.reason)
 
         if await self._wait(lambda: s.objection is not None, s.plan.objection_by):
@@ -302,11 +317,16 @@ class JointPunishmentWorkflow:
             s.pending = list(s.plan.departments)
             await self._step("published", params.decided_by, params.reason)
 
-        if not await self._wait(lambda: not s.pending, s.plan.acknowledge_by):
+        # Order 36: a repair granted while departments are still being chased ends the entry
+        # at once (the lifting is then chased instead).
+        def answered() -> bool:
+            return not s.pending or (self._order36 and self._repair_granted)
+
+        if not await self._wait(answered, s.plan.acknowledge_by):
             async with self._lock:
                 await self._step("reminded", SYSTEM, "逾期未反馈措施落实情况")
                 s.reminded = True
-            if not await self._wait(lambda: not s.pending, s.plan.acknowledge_final_by):
+            if not await self._wait(answered, s.plan.acknowledge_final_by):
                 async with self._lock:
                     await self._step("escalated", SYSTEM, "逾期仍未反馈，报领导小组办公室督办")
                     s.escalated = True
@@ -316,7 +336,15 @@ class JointPunishmentWorkflow:
         async with self._lock:
             s.status = CreditStatus.REMOVED
             reason = "信用修复申请经审核同意，提前移出" if repaired else "公示期满，自动移出"
-            await self._step("removed", SYSTEM, reason)
+            if self._order36:
+                reason = (
+                    "信用修复申请经认定单位同意，终止公示、停止共享"
+                    if repaired
+                    else "最长公示期届满，自动停止公示、停止共享"
+                )
+            await self._step("removed", SYSTEM, reason, repaired=repaired)
+        if self._order36:
+            await self._lift(reason)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return s
 
@@ -335,17 +363,23 @@ class JointPunishmentWorkflow:
 
     async def _plan(self, stage: str) -> Any:
         assert self._p is not None
-        return await _local(
-            EnforcementActivities.plan_credit,
-            PlanCredit(
-                start=workflow.now(),
-                stage=stage,
-                serious=self._p.serious,
-                publicity_months=self._p.publicity_months,
-            ),
+        plan = PlanCredit(
+            start=workflow.now(),
+            stage=stage,
+            serious=self._p.serious,
+            publicity_months=self._p.publicity_months,
         )
+        if self._order36:
+            plan.order36, plan.sanction, plan.decided_at = True, self._p.sanction, self._found
+        return await _local(EnforcementActivities.plan_credit, plan)
 
-    async def _step(self, step: str, actor: Actor, reason: str | None) -> None:
+    def _serious(self) -> bool:
+        assert self._p is not None
+        return self._s.tier is CreditTier.SERIOUS if self._order36 else self._p.serious
+
+    async def _step(
+        self, step: str, actor: Actor, reason: str | None, repaired: bool = False
+    ) -> None:
         assert self._p is not None and self._s.plan is not None
         await _local(
             EnforcementActivities.record_credit_step,
@@ -357,8 +391,10 @@ class JointPunishmentWorkflow:
                 reason=reason,
                 plan=self._s.plan,
                 pending=list(self._s.pending),
-                serious=self._p.serious,
+                serious=self._serious(),
                 legal_basis=self._p.legal_basis,
+                order36=self._order36,
+                repaired=repaired,
             ),
         )
 
@@ -422,33 +458,45 @@ class JointPunishmentWorkflow:
         self._s.acknowledged.append(unit)
         await self._step("acknowledged", params.actor, params.note)
 
+    def _repair_rule(self, params: RequestRepair) -> Refusal | None:
+        if self._order36:
+            return credit_rules.repair(self._s, params.actor, workflow.now())
+        return rules.repair(self._s, params.actor, workflow.now())
+
     @workflow.update
     async def request_repair(self, params: RequestRepair) -> JointPunishmentState:
         return await self._act(
-            lambda: rules.repair(self._s, params.actor, workflow.now()),
-            lambda: self._request_repair(params),
+            lambda: self._repair_rule(params), lambda: self._request_repair(params)
         )
 
     @request_repair.validator
     def _validate_request_repair(self, params: RequestRepair) -> None:
-        refuse(rules.repair(self._s, params.actor, workflow.now()))
+        refuse(self._repair_rule(params))
 
     async def _request_repair(self, params: RequestRepair) -> None:
         self._s.repair_request = params.reason
         await self._step("repair-requested", params.actor, params.reason)
 
+    def _repair_review_rule(self, params: Review) -> Refusal | None:
+        if self._order36:  # 谁认定、谁修复
+            assert self._p is not None
+            unit = self._p.decided_by.unit
+            return credit_rules.finding_unit(params.actor, unit) or rules.repair_review(self._s)
+        return self._lead(params.actor) or rules.repair_review(self._s)
+
     @workflow.update
     async def review_repair(self, params: Review) -> JointPunishmentState:
         return await self._act(
-            lambda: self._lead(params.actor) or rules.repair_review(self._s),
-            lambda: self._review_repair(params),
+            lambda: self._repair_review_rule(params), lambda: self._review_repair(params)
         )
 
     @review_repair.validator
     def _validate_review_repair(self, params: Review) -> None:
-        refuse(self._lead(params.actor) or rules.repair_review(self._s))
+        refuse(self._repair_review_rule(params))
 
     async def _review_repair(self, params: Review) -> None:
+        if self._order36 and params.upheld:
+            await self._check_grant()
         await self._step("repair-reviewed", params.actor, params.reason)
         if params.upheld:
             self._repair_granted = True

@@ -162,6 +162,9 @@ function renderEnforcement(x) {
     ["待复查整改", Object.values(x.enf.open_rectifications).map(beijing).join("、") || "无"],
     ["终身禁入", x.enf.bans.map((b) => b.name + "（" + b.person_masked + "）").join("、") || "无"]];
   if (x.credit) rows.push(["联合惩戒", CREDIT_STATUS[x.credit.status] || x.credit.status]);
+  if (x.credit && x.credit.tier) rows.push(["失信等级", TIER_NAMES[x.credit.tier] + "失信信息"]);
+  if (x.credit && x.credit.commitment) rows.push(["信用承诺", x.credit.commitment]);
+  if (x.credit && (x.credit.lifting || []).length) rows.push(["待解除惩戒措施", x.credit.lifting.map(unitName).join("、")]);
   document.getElementById("enforcement").replaceChildren(el("dl", {}, ...rows.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })])));
   card.hidden = false;
 }
@@ -226,7 +229,8 @@ async function refresh() {
     if (enf && enf.joint_punishment) credit = await api("/api/v1/credit/" + encodeURIComponent(enf.joint_punishment)).catch(() => null);
   }
   const state = s || { status: c.status, lead: [], handler: c.handler, collaborators: [], assisting: [], level: c.level, deadlines: {}, anonymous: true };
-  context = { me: who, c, s: state, enf, credit };
+  const tiers = enf ? await api("/api/v1/credit-tiers").catch(() => null) : null;
+  context = { me: who, c, s: state, enf, credit, tiers, tier_rules: tiers ? tiers.tier_rules : [] };
   renderFacts(c, s);
   renderActions(context);
   renderEnforcement(context);

@@ -89,10 +89,13 @@ const CASE_ACTIONS = [
     body: (v) => ({ decision_id: v.decision_id, passed: v.passed === "yes", findings: v.findings }),
     rule: (x) => !!x.enf && isLead(x) && Object.keys(x.enf.open_rectifications).length > 0 },
   { key: "joint_punishment", label: "启动联合惩戒", path: "joint-punishment",
-    fields: [["serious", "情节", "select", { choices: () => ({ no: "一般失信", yes: "严重失信" }) }],
-             ["publicity_months", "公示期（月）", "number", {}], ["legal_basis", "法律依据", "text", { max: 500 }],
+    // Order 36: the tier follows the sanction (the table in force, /api/v1/credit-tiers).
+    fields: [["sanction", "处罚种类（定失信等级；不选则按情节）", "select", { optional: true, choices: (x) => Object.fromEntries(
+               (x.tier_rules || []).map((r) => [r.sanction, r.name + "（" + (TIER_NAMES[r.tier] || r.tier) + "失信）"])) }],
+             ["serious", "情节（未列明处罚种类时）", "select", { choices: () => ({ no: "一般失信", yes: "严重失信" }) }],
+             ["publicity_months", "公示期（月；轻微失信不予公示填 0）", "number", {}], ["legal_basis", "法律依据", "text", { max: 500 }],
              ["reason", "理由", "textarea", { max: 2000 }]],
-    body: (v) => ({ serious: v.serious === "yes", publicity_months: Number(v.publicity_months), legal_basis: v.legal_basis, reason: v.reason }),
+    body: (v) => ({ sanction: v.sanction || null, serious: v.serious === "yes", publicity_months: Number(v.publicity_months), legal_basis: v.legal_basis, reason: v.reason }),
     rule: (x) => !!x.enf && isLead(x) && !x.enf.joint_punishment },
 ];
 
@@ -106,12 +109,20 @@ const CREDIT_ACTIONS = [
     rule: (x) => x.credit.status === "objected" && isLead(x) },
   { key: "credit_acknowledge", label: "反馈惩戒措施落实", path: "acknowledge", fields: [["note", "落实情况（可不填）", "textarea", { optional: true, max: 2000 }]],
     rule: (x) => x.credit.status === "published" && x.credit.pending.includes(x.me.unit) },
-  { key: "credit_repair", label: "登记信用修复申请", path: "repair", fields: [["reason", "申请理由", "textarea", { max: 2000 }]],
-    rule: (x) => x.credit.status === "published" && !x.credit.repair_request && ["operator", "town", "admin"].includes(x.me.role) },
+  // Order 36: the institution's public credit commitment comes before the repair request.
+  { key: "credit_commitment", label: "登记信用承诺", path: "commitment",
+    fields: [["commitment", "信用承诺（所提交材料真实有效，愿承担违反承诺的责任）", "textarea", { max: 2000 }]],
+    rule: (x) => x.credit.status === "published" && x.credit.rules === "order-36" && !x.credit.commitment && ["operator", "town", "admin"].includes(x.me.role) },
+  { key: "credit_repair", label: "登记信用修复申请", path: "repair", fields: [["reason", "申请理由（已纠正失信行为、履行法定义务的情况）", "textarea", { max: 2000 }]],
+    rule: (x) => x.credit.status === "published" && !x.credit.repair_request && ["operator", "town", "admin"].includes(x.me.role)
+      && (x.credit.rules !== "order-36" || !!x.credit.commitment) },
+  // 谁认定、谁修复: under Order 36 the finding (lead) department decides, not the leading office.
   { key: "credit_repair_review", label: "审核信用修复", path: "repair-review",
     fields: [["upheld", "审核结论", "select", { choices: () => ({ yes: "同意修复", no: "不同意" }) }], ["reason", "理由", "textarea", { max: 2000 }]],
     body: (v) => ({ upheld: v.upheld === "yes", reason: v.reason }),
-    rule: (x) => !!x.credit.repair_request && isLead(x) },
+    rule: (x) => !!x.credit.repair_request && isLead(x) && !(x.credit.rules === "order-36" && x.me.role === "leading-office") },
+  { key: "credit_lifting", label: "反馈惩戒措施解除", path: "lifting-acknowledge", fields: [["note", "解除情况（可不填）", "textarea", { optional: true, max: 2000 }]],
+    rule: (x) => (x.credit.lifting || []).includes(x.me.unit) },
 ];
 
 const BAN_CORRECTION = { key: "ban_correction", label: "更正禁入决定", fields: [["reason", "更正理由（如法院判决）", "textarea", { max: 2000 }]],

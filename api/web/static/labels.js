@@ -25,7 +25,8 @@ const ACTIONS = {
   "case.answered-directly": "直接答复", "attachment.added": "上传附件", "case.notice-reminder": "通报约谈后催办",
 };
 const CREDIT_STATUS = { noticed: "已告知，异议期内", objected: "异议复核中", withdrawn: "已撤销",
-  published: "已公示", removed: "已移出" };
+  published: "已公示", removed: "已移出", "not-published": "轻微失信，不予公示" };
+const TIER_NAMES = { minor: "轻微", general: "一般", serious: "严重" };
 let UNIT_NAMES = {};
 let CATEGORY_NAMES = {};
 
