@@ -97,18 +97,17 @@ async def recording_env() -> AsyncIterator[CaseEnv]:
             engine.dispose()
 
 
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout.strip()
+
+
 def commit() -> str:
-    """The commit the history is recorded on, `+dirty` if the work tree has changes."""
-    head = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    status = subprocess.run(
-        ["git", "status", "--porcelain", "--", "workflows", "models"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    return f"{head}+dirty" if status else head
+    """The commit the history is recorded on (`+dirty` when workflows/ or models/ have
+    changes not committed), and the last commit that changed them."""
+    head = _git("rev-parse", "--short", "HEAD")
+    dirty = "+dirty" if _git("status", "--porcelain", "--", "workflows", "models") else ""
+    changed = _git("log", "-1", "--format=%h", "--", "workflows", "models")
+    return f"{head}{dirty} (workflows/ and models/ last changed in {changed})"
 
 
 async def record(names: list[str], into: Path = HISTORIES) -> None:

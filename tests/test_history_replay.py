@@ -24,6 +24,7 @@ from models.cases import case_id_for
 from models.complaints import ComplaintReceived
 from models.notifications import DeadLetter
 from tests.case_env import TASK_QUEUE, CaseEnv, town
+from tests.history_scenarios import SCENARIOS
 from tests.polling import eventually
 from workers.temporal_worker import WORKFLOWS
 from workflows.cases.starter import submit_complaint
@@ -57,6 +58,21 @@ def local_activities_at_open(history: dict[str, object]) -> int:
 async def test_a_history_from_an_earlier_version_replays(name: str, replayer: Replayer) -> None:
     text = (HISTORIES / name).read_text()
     await replayer.replay_workflow(WorkflowHistory.from_json(name.removesuffix(".json"), text))
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+async def test_a_recorders_scenario_runs_and_its_history_replays(
+    name: str, case_env: CaseEnv, replayer: Replayer
+) -> None:
+    """Each scenario of `python -m tests.record_history` still runs on this code (the next
+    history can be recorded) and its fresh history replays: nothing in a workflow depends on
+    more than its history."""
+    handle = await SCENARIOS[name].run(case_env)
+    history = await handle.fetch_history()
+    assert history.events[0].workflow_execution_started_event_attributes.workflow_type.name == (
+        SCENARIOS[name].workflow_type
+    )
+    await replayer.replay_workflow(history)
 
 
 async def test_a_new_case_plans_its_first_round_while_opening(
