@@ -9,7 +9,7 @@ a fresh SQLite database, Kafka replaced by a recorder), and the history of the s
 workflow is written to `tests/data/histories/<name>.json`, after a replay on this code.
 
 The payloads are written in clear (the plain pydantic converter, no payload codec): the
-tests' vault key is made afresh for every session, so an encrypted history would not decrypt
+tests' vault key is made afresh for every test run, so an encrypted history would not decrypt
 in the next run; the stack's converter passes clear payloads through on replay.
 
 Record from a clean checkout of the commit the history stands for, then add its row to

@@ -193,9 +193,9 @@ async def record_work_orders(case_env: CaseEnv, replayer: Replayer) -> str:
 
 async def test_a_work_order_history_replays(case_env: CaseEnv, replayer: Replayer) -> None:
     """The work-order steps on this code replay; `work-orders.json` holds them as recorded on
-    87f6d4f. It is not written again from here: the payloads here are encrypted with this
-    session's vault key, which the next session does not have (tests/record_history.py records
-    in clear)."""
+    87f6d4f. It is not written again from here: the payloads here are encrypted with this test
+    run's vault key, which the next run does not have (tests/record_history.py records in
+    clear)."""
     text = await record_work_orders(case_env, replayer)
     # PLANNED_AT_OPEN, RETURN_REVIEW, NOTICE_CLOCK and SEARCHABLE
     assert text.count('"markerName": "core_patch"') >= 4
