@@ -77,7 +77,10 @@ class Digest:
         self._counts: OrderedDict[str, int] = OrderedDict()
 
     def nonce(self, device_id: str, now: float | None = None) -> str:
+        # The issue time (ms, hex) and a random salt, so that two challenges never share
+        # a nonce (and its nonce count), then the MAC over both.
         issued = f"{int((now if now is not None else time.time()) * 1000):x}"
+        issued += f"-{secrets.token_hex(4)}"
         return f"{issued}.{self._mac(issued, device_id)}"
 
     def _mac(self, issued: str, device_id: str) -> str:
@@ -113,7 +116,7 @@ class Digest:
         nonce = params.get("nonce", "")
         issued, _, mac = nonce.partition(".")
         try:
-            issued_at = int(issued, 16) / 1000
+            issued_at = int(issued.split("-")[0], 16) / 1000
         except ValueError:
             return Verdict(False, reason="not a nonce of this platform")
         if not hmac.compare_digest(mac, self._mac(issued, device_id)):

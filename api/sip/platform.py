@@ -55,6 +55,8 @@ class Platform:
         send = self._senders.get(registration.device_id)
         if send is None:
             return  # registered before a restart: the next REGISTER brings a way back
+        if registration.is_2022:
+            extra = [*(extra or []), ("x-gb-ver", "3.0")]
         request = messages.message_request(
             platform_id=self._platform_id,
             local=self._local,
