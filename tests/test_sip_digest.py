@@ -209,3 +209,15 @@ def test_a_2022_subscription_is_refreshed_in_its_dialog(sessions: object) -> Non
     r2016 = Registration("D2", "INST-1", "127.0.0.1", 5071, "UDP", now, now + 3600, None)
     registrations.put(r2016)
     assert r2016 not in registrations.refresh_due(now + 3000)
+
+
+def test_the_registrar_gets_the_digests_not_the_password_on_the_topic() -> None:
+    from typer.testing import CliRunner
+
+    from workers.cli import app as cli
+
+    device = device_id()
+    result = CliRunner().invoke(cli, ["devices", "sip-secret", device], input="Kaili-12345678\n")
+    assert result.exit_code == 0, result.output
+    fields = json.loads(result.output.strip().splitlines()[-1])
+    assert fields == sip_client.secrets_of(device, sha256=True)

@@ -194,3 +194,18 @@ async def sha256_device(producer: KafkaPublisher, db: Session) -> tuple[str, str
         keepalive_interval=20,
         sip_ha1_sha256=sip_client.ha1(device, algo="sha256"),
     )
+
+
+async def test_offline_after_three_missed_keepalives_at_the_device_interval(
+    stack: Stack, producer: KafkaPublisher, db: Session
+) -> None:
+    """A device whose registry entry says it keeps alive every 5 s is offline 15 s after its
+    last keepalive (not after TUOYU_KEEPALIVE_TIMEOUT), and the finding says so."""
+    institution, _, device = await institution_with_device(producer, db, keepalive_interval=5)
+    await registered(stack, device)
+    sip = (stack.settings.sip_host, stack.settings.sip_port)
+    reply = await asyncio.to_thread(udp_exchange, sip, sip_message(keepalive_xml(device), device))
+    assert reply.startswith(b"SIP/2.0 200"), reply[:200]
+    assert await eventually(lambda: len(cases_of(db, institution)) == 1, 90)
+    case = cases_of(db, institution)[0]
+    assert case.category == "video-system" and "心跳中断超过 15 秒" in case.description
