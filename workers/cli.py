@@ -16,8 +16,8 @@ from rich.table import Table
 from infra.logs import configure as configure_logging
 from infra.settings import get_settings
 from workers.cli_audit import audit_app, audit_key_line, bounded
-from workers.cli_parked import parked_app
 from workers.cli_devices import devices_app
+from workers.cli_parked import parked_app
 from workers.cli_vault import vault_app
 
 app = typer.Typer(
