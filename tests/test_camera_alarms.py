@@ -319,6 +319,8 @@ async def test_the_json_alarm_api_for_systems_without_sip(
         ({**alarm, "alarm_priority": 0}, 422),
         ({**alarm, "alarm_methods": [9]}, 422),
         ({**alarm, "kind": "device-offline"}, 422),
+        ({**alarm, "kind": "registered"}, 422),
+        ({**alarm, "kind": "unregistered"}, 422),
         ({**alarm, "kind": "face-match"}, 422),
         ({**alarm, "occurred_at": "2026-11-29T10:00:00"}, 422),
     ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -209,3 +210,28 @@ async def test_offline_after_three_missed_keepalives_at_the_device_interval(
     assert await eventually(lambda: len(cases_of(db, institution)) == 1, 90)
     case = cases_of(db, institution)[0]
     assert case.category == "video-system" and "心跳中断超过 15 秒" in case.description
+
+
+async def test_the_alarm_subscription_is_refreshed_in_its_dialog(
+    stack: Stack, producer: KafkaPublisher, db: Session, tmp_path: Path
+) -> None:
+    """The 2022 device grants the subscription for 12 s only: the platform refreshes it in
+    the same dialog (same Call-ID and tags, next CSeq) once two thirds have passed."""
+    _, _, device = await institution_with_device(producer, db)
+    sip = (stack.settings.sip_host, stack.settings.sip_port)
+    linger = int((12 * 2 / 3 + 2 * stack.settings.sip_sweep_interval + 2) * 1000)
+    scenario = device_scenario(device, sip_client.PASSWORD, [], version="3.0", linger_ms=linger)
+    run = await play_device(tmp_path / "refresh", sip, scenario, subscription_expires=12)
+    assert run.returncode == 0, run.output[-2000:]
+    subscribes = [m for m in run.messages.split("\n\n") if m.lstrip().startswith("SUBSCRIBE ")]
+    assert len(subscribes) >= 2, run.messages[-3000:]
+
+    def header(message: str, name: str) -> str:
+        found = re.search(rf"^{name}:\s*(.*?)\r?$", message, re.M | re.I)
+        assert found, (name, message)
+        return found.group(1)
+
+    first, second = subscribes[0], subscribes[1]
+    assert header(first, "Call-ID") == header(second, "Call-ID")
+    assert header(first, "CSeq") == "1 SUBSCRIBE" and header(second, "CSeq") == "2 SUBSCRIBE"
+    assert ";tag=" in header(second, "To")  # in the dialog the device's answer made

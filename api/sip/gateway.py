@@ -126,12 +126,15 @@ class Gateway:
             self._answer(send, request, 503, "Service Unavailable")
             return
         self._send(send, outcome.reply, "REGISTER", outcome.reply.status)
-        if outcome.fresh is not None:
-            self.platform.sender(outcome.fresh.device_id, send)
-            self.platform.after_registration(outcome.fresh)
-        elif outcome.reply.status == 200:
-            sender = messages.uri_user(request.header("to"))
-            self.platform.sender(sender, send)
+        registration = outcome.registration
+        if registration is None:
+            return
+        self.platform.sender(registration.device_id, send)
+        if outcome.fresh:
+            self.platform.after_registration(registration)
+        elif registration.is_2022 and registration.subscription is None:
+            # Never answered, refused, ended by the device, or lost with a restart.
+            self.platform.subscribe(registration)
 
     async def _message(
         self, request: SipMessage, data: bytes, peer: tuple[str, int], transport: str, send: Send
@@ -169,6 +172,9 @@ class Gateway:
             return
         if registration is not None:
             event = await self._of_registration(event, registration)
+            state = (request.header("subscription-state") or "").lower()
+            if request.method == "NOTIFY" and state.startswith("terminated"):
+                registration.subscription = None  # subscribed again at its next REGISTER
         try:
             await self._publish_event(event)
         except Exception as exc:

@@ -53,7 +53,8 @@ def requested_expires(request: SipMessage) -> int | None:
 @dataclass
 class Outcome:
     reply: SipMessage
-    fresh: Registration | None = None  # a new registration: query its catalog, subscribe
+    registration: Registration | None = None  # registered (or refreshed) by this request
+    fresh: bool = False  # new, or from a new address: query its catalog, subscribe
 
 
 class Registrar:
@@ -180,7 +181,7 @@ class Registrar:
             reply.headers.append(("contact", f"{contact.split(';')[0]};expires={granted}"))
         reply.headers += [("expires", str(granted)), ("date", gb_date(datetime.now(UTC)))]
         moved = previous is None or (previous.host, previous.port) != peer
-        return Outcome(self._with_version(reply, version), registration if moved else None)
+        return Outcome(self._with_version(reply, version), registration, fresh=moved)
 
     def offline_after(self, entry: DeviceEntry) -> float:
         if entry.keepalive_interval:
