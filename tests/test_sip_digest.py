@@ -132,9 +132,9 @@ def with_device(sessions: object, device: str, keepalive_interval: int | None = 
         session.commit()
 
 
-def exchange(gateway: Gateway, data: bytes) -> list[bytes]:
+def exchange(gateway: Gateway, data: bytes, host: str = "127.0.0.1") -> list[bytes]:
     sent: list[bytes] = []
-    asyncio.run(gateway.handle(data, ("127.0.0.1", 5070), "UDP", sent.append))
+    asyncio.run(gateway.handle(data, (host, 5070), "UDP", sent.append))
     return sent
 
 
@@ -170,6 +170,9 @@ def test_registration_unregistration_and_the_compatibility_switch(sessions: obje
     [reply] = exchange(gateway, sip_message(keepalive_xml(device), device))
     assert reply.startswith(b"SIP/2.0 200")
     assert kept.of(topics.CAMERA_ALARMS)[-1]["offline_after"] == 90.0
+    # Another host sending as this device is not this device.
+    [reply] = exchange(gateway, sip_message(keepalive_xml(device), device), host="10.9.8.7")
+    assert reply.startswith(b"SIP/2.0 403")
     [reply] = registration_of(gateway, device, expires=0)
     assert reply.startswith(b"SIP/2.0 200") and b"Expires: 0" in reply
     assert kept.of(topics.CAMERA_ALARMS)[-1]["kind"] == "unregistered"
@@ -188,6 +191,7 @@ def test_a_restarted_gateway_keeps_registrations_and_expires_them(sessions: obje
     registration_of(Gateway(kept, Settings(), sessions), device, expires=60)  # type: ignore[arg-type]
     again = Gateway(kept, Settings(), sessions)  # type: ignore[arg-type]
     asyncio.run(again.start())
+    assert again.registrations.get(device, time.time()) is not None
     [reply] = exchange(again, sip_message(keepalive_xml(device), device))
     assert reply.startswith(b"SIP/2.0 200")
     asyncio.run(again.registrar.expire(time.time() + 61))

@@ -61,8 +61,13 @@ class Gateway:
         )
 
     async def start(self) -> None:
+        settings = self._settings
         loaded = await asyncio.to_thread(
-            self.registrations.load, self.directory, time.time(), self._settings.keepalive_timeout
+            self.registrations.load,
+            self.directory,
+            time.time(),
+            settings.keepalive_timeout,
+            settings.sip_keepalive_missed,
         )
         log.info("%d registrations still valid", loaded)
 
@@ -148,6 +153,10 @@ class Gateway:
         EVENTS_IN.labels("sip").inc()
         sender = messages.uri_user(request.header("from"))
         registration = self.registrations.get(sender, time.time())
+        if registration is not None and registration.host != peer[0]:
+            # Another host using a registered device's id: not that device (the port may
+            # differ, a device's MESSAGEs need not come from the port it registered from).
+            registration = None
         if registration is None and self._settings.sip_require_registration:
             await self._dead_letter(data, f"device {sender[:64]!r} is not registered", peer)
             self._answer(send, request, 403, "Forbidden (not registered)")

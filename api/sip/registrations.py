@@ -110,7 +110,9 @@ class Registrations:
         self._sessions = sessions
         self._current: dict[str, Registration] = {}
 
-    def load(self, directory: Directory, now: float, default_offline_after: float) -> int:
+    def load(
+        self, directory: Directory, now: float, default_offline_after: float, missed: int
+    ) -> int:
         """The registrations that had not expired when the gateway stopped."""
         with self._sessions() as session:
             rows = session.exec(select(SipRegistration)).all()
@@ -127,7 +129,11 @@ class Registrations:
                 registered_at=_ts(row.registered_at),
                 expires_at=_ts(row.expires_at),
                 gb_version=row.gb_version,
-                offline_after=default_offline_after,
+                offline_after=(
+                    float(entry.keepalive_interval * missed)
+                    if entry.keepalive_interval
+                    else default_offline_after
+                ),
                 rooms=entry.rooms,
                 subscription_expires_at=(
                     _ts(row.subscription_expires_at) if row.subscription_expires_at else None
