@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, SQLModel
 
-from api.sip import digest
+from api.sip import digest, messages
 from api.sip.gateway import Gateway
 from api.sip.register import gb_date
 from api.sip.registrations import Registration, Registrations
@@ -138,14 +138,15 @@ def exchange(gateway: Gateway, data: bytes, host: str = "127.0.0.1") -> list[byt
     return sent
 
 
-def registration_of(gateway: Gateway, device: str, expires: int = 3600) -> list[bytes]:
+def registration_of(
+    gateway: Gateway, device: str, expires: int = 3600, extra: str = ""
+) -> list[bytes]:
     local = ("127.0.0.1", 5070)
-    first = exchange(gateway, sip_client.request(device, local, "c1", 1, f"Expires: {expires}\r\n"))
+    head = f"Expires: {expires}\r\n{extra}"
+    first = exchange(gateway, sip_client.request(device, local, "c1", 1, head))
     assert first[0].startswith(b"SIP/2.0 401")
     auth = sip_client.credentials(device, sip_client.challenge(first[0]), sip_client.PASSWORD)
-    return exchange(
-        gateway, sip_client.request(device, local, "c1", 2, f"Expires: {expires}\r\n{auth}")
-    )
+    return exchange(gateway, sip_client.request(device, local, "c1", 2, head + auth))
 
 
 def test_registration_unregistration_and_the_compatibility_switch(sessions: object) -> None:
@@ -225,3 +226,34 @@ def test_the_registrar_gets_the_digests_not_the_password_on_the_topic() -> None:
     assert result.exit_code == 0, result.output
     fields = json.loads(result.output.strip().splitlines()[-1])
     assert fields == sip_client.secrets_of(device, sha256=True)
+
+
+def test_a_2022_device_is_subscribed_again_when_its_subscription_ends(sessions: object) -> None:
+    kept = Kept()
+    gateway = Gateway(kept, Settings(), sessions)  # type: ignore[arg-type]
+    device = device_id()
+    with_device(sessions, device)
+    reply, catalog, subscribe = registration_of(gateway, device, extra="X-GB-Ver: 3.0\r\n")
+    assert b"X-GB-Ver: 3.0" in reply and b"X-GB-Ver: 3.0" in catalog
+    assert subscribe.startswith(b"SUBSCRIBE ") and b"Event: presence" in subscribe
+    assert b"<CmdType>Alarm</CmdType>" in subscribe and b"Expires: 3600" in subscribe
+    # The device grants it: the dialog is kept.
+    granted = messages.response(messages.parse(subscribe), 200)
+    granted.headers.append(("expires", "900"))
+    assert exchange(gateway, granted.encode()) == []
+    to_tag = messages.tag_of(granted.header("to"))
+    registration = gateway.registrations.get(device, time.time())
+    assert registration is not None and registration.subscription is not None
+    assert registration.subscription["to-tag"] == to_tag
+    assert registration.subscription["expires"] == "900"
+    # It ends the subscription (a NOTIFY without an alarm): taken, and subscribed again at the
+    # device's next REGISTER.
+    notify = (
+        sip_message(b"", device)
+        .replace(b"MESSAGE", b"NOTIFY")
+        .replace(b"Max-Forwards", b"Subscription-State: terminated;reason=timeout\r\nMax-Forwards")
+    )
+    [reply] = exchange(gateway, notify)
+    assert reply.startswith(b"SIP/2.0 200") and registration.subscription is None
+    reply, again = registration_of(gateway, device, extra="X-GB-Ver: 3.0\r\n")
+    assert reply.startswith(b"SIP/2.0 200") and again.startswith(b"SUBSCRIBE ")

@@ -161,13 +161,17 @@ class Gateway:
             await self._dead_letter(data, f"device {sender[:64]!r} is not registered", peer)
             self._answer(send, request, 403, "Forbidden (not registered)")
             return
+        if registration is not None and request.method == "NOTIFY":
+            state = (request.header("subscription-state") or "").lower()
+            if state.startswith("terminated"):
+                registration.subscription = None  # subscribed again at its next REGISTER
+            if not request.body.strip():
+                self._answer(send, request, 200)  # a state change without an alarm
+                return
         try:
             command = manscdp.parse(request.body)
             if command.cmd_type == "Catalog" and registration is not None:
-                channels = queries.catalog_channels(command)
-                await asyncio.to_thread(self.directory.store_channels, registration, channels)
-                log.info("catalog of %s: %d channels", sender, len(channels))
-                self._answer(send, request, 200)
+                await self._catalog(request, command, registration, send)
                 return
             if command.cmd_type == "Alarm":
                 event = manscdp.to_alarm(command)
@@ -181,9 +185,6 @@ class Gateway:
             return
         if registration is not None:
             event = await self._of_registration(event, registration)
-            state = (request.header("subscription-state") or "").lower()
-            if request.method == "NOTIFY" and state.startswith("terminated"):
-                registration.subscription = None  # subscribed again at its next REGISTER
         try:
             await self._publish_event(event)
         except Exception as exc:
@@ -205,6 +206,19 @@ class Gateway:
                 ),
                 "MESSAGE-out",
             )
+
+    async def _catalog(
+        self, request: SipMessage, command: manscdp.Command, registration: Registration, send: Send
+    ) -> None:
+        channels = queries.catalog_channels(command)  # ManscdpError: answered 400 by the caller
+        try:
+            await asyncio.to_thread(self.directory.store_channels, registration, channels)
+        except Exception as exc:
+            log.warning("cannot store the catalog of %s: %r", registration.device_id, exc)
+            self._answer(send, request, 503, "Service Unavailable")
+            return
+        log.info("catalog of %s: %d channels", registration.device_id, len(channels))
+        self._answer(send, request, 200)
 
     async def _of_registration(self, event: CameraAlarm, registration: Registration) -> CameraAlarm:
         """The institution the registry gives the device, the keepalive timeout, and for an
