@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -115,7 +116,8 @@ class Platform:
             registration.subscription = None
             return
         raw = (response.header("expires") or str(self._expires)).strip()
-        expires = int(raw) if raw.isdigit() else self._expires
+        # ASCII digits only (str.isdigit takes any script's digits).
+        expires = int(raw) if re.fullmatch(r"[0-9]{1,6}", raw) else self._expires
         state["to-tag"] = messages.tag_of(response.header("to"))
         state["expires"] = str(expires)
         registration.subscription = state
