@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlmodel import Session, select
 
 from infra.identity import load_hasher, mask
@@ -105,8 +106,9 @@ def cases_of(db: Session, institution: str) -> list[Case]:
     return list(db.exec(select(Case).where(Case.institution_id == institution)).all())
 
 
+@pytest.mark.parametrize("transport", ["u1", "t1"])
 async def test_a_sipp_device_registers_keeps_alive_and_its_alarms_become_a_case(
-    stack: Stack, producer: KafkaPublisher, db: Session, tmp_path: Path
+    stack: Stack, producer: KafkaPublisher, db: Session, tmp_path: Path, transport: str
 ) -> None:
     """A GB/T 28181-2016 device as sipp plays it: REGISTER with digest (401, then 200 OK),
     a keepalive, an alarm in GB2312 and one in UTF-8; both alarms are answered with the
@@ -123,7 +125,7 @@ async def test_a_sipp_device_registers_keeps_alive_and_its_alarms_become_a_case(
             Step(alarm_xml(device, sn=2, priority=1, when=when, encoding="UTF-8")),
         ],
     )
-    run = await play_device(tmp_path / "udp", sip, scenario)
+    run = await play_device(tmp_path / transport, sip, scenario, transport=transport)
     assert run.returncode == 0, run.output[-2000:]
     assert "WWW-Authenticate: Digest" in run.messages and "algorithm=MD5" in run.messages
     assert re.search(r"Date: 20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\r?\n", run.messages)
