@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from sqlmodel import select
 
 from infra.db import SessionFactory
+from infra.metrics import SIP_REGISTERED
 from models.camera import Device, DeviceChannel, SipRegistration
 
 
@@ -139,6 +140,7 @@ class Registrations:
                     _ts(row.subscription_expires_at) if row.subscription_expires_at else None
                 ),
             )
+        SIP_REGISTERED.set(len(self._current))
         return len(self._current)
 
     def get(self, device_id: str, now: float) -> Registration | None:
@@ -147,6 +149,7 @@ class Registrations:
 
     def put(self, registration: Registration) -> None:
         self._current[registration.device_id] = registration
+        SIP_REGISTERED.set(len(self._current))
         self._save(registration)
 
     def _save(self, registration: Registration) -> None:
@@ -175,6 +178,7 @@ class Registrations:
 
     def remove(self, device_id: str) -> Registration | None:
         gone = self._current.pop(device_id, None)
+        SIP_REGISTERED.set(len(self._current))
         with self._sessions() as session:
             row = session.get(SipRegistration, device_id)
             if row is not None:
