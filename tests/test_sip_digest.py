@@ -139,7 +139,7 @@ def exchange(gateway: Gateway, data: bytes, host: str = "127.0.0.1") -> list[byt
 
 
 def registration_of(
-    gateway: Gateway, device: str, expires: int = 3600, extra: str = ""
+    gateway: Gateway, device: str, expires: int | str = 3600, extra: str = ""
 ) -> list[bytes]:
     local = ("127.0.0.1", 5070)
     head = f"Expires: {expires}\r\n{extra}"
@@ -257,3 +257,46 @@ def test_a_2022_device_is_subscribed_again_when_its_subscription_ends(sessions: 
     assert reply.startswith(b"SIP/2.0 200") and registration.subscription is None
     reply, again = registration_of(gateway, device, extra="X-GB-Ver: 3.0\r\n")
     assert reply.startswith(b"SIP/2.0 200") and again.startswith(b"SUBSCRIBE ")
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "Authorization: Basic dXNlcjpwYXNz\r\n",
+        'Authorization: Digest username="x", realm=\r\n',
+        'Authorization: Digest username="{device}", realm="5226010000", nonce="zz.yy", '
+        'uri="sip:a", response="00"\r\n',
+        'Authorization: Digest username="{device}", realm="5226010000", nonce="1.2", '
+        'uri="sip:a", response="00", qop=auth-int, nc=1\r\n',
+        'Authorization: Digest username="{device}", realm="5226010000", nonce="1.2", '
+        'uri="sip:a", response="00", algorithm=SHA-512-256\r\n',
+    ],
+)
+def test_hostile_registers_get_4xx_and_never_fail(sessions: object, extra: str) -> None:
+    kept = Kept()
+    gateway = Gateway(kept, Settings(), sessions)  # type: ignore[arg-type]
+    device = device_id()
+    with_device(sessions, device)
+    data = sip_client.request(
+        device, ("127.0.0.1", 5070), "c9", 1, extra.replace("{device}", device)
+    )
+    [reply] = exchange(gateway, data)
+    status = int(reply.split(b" ", 2)[1])
+    assert status in (400, 401, 403), reply[:200]
+    assert gateway.registrations.get(device, time.time()) is None
+
+
+@pytest.mark.parametrize(
+    ("expires", "status", "granted"),
+    [("３６００", 400, None), ("99999999999", 400, None), ("9999999999", 200, b"86400")],
+)
+def test_expires_is_ascii_digits_and_capped(
+    sessions: object, expires: str, status: int, granted: bytes | None
+) -> None:
+    gateway = Gateway(Kept(), Settings(), sessions)  # type: ignore[arg-type]
+    device = device_id()
+    with_device(sessions, device)
+    reply = registration_of(gateway, device, expires=expires)[0]
+    assert reply.startswith(f"SIP/2.0 {status}".encode()), reply[:200]
+    if granted is not None:
+        assert b"Expires: " + granted + b"\r\n" in reply
