@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     sip_require_registration: bool = True
     sip_register_min_expires: int = Field(default=60, ge=1)  # shorter: 423 with Min-Expires
     sip_register_max_expires: int = Field(default=86400, ge=60)  # longer: granted this
+    # After this many wrong passwords for one device from one host within the lockout
+    # period, that host's REGISTERs for the device are refused unchecked (403) until it ends:
+    # online guessing stays slow, and a stranger cannot lock out the device's own host.
+    sip_auth_failures_max: int = Field(default=5, ge=1)
+    sip_auth_lockout: float = Field(default=600.0, gt=0)
     # A digest nonce is accepted this long after the challenge that issued it (stale after).
     sip_nonce_ttl: float = Field(default=300.0, gt=0, le=3600)
     # How many keepalives (at the interval the registry gives the device) may be missed

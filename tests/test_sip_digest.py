@@ -300,3 +300,25 @@ def test_expires_is_ascii_digits_and_capped(
     assert reply.startswith(f"SIP/2.0 {status}".encode()), reply[:200]
     if granted is not None:
         assert b"Expires: " + granted + b"\r\n" in reply
+
+
+def test_repeated_wrong_passwords_lock_out_that_host_only(sessions: object) -> None:
+    gateway = Gateway(Kept(), Settings(sip_auth_failures_max=3), sessions)  # type: ignore[arg-type]
+    device = device_id()
+    with_device(sessions, device)
+
+    def attempt(password: str, host: str) -> bytes:
+        local = (host, 5070)
+        sent: list[bytes] = []
+        first = sip_client.request(device, local, "c7", 1, "Expires: 3600\r\n")
+        asyncio.run(gateway.handle(first, local, "UDP", sent.append))
+        auth = sip_client.credentials(device, sip_client.challenge(sent[0]), password)
+        second = sip_client.request(device, local, "c7", 2, "Expires: 3600\r\n" + auth)
+        asyncio.run(gateway.handle(second, local, "UDP", sent.append))
+        return sent[1]
+
+    for _ in range(3):
+        assert attempt("guess", "10.0.0.9").startswith(b"SIP/2.0 403")
+    locked = attempt(sip_client.PASSWORD, "10.0.0.9")  # even the right one, for a while
+    assert locked.startswith(b"SIP/2.0 403") and b"too many" in locked
+    assert attempt(sip_client.PASSWORD, "127.0.0.1").startswith(b"SIP/2.0 200")

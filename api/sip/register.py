@@ -14,6 +14,7 @@ import asyncio
 import logging
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -70,6 +71,20 @@ class Registrar:
         self._lookup = lookup
         self._publish = publish
         self.digest = digest.Digest(settings.sip_domain, settings.sip_nonce_ttl)
+        self._failures: OrderedDict[tuple[str, str], tuple[int, float]] = OrderedDict()
+
+    def _locked(self, device_id: str, host: str, now: float) -> bool:
+        count, since = self._failures.get((device_id, host), (0, now))
+        if now - since > self._settings.sip_auth_lockout:
+            self._failures.pop((device_id, host), None)
+            return False
+        return count >= self._settings.sip_auth_failures_max
+
+    def _failed(self, device_id: str, host: str, now: float) -> None:
+        count, since = self._failures.pop((device_id, host), (0, now))
+        self._failures[(device_id, host)] = (count + 1, since)
+        while len(self._failures) > digest.MAX_TRACKED:
+            self._failures.popitem(last=False)
 
     async def register(
         self, request: SipMessage, peer: tuple[str, int], transport: str, refuse: Refuse
@@ -96,14 +111,22 @@ class Registrar:
         if entry is None or not entry.ha1:
             await refuse(f"REGISTER from device {device_id}: not in the registry or no secret")
             return Outcome(self._with_version(messages.response(request, 403), version))
+        now = time.time()
+        if self._locked(device_id, peer[0], now):
+            await refuse(f"REGISTER from device {device_id} refused: too many wrong passwords")
+            reply = messages.response(request, 403, "Forbidden (too many failed attempts)")
+            return Outcome(self._with_version(reply, version))
         verdict = self.digest.verify(
             params, device_id=device_id, method="REGISTER", secrets_by_algorithm=entry.ha1
         )
         if verdict.stale:
             return Outcome(self._challenge(request, device_id, algorithms, version, stale=True))
         if not verdict.ok:
+            if verdict.reason == "wrong password":
+                self._failed(device_id, peer[0], now)
             await refuse(f"REGISTER from device {device_id} refused: {verdict.reason}")
             return Outcome(self._with_version(messages.response(request, 403), version))
+        self._failures.pop((device_id, peer[0]), None)
         return await self._registered(request, entry, peer, transport, version)
 
     def _challenge(
