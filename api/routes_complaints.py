@@ -103,6 +103,10 @@ async def submit_complaint(
         value=complaint.model_dump_json().encode("utf-8"),
     )
     case_id = accepted.case_id or case_id_for(complaint.event_id, complaint.occurred_at)
+    if related == case_id:
+        # A repeat of this very submission, after its own case opened: that is not another
+        # case to join (the first answer said nothing of one either).
+        relation, related = None, None
     code = hasher.tracking_code(case_id)
     message = f"已受理，案件编号 {case_id}，查询码 {code}。请告知来电人凭编号和查询码查询办理进度。"
     if complaint.direct_answer is not None:

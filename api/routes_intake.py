@@ -143,6 +143,13 @@ class AlarmAccepted(BaseModel):
     message: str
 
 
+PLATFORM_KINDS = (
+    CameraAlarmKind.DEVICE_OFFLINE,
+    CameraAlarmKind.REGISTERED,
+    CameraAlarmKind.UNREGISTERED,
+)
+
+
 @router.post("/alarms", status_code=status.HTTP_202_ACCEPTED, response_model=AlarmAccepted)
 async def submit_alarm(
     request: Request,
@@ -152,9 +159,9 @@ async def submit_alarm(
     actor: Annotated[Actor, require(*ALARM_SOURCES)],
 ) -> AlarmAccepted:
     """For camera platforms that do not speak GB/T 28181: the normalised alarm as JSON."""
-    if alarm.kind is CameraAlarmKind.DEVICE_OFFLINE:
+    if alarm.kind in PLATFORM_KINDS:
         raise InvalidEvent(
-            "device-offline is raised by the platform from missing keepalives",
+            f"{alarm.kind.value} is raised by the platform (SIP registration and keepalives)",
             [{"field": "kind", "problem": "not accepted from clients", "type": "unknown_code"}],
         )
     if alarm.person_ref is not None or alarm.person_sealed is not None:

@@ -27,3 +27,4 @@ OVERDUE_CASES = Gauge(
 SIP_REQUESTS = Counter(
     "tuoyu_sip_requests", "SIP requests answered by the gateway", ["method", "status"]
 )
+SIP_REGISTERED = Gauge("tuoyu_sip_registered_devices", "Devices currently registered (SIP)")

@@ -66,6 +66,30 @@ class Settings(BaseSettings):
     # The platform's own GB/T 28181 id (20 digits: 522601 is Kaili; 200 a platform).
     sip_platform_id: str = "52260100002000000001"
     sip_metrics_port: int = 9484
+    # GB/T 28181 registration. The digest realm (the SIP domain: by default the first ten
+    # digits of the platform id) is part of every device's HA1, so changing it re-keys all.
+    sip_realm: str | None = None
+    # Refuse MESSAGE/NOTIFY from devices that have not registered (403, dead-lettered).
+    # False restores the open MESSAGE intake of earlier versions, for platforms that push
+    # alarms without registering.
+    sip_require_registration: bool = True
+    sip_register_min_expires: int = Field(default=60, ge=1)  # shorter: 423 with Min-Expires
+    sip_register_max_expires: int = Field(default=86400, ge=60)  # longer: granted this
+    # After this many wrong passwords for one device from one host within the lockout
+    # period, that host's REGISTERs for the device are refused unchecked (403) until it ends:
+    # online guessing stays slow, and a stranger cannot lock out the device's own host.
+    sip_auth_failures_max: int = Field(default=5, ge=1)
+    sip_auth_lockout: float = Field(default=600.0, gt=0)
+    # A digest nonce is accepted this long after the challenge that issued it (stale after).
+    sip_nonce_ttl: float = Field(default=300.0, gt=0, le=3600)
+    # How many keepalives (at the interval the registry gives the device) may be missed
+    # before it counts as offline (the standard's 3); without an interval in the registry,
+    # TUOYU_KEEPALIVE_TIMEOUT applies.
+    sip_keepalive_missed: int = Field(default=3, ge=1, le=10)
+    # GB/T 28181-2022 devices: the alarm subscription's Expires; refreshed at two thirds.
+    sip_subscription_expires: int = Field(default=3600, ge=10, le=86400)
+    # How often registrations are checked for expiry and subscriptions for refresh.
+    sip_sweep_interval: float = Field(default=5.0, gt=0, le=300)
 
     topic_partitions: int = Field(default=4, ge=1)
     stream_app_id: str = "tuoyu-streams"
@@ -144,6 +168,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'tuoyu.db').resolve()}"
+
+    @property
+    def sip_domain(self) -> str:
+        return self.sip_realm or self.sip_platform_id[:10]
 
     @property
     def kafka_host_port(self) -> tuple[str, int]:

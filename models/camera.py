@@ -6,8 +6,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlmodel import JSON, Column, SQLModel
 from sqlmodel import Field as SQLField
-from sqlmodel import SQLModel
 
 from models.bounds import EventTime, Line, Text
 from models.people import PersonIdentity, PersonRef
@@ -23,6 +23,8 @@ class CameraAlarmKind(StrEnum):
     DEVICE_OFFLINE = "device-offline"  # keepalives stopped (raised by the platform)
     OTHER = "other"  # telephone, SMS, GPS or unspecified alarms
     KEEPALIVE = "keepalive"  # not an alarm: the device is alive (GB/T 28181 Keepalive)
+    REGISTERED = "registered"  # not an alarm: the device registered (SIP REGISTER, digest)
+    UNREGISTERED = "unregistered"  # the device unregistered, or its registration expired
 
 
 class CameraAlarm(BaseModel):
@@ -63,6 +65,13 @@ class CameraAlarm(BaseModel):
     longitude: float | None = Field(default=None, ge=-180, le=180)
     latitude: float | None = Field(default=None, ge=-90, le=90)
     source: Line = Field(default="api", max_length=16, description="sip or api")
+    offline_after: float | None = Field(
+        default=None,
+        gt=0,
+        le=86400,
+        description="keepalive and registered: seconds of silence after which the device "
+        "counts as offline (3 keepalive intervals); default TUOYU_KEEPALIVE_TIMEOUT",
+    )
 
 
 class FaceMatch(BaseModel):
@@ -106,3 +115,38 @@ class Device(SQLModel, table=True):
     institution_id: str = SQLField(max_length=64, index=True)
     name: str | None = SQLField(default=None, max_length=200)
     registered_at: datetime
+    # SIP digest (GB/T 28181 registration): HA1 = H(device id:realm:password), never the
+    # password itself; no HA1 means the device cannot register.
+    sip_ha1: str | None = SQLField(default=None, max_length=32)
+    sip_ha1_sha256: str | None = SQLField(default=None, max_length=64)
+    keepalive_interval: int | None = None  # seconds; default TUOYU_SIP_KEEPALIVE_INTERVAL
+    rooms: dict[str, str] = SQLField(default_factory=dict, sa_column=Column(JSON))
+
+
+class DeviceChannel(SQLModel, table=True):
+    """A channel of a device (an NVR's camera), as its Catalog response listed it, and the
+    room of the institution it watches."""
+
+    __tablename__ = "device_channels"
+
+    device_id: str = SQLField(primary_key=True, max_length=64)
+    channel_id: str = SQLField(primary_key=True, max_length=64, index=True)
+    name: str | None = SQLField(default=None, max_length=200)
+    room: str | None = SQLField(default=None, max_length=200)
+    status: str | None = SQLField(default=None, max_length=16)
+    updated_at: datetime
+
+
+class SipRegistration(SQLModel, table=True):
+    """A device's current SIP registration, kept so that a restarted gateway still knows it."""
+
+    __tablename__ = "sip_registrations"
+
+    device_id: str = SQLField(primary_key=True, max_length=64)
+    host: str = SQLField(max_length=64)
+    port: int
+    transport: str = SQLField(max_length=8)
+    gb_version: str | None = SQLField(default=None, max_length=8)
+    registered_at: datetime
+    expires_at: datetime = SQLField(index=True)
+    subscription_expires_at: datetime | None = None

@@ -13,6 +13,8 @@ from models.institutions import Registrar
 from models.people import PersonIdentity, PersonRef
 from models.staff import StaffRole
 
+ChannelKey = Annotated[str, Field(pattern=r"^[0-9A-Za-z_-]{1,64}$")]
+
 
 class _Event(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -57,6 +59,23 @@ class DeviceRegistered(_Event):
     device_id: str = Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")
     institution_id: Line = Field(min_length=1, max_length=64)
     name: Line | None = Field(default=None, max_length=200)
+    sip_ha1: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{32}$",
+        description="SIP digest HA1, MD5(device_id:realm:password) in lowercase hex; the "
+        "password itself never travels. Without it the device cannot register.",
+    )
+    sip_ha1_sha256: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="SHA-256(device_id:realm:password), for devices that offer SHA-256 digest",
+    )
+    keepalive_interval: int | None = Field(
+        default=None, ge=5, le=3600, description="seconds between the device's keepalives"
+    )
+    rooms: dict[ChannelKey, Annotated[Line, Field(max_length=200)]] = Field(
+        default={}, max_length=512, description="channel id -> the room of the institution"
+    )
 
 
 RegistryEvent = Annotated[

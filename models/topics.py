@@ -18,7 +18,7 @@ ALL: Final = INBOUND + OUTBOUND
 
 # The stream worker's faust tables (all keyed by device, on `tuoyu.camera-alarms`); their
 # changelog topics must exist, with that topic's partition count, before the worker starts.
-STREAM_TABLES: Final = ("alarm-storms", "device-last-heard")
+STREAM_TABLES: Final = ("alarm-storms", "device-last-heard", "device-offline-after")
 
 
 def changelog_topics(app_id: str) -> list[str]:

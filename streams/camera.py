@@ -5,8 +5,11 @@
 - Other alarms are counted per device in a tumbling window: the first alarm of a window opens
   (or joins) a case at once; when the window has passed, its count goes to that case as one
   signal, so a storm of alarms is one case, not hundreds.
-- Keepalives (and alarms) record when each device was last heard from; a device silent for
-  longer than `keepalive_timeout` raises a "video system not working" finding and case.
+- Registrations, keepalives (and alarms) record when each device was last heard from; a
+  device silent for longer than its timeout (3 keepalive intervals, sent by the SIP gateway
+  with each registration and keepalive; default `keepalive_timeout`) raises a "video system
+  not working" finding and case. A device that unregisters, or whose registration expired,
+  raises it at once.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from streams.app import app, settings
 from streams.handoff import hand_off, temporal
 from streams.ordered_acks import OrderedAcker
 from streams.registry import hasher
-from streams.tables import alarm_storms, last_heard
+from streams.tables import alarm_storms, last_heard, offline_after
 from workflows.alarms.starter import report_storm, submit_alarm
 from workflows.registry.starter import handle_face_match
 
@@ -105,10 +108,26 @@ def route(event: EventT[Any]) -> Any:
         return hand_off(event, already(parsed), submit_face, redact)
     device = parsed.device_id
     heard = event.message.timestamp
-    # Only devices that send keepalives are watched; an alarm also shows one is alive.
-    if parsed.kind is CameraAlarmKind.KEEPALIVE:
+    # Only devices that register or send keepalives are watched; an alarm also shows one
+    # is alive.
+    if parsed.kind in (CameraAlarmKind.KEEPALIVE, CameraAlarmKind.REGISTERED):
         last_heard[device] = max(last_heard[device], heard)
+        if parsed.offline_after and offline_after[device] != parsed.offline_after:
+            offline_after[device] = parsed.offline_after
         return done()
+    if parsed.kind is CameraAlarmKind.UNREGISTERED:
+        if not last_heard[device]:
+            return done()  # never online here: nothing stops working
+        last_heard[device] = 0.0  # not watched until it registers again
+        offline = DeviceAlarm(
+            event_id=f"offline:{device}:{int(heard)}",
+            occurred_at=parsed.occurred_at,
+            kind=CameraAlarmKind.DEVICE_OFFLINE,
+            device_id=device,
+            institution_id=parsed.institution_id,
+            description=parsed.description or "设备已注销",
+        )
+        return hand_off(event, already(offline), submit_device_alarm, redact)
     if last_heard[device]:
         last_heard[device] = max(last_heard[device], heard)
     alarm_storms[device] += 1
@@ -129,6 +148,10 @@ _opened: set[tuple[str, float]] = set()  # windows whose first alarm this proces
 
 def already(value: T) -> Callable[[bytes | None], T]:
     return lambda _raw: value
+
+
+def timeout_of(device: str) -> float:
+    return offline_after[device] or settings.keepalive_timeout
 
 
 # -- the periodic look at both tables --------------------------------------------------------
@@ -170,17 +193,18 @@ async def check_devices() -> None:
     silent = [
         (device, heard)
         for device, heard in list(last_heard.items())
-        if heard and now - heard >= settings.keepalive_timeout and (device, heard) not in _raised
+        if heard and now - heard >= timeout_of(device) and (device, heard) not in _raised
     ]
     limit = asyncio.Semaphore(settings.intake_max_in_flight)
 
     async def raise_finding(device: str, heard: float) -> None:
+        timeout = timeout_of(device)
         offline = DeviceAlarm(
             event_id=f"offline:{device}:{int(heard)}",
-            occurred_at=datetime.fromtimestamp(heard + settings.keepalive_timeout, UTC),
+            occurred_at=datetime.fromtimestamp(heard + timeout, UTC),
             kind=CameraAlarmKind.DEVICE_OFFLINE,
             device_id=device,
-            description=f"心跳中断超过 {int(settings.keepalive_timeout)} 秒",
+            description=f"心跳中断超过 {int(timeout)} 秒",
         )
         async with limit:
             try:

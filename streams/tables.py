@@ -20,3 +20,11 @@ last_heard = app.Table(
     partitions=settings.topic_partitions,
     help="epoch seconds of each device's last keepalive",
 )
+
+# Seconds of silence after which each device counts as offline (0: keepalive_timeout).
+offline_after = app.Table(
+    "device-offline-after",
+    default=float,
+    partitions=settings.topic_partitions,
+    help="seconds of silence after which each device counts as offline",
+)

@@ -137,3 +137,18 @@ def spelled(number: str, digits: dict[int, str], positions: range | None = None)
 
 FULL_WIDTH = {d: chr(0xFF10 + d) for d in range(10)}  # ０..９
 ARABIC_INDIC = {d: chr(0x0660 + d) for d in range(10)}  # ٠..٩
+
+
+def catalog_xml(device: str, channels: list[tuple[str, str]], sn: int = 1) -> bytes:
+    """A device's Catalog Response (GB/T 28181 A.2.6.4) listing `(channel id, name)`s."""
+    items = "".join(
+        f"<Item>\r\n<DeviceID>{channel}</DeviceID>\r\n<Name>{name}</Name>\r\n"
+        f"<Manufacturer>Hikvision</Manufacturer>\r\n<ParentID>{device}</ParentID>\r\n"
+        "<Status>ON</Status>\r\n</Item>\r\n"
+        for channel, name in channels
+    )
+    return (
+        '<?xml version="1.0" encoding="GB2312"?>\r\n<Response>\r\n<CmdType>Catalog</CmdType>\r\n'
+        f"<SN>{sn}</SN>\r\n<DeviceID>{device}</DeviceID>\r\n<SumNum>{len(channels)}</SumNum>\r\n"
+        f'<DeviceList Num="{len(channels)}">\r\n{items}</DeviceList>\r\n</Response>\r\n'
+    ).encode("gb18030")

@@ -38,6 +38,7 @@ from models.institutions import Institution
 from models.notifications import NotificationRecord
 from tests.factories import alarm_xml, complaint_payload, device_id, registry_event, sip_message
 from tests.kafka_reader import TopicReader
+from tests.sip_client import register, secrets_of
 from workers.stack import Stack
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -132,7 +133,12 @@ class Mix:
                     registrar="samr",
                 ),
                 registry_event(
-                    "device-registered", device_id=device, institution_id=institution, name="门厅"
+                    "device-registered",
+                    device_id=device,
+                    institution_id=institution,
+                    name="门厅",
+                    keepalive_interval=3600,
+                    **secrets_of(device),
                 ),
             ):
                 for _ in range(30):
@@ -152,6 +158,18 @@ class Mix:
         while not await asyncio.to_thread(registered):
             assert time.monotonic() < deadline, "devices not registered"
             await asyncio.sleep(0.5)
+        # Each camera registers with the SIP gateway (digest), as it must before an alarm.
+        target = (self.settings.sip_host, self.settings.sip_port)
+        for _, device in wanted:
+            while True:
+                try:
+                    _, reply = await asyncio.to_thread(register, target, device)
+                except (OSError, AssertionError):
+                    reply = b""
+                if reply.startswith(b"SIP/2.0 200"):
+                    break
+                assert time.monotonic() < deadline, f"{device} cannot register"
+                await asyncio.sleep(0.5)
         self.devices.extend(wanted)
 
     async def complaint(self) -> None:

@@ -1,6 +1,10 @@
 """sipp (Debian package sip-tester) playing a GB/T 28181 device: scenarios written per test,
 bodies in the device's encoding, and an out-of-call scenario (`-oocsf`) that answers the
-platform's `<Response>` MESSAGE, which arrives as a new dialog."""
+platform's `<Response>` MESSAGE, which arrives as a new dialog.
+
+`device_scenario` assembles a whole device from the pieces in tests/data/sipp/: it
+registers with digest authentication (sipp's `[authentication]`), then sends MESSAGEs
+(keepalives, alarms, a Catalog response) or NOTIFYs, and may unregister at the end."""
 
 from __future__ import annotations
 
@@ -50,6 +54,79 @@ Content-Length: 0
 """
 
 
+PIECES = Path(__file__).parent / "data" / "sipp"
+
+
+@dataclass
+class Step:
+    body: bytes
+    method: str = "MESSAGE"
+    expect: int = 200
+    pause_ms: int = 0  # before sending: lets the platform's own requests come and go
+
+
+def _piece(name: str, **values: object) -> bytes:
+    text = (PIECES / name).read_text("ascii")
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", str(value))
+    return text.encode("ascii")
+
+
+def device_scenario(
+    device: str,
+    password: str,
+    steps: list[Step],
+    *,
+    final: int = 200,
+    version: str | None = None,
+    unregister: bool = False,
+    linger_ms: int = 1500,
+) -> bytes:
+    version_line = f"X-GB-Ver: {version}\n" if version else ""
+    parts = [
+        b'<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="gb28181 device">\n',
+        _piece("register.xml", device=device, password=password, cseq=1, cseq2=2,
+               expires=3600, version=version_line, final=final),
+    ]  # fmt: skip
+    cseq = 3
+    for step in steps:
+        if step.pause_ms:
+            parts.append(f'  <pause milliseconds="{step.pause_ms}"/>\n'.encode())
+        headers = "Event: presence\nSubscription-State: active\n" if step.method == "NOTIFY" else ""
+        head, _, tail = _piece(
+            "message.xml", device=device, method=step.method, cseq=cseq, expect=step.expect,
+            headers=headers,
+        ).partition(b"{body}")  # fmt: skip
+        parts.append(head + step.body.strip() + tail)
+        cseq += 1
+    if unregister:
+        parts.append(
+            _piece("register.xml", device=device, password=password, cseq=cseq,
+                   cseq2=cseq + 1, expires=0, version=version_line, final=200)
+        )  # fmt: skip
+    parts.append(f'  <pause milliseconds="{linger_ms}"/>\n</scenario>\n'.encode())
+    return b"".join(parts)
+
+
+def _write(workdir: Path, scenario: bytes, answer: bytes) -> None:
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "device.xml").write_bytes(scenario)
+    (workdir / "answer.xml").write_bytes(answer)
+
+
+async def play_device(
+    workdir: Path,
+    target: tuple[str, int],
+    scenario: bytes,
+    *,
+    transport: str = "u1",
+    subscription_expires: int = 600,
+) -> SippRun:
+    """One device call from `device_scenario`; the platform's new dialogs are answered."""
+    _write(workdir, scenario, _piece("answer.xml", subscription_expires=subscription_expires))
+    return await _run(workdir, target, transport, calls=1, rate=1)
+
+
 def write_scenarios(workdir: Path, device: str, body: bytes, expect: int, linger_ms: int) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     head, _, tail = UAC.partition("{body}")
@@ -83,9 +160,15 @@ async def play(
 ) -> SippRun:
     """Send `calls` MESSAGEs (the body's `[call_number]` makes each SN differ) and answer
     whatever the platform sends back. The body's bytes go out as written (e.g. GB2312)."""
+    write_scenarios(workdir, device, body, expect, linger_ms)
+    return await _run(workdir, target, transport, calls=calls, rate=rate)
+
+
+async def _run(
+    workdir: Path, target: tuple[str, int], transport: str, *, calls: int, rate: int
+) -> SippRun:
     sipp = shutil.which("sipp")
     assert sipp is not None, "sipp is missing: apt-get install sip-tester"
-    write_scenarios(workdir, device, body, expect, linger_ms)
     trace = workdir / "messages.log"
     proc = await asyncio.create_subprocess_exec(
         sipp,

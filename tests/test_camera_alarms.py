@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import time
 import uuid
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlmodel import Session, select
 
 from infra.identity import load_hasher, mask
@@ -25,6 +27,8 @@ from models.audit import AuditRecord
 from models.camera import Device
 from models.cases import Case
 from models.inspections import FindingStatus, InspectionFinding, InspectionKind
+from models.timeutil import SHANGHAI
+from tests import sip_client
 from tests.auth import Tokens
 from tests.factories import (
     alarm_xml,
@@ -36,17 +40,28 @@ from tests.factories import (
 )
 from tests.kafka_reader import TopicReader
 from tests.polling import eventually
-from tests.sipp import play
+from tests.sip_client import secrets_of
+from tests.sipp import Step, device_scenario, play, play_device
 from workers.stack import Stack
 
 
 async def institution_with_device(
-    producer: KafkaPublisher, db: Session, town: str = "street-ximen"
+    producer: KafkaPublisher,
+    db: Session,
+    town: str = "street-ximen",
+    *,
+    device: str | None = None,
+    keepalive_interval: int | None = 3600,
+    **fields: Any,
 ) -> tuple[str, str, str]:
-    """A registered institution and a camera registered to it: (institution id, name, device)."""
+    """A registered institution and a camera registered to it, with the SIP password
+    `PASSWORD` (its HA1): (institution id, name, device). The keepalive interval is long by
+    default, so that a device that registered and then sends nothing stays online."""
     institution = f"INST-{uuid.uuid4().hex[:8]}"
     name = f"西门街道小天使托育园{uuid.uuid4().hex[:4]}"
-    device = device_id()
+    device = device or device_id()
+    if keepalive_interval is not None:
+        fields["keepalive_interval"] = keepalive_interval
     producer.publish(
         topics.REGISTRY,
         institution,
@@ -62,7 +77,11 @@ async def institution_with_device(
         topics.REGISTRY,
         institution,
         registry_event(
-            "device-registered", device_id=device, institution_id=institution, name="教室一"
+            "device-registered",
+            device_id=device,
+            institution_id=institution,
+            name="教室一",
+            **{**secrets_of(device), **fields},
         ),
     )
 
@@ -74,22 +93,48 @@ async def institution_with_device(
     return institution, name, device
 
 
+async def registered(stack: Stack, device: str, **options: Any) -> bytes:
+    """The device registers (digest) over UDP; the gateway's 200 OK."""
+    target = (stack.settings.sip_host, stack.settings.sip_port)
+    _, reply = await asyncio.to_thread(sip_client.register, target, device, **options)
+    assert reply.startswith(b"SIP/2.0 200"), reply[:300]
+    return reply
+
+
 def cases_of(db: Session, institution: str) -> list[Case]:
     db.rollback()
     return list(db.exec(select(Case).where(Case.institution_id == institution)).all())
 
 
-async def test_a_sipp_alarm_over_udp_becomes_a_critical_case_and_is_answered(
-    stack: Stack, producer: KafkaPublisher, db: Session, tmp_path: Path
+@pytest.mark.parametrize("transport", ["u1", "t1"])
+async def test_a_sipp_device_registers_keeps_alive_and_its_alarms_become_a_case(
+    stack: Stack, producer: KafkaPublisher, db: Session, tmp_path: Path, transport: str
 ) -> None:
+    """A GB/T 28181-2016 device as sipp plays it: REGISTER with digest (401, then 200 OK),
+    a keepalive, an alarm in GB2312 and one in UTF-8; both alarms are answered with the
+    platform's Response MESSAGE and become one critical case (one storm window)."""
     institution, name, device = await institution_with_device(producer, db)
     sip = (stack.settings.sip_host, stack.settings.sip_port)
-    run = await play(tmp_path / "udp", sip, device, alarm_xml(device, sn=1, priority=1))
+    when = datetime.now(SHANGHAI).strftime("%Y-%m-%dT%H:%M:%S")
+    scenario = device_scenario(
+        device,
+        sip_client.PASSWORD,
+        [
+            Step(keepalive_xml(device)),
+            Step(alarm_xml(device, sn=1, priority=1, when=when)),
+            Step(alarm_xml(device, sn=2, priority=1, when=when, encoding="UTF-8")),
+        ],
+    )
+    run = await play_device(tmp_path / transport, sip, scenario, transport=transport)
     assert run.returncode == 0, run.output[-2000:]
+    assert "WWW-Authenticate: Digest" in run.messages and "algorithm=MD5" in run.messages
+    assert re.search(r"Date: 20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\r?\n", run.messages)
+    assert "Expires: 3600" in run.messages
     # The platform's own MESSAGE came back with the result, and sipp answered it.
     assert "<CmdType>Alarm</CmdType>" in run.messages
     assert "<Result>OK</Result>" in run.messages
     assert f"<DeviceID>{device}</DeviceID>" in run.messages
+    assert 'encoding="UTF-8"' in run.messages and 'encoding="GB2312"' in run.messages
 
     assert await eventually(lambda: len(cases_of(db, institution)) == 1, 60)
     case = cases_of(db, institution)[0]
@@ -103,6 +148,7 @@ async def test_an_alarm_storm_over_tcp_is_one_case_with_a_count(
     stack: Stack, producer: KafkaPublisher, db: Session, tmp_path: Path
 ) -> None:
     institution, _, device = await institution_with_device(producer, db, "town-lushan")
+    await registered(stack, device)
     window = stack.settings.alarm_storm_window
     # Start just after a window boundary, so that the whole burst falls in one window.
     await asyncio.sleep(-time.time() % window + 0.05)
@@ -142,7 +188,10 @@ async def test_an_alarm_storm_over_tcp_is_one_case_with_a_count(
 async def test_a_device_whose_keepalives_stop_raises_a_video_system_finding(
     stack: Stack, producer: KafkaPublisher, db: Session, tmp_path: Path
 ) -> None:
-    institution, _, device = await institution_with_device(producer, db)
+    institution, _, device = await institution_with_device(
+        producer, db, keepalive_interval=None
+    )  # silent for TUOYU_KEEPALIVE_TIMEOUT (4 s in the tests) after its last keepalive
+    await registered(stack, device)
     run = await play(
         tmp_path / "keepalive",
         (stack.settings.sip_host, stack.settings.sip_port),
@@ -195,6 +244,7 @@ async def test_bad_sip_input_is_answered_4xx_and_dead_lettered(
     stack: Stack, producer: KafkaPublisher, db: Session
 ) -> None:
     institution, _, device = await institution_with_device(producer, db)
+    await registered(stack, device)
     target = (stack.settings.sip_host, stack.settings.sip_port)
     bomb = (
         b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
@@ -271,6 +321,8 @@ async def test_the_json_alarm_api_for_systems_without_sip(
         ({**alarm, "alarm_priority": 0}, 422),
         ({**alarm, "alarm_methods": [9]}, 422),
         ({**alarm, "kind": "device-offline"}, 422),
+        ({**alarm, "kind": "registered"}, 422),
+        ({**alarm, "kind": "unregistered"}, 422),
         ({**alarm, "kind": "face-match"}, 422),
         ({**alarm, "occurred_at": "2026-11-29T10:00:00"}, 422),
     ]

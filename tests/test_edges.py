@@ -12,15 +12,17 @@ import uuid
 from typing import Any
 
 import httpx
+from sqlmodel import Session
 from typer.testing import CliRunner
 
 from infra.kafka import KafkaPublisher
 from models import topics
 from tests.auth import Tokens
-from tests.factories import alarm_xml, complaint_payload, device_id, registry_event, sip_message
+from tests.factories import alarm_xml, complaint_payload, registry_event, sip_message
 from tests.kafka_reader import TopicReader
 from tests.polling import eventually_async, wait_for_case
-from tests.test_camera_alarms import udp_exchange
+from tests.test_camera_alarms import institution_with_device, udp_exchange
+from tests.test_camera_alarms import registered as sip_registered
 from workers.cli import app as cli
 from workers.stack import Stack
 
@@ -96,10 +98,11 @@ async def test_a_far_future_registry_event_is_dead_lettered_and_its_key_goes_on(
 
 
 async def test_a_far_future_sip_alarm_time_is_answered_400_and_dead_lettered(
-    stack: Stack,
+    stack: Stack, producer: KafkaPublisher, db: Session
 ) -> None:
     """Finding 1: the same date as <AlarmTime> was answered 200 OK; a day ahead too."""
-    device = device_id()
+    _, _, device = await institution_with_device(producer, db)
+    await sip_registered(stack, device)
     target = (stack.settings.sip_host, stack.settings.sip_port)
     for when in ("9999-12-31T23:59:59-12:00", "2099-01-01T00:00:00"):
         datagram = sip_message(alarm_xml(device, when=when), device)

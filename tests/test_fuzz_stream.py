@@ -39,7 +39,12 @@ from tests.factories import (
 from tests.kafka_reader import TopicReader
 from tests.polling import eventually, eventually_async, wait_for_case
 from tests.strategies import dates, hostile_json, hostile_text, json_values, with_field
-from tests.test_camera_alarms import cases_of, institution_with_device, udp_exchange
+from tests.test_camera_alarms import (
+    cases_of,
+    institution_with_device,
+    registered,
+    udp_exchange,
+)
 from tests.test_fuzz_parsers import with_element
 from workers.stack import Stack
 
@@ -206,6 +211,7 @@ async def test_hostile_sip_alarms_among_valid_ones(
     (400 when refused, never 5xx), and the valid alarms between them are answered 200 OK and
     become the device's case."""
     institution, _, device = await institution_with_device(producer, db)
+    await registered(stack, device)
     began = datetime.now(UTC) - timedelta(seconds=5)
     target = (stack.settings.sip_host, stack.settings.sip_port)
     times = generated(dates, 12)

@@ -16,6 +16,7 @@ from rich.table import Table
 from infra.logs import configure as configure_logging
 from infra.settings import get_settings
 from workers.cli_audit import audit_app, audit_key_line, bounded
+from workers.cli_devices import devices_app
 from workers.cli_parked import parked_app
 from workers.cli_vault import vault_app
 
@@ -31,6 +32,7 @@ users_app = typer.Typer(help="People who use tuoyu and their access tokens.", no
 app.add_typer(users_app, name="users")
 app.add_typer(parked_app, name="parked")
 app.add_typer(vault_app, name="vault")
+app.add_typer(devices_app, name="devices")
 console = Console()
 
 

@@ -1,4 +1,4 @@
-"""The SIP gateway process (GB/T 28181 alarms and keepalives, UDP and TCP)."""
+"""The SIP gateway process (GB/T 28181 registration, alarms and keepalives, UDP and TCP)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import signal
 
 import prometheus_client
 
-from api.sip.gateway import Gateway, serve
+from api.sip.gateway import Gateway
+from api.sip.listeners import serve
 from infra import shutdown
+from infra.db import make_engine, session_factory
 from infra.kafka import KafkaPublisher
 from infra.logs import configure as configure_logging
 from infra.settings import get_settings
@@ -20,8 +22,11 @@ log = logging.getLogger("tuoyu.sip_gateway")
 async def run() -> None:
     settings = get_settings()
     publisher = KafkaPublisher.for_settings(settings)
-    gateway = Gateway(publisher, settings.sip_platform_id, (settings.sip_host, settings.sip_port))
+    engine = make_engine(settings.resolved_database_url)
+    gateway = Gateway(publisher, settings, session_factory(engine))
+    await gateway.start()
     udp, tcp = await serve(gateway, settings.sip_host, settings.sip_port)
+    sweep = asyncio.create_task(gateway.sweep())
     log.info("SIP gateway on %s:%d (UDP and TCP)", settings.sip_host, settings.sip_port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -31,9 +36,11 @@ async def run() -> None:
     try:
         await stop.wait()
     finally:
+        sweep.cancel()
         udp.close()
         tcp.close()
         publisher.close()
+        engine.dispose()
 
 
 def main() -> None:

@@ -1,32 +1,41 @@
 """The SIP gateway: UDP and TCP listeners, one handler for both.
 
-A MESSAGE with an Alarm or Keepalive is normalised and produced to `tuoyu.camera-alarms`
-(key: device id) before it is answered 200 OK, so a device whose alarm was not stored gets an
-error and sends it again. An alarm is then acknowledged the GB/T 28181 way, with the
-platform's own MESSAGE carrying `<Response>...<Result>OK</Result>`. Anything unusable is
-answered 4xx and dead-lettered with its original bytes.
+A device first registers (REGISTER with digest authentication, api/sip/register.py); the
+platform then asks for its catalog and, for GB/T 28181-2022 devices, subscribes to its
+alarms (api/sip/platform.py). A MESSAGE (or, in a subscription, a NOTIFY) with an Alarm or
+Keepalive from a registered device is normalised and produced to `tuoyu.camera-alarms`
+(key: device id) before it is answered 200 OK, so a device whose alarm was not stored gets
+an error and sends it again. An alarm MESSAGE is then acknowledged the GB/T 28181 way, with
+the platform's own MESSAGE carrying `<Response>...<Result>OK</Result>`. A device that has
+not registered is answered 403; anything unusable 4xx; both are dead-lettered with their
+original bytes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
-from api.sip import manscdp, messages
+from api.sip import manscdp, messages, queries
 from api.sip.messages import MAX_HEADER_BYTES, MAX_MESSAGE_BYTES, SipError, SipMessage
+from api.sip.platform import Platform
+from api.sip.register import Registrar
+from api.sip.registrations import Directory, Registration, Registrations
+from infra.db import SessionFactory
 from infra.metrics import DEAD_LETTERED, EVENTS_IN, SIP_REQUESTS
+from infra.settings import Settings
 from models import topics
-from models.camera import CameraAlarmKind
+from models.camera import CameraAlarm, CameraAlarmKind
 from models.notifications import DeadLetter, DeadLetterSource
 
 log = logging.getLogger(__name__)
 Send = Callable[[bytes], None]
 MANSCDP = "application/manscdp+xml"
-_LENGTH = re.compile(rb"^(?:content-length|l)[ \t]*:[ \t]*(\d+)[ \t]*\r?$", re.I | re.M)
+ALLOW = "REGISTER, MESSAGE, NOTIFY, OPTIONS, ACK"
 
 
 class Publisher(Protocol):
@@ -34,10 +43,44 @@ class Publisher(Protocol):
 
 
 class Gateway:
-    def __init__(self, publisher: Publisher, platform_id: str, local: tuple[str, int]) -> None:
+    def __init__(self, publisher: Publisher, settings: Settings, sessions: SessionFactory) -> None:
         self._publisher = publisher
-        self._platform_id = platform_id
-        self._local = local
+        self._settings = settings
+        self._platform_id = settings.sip_platform_id
+        self._local = (settings.sip_host, settings.sip_port)
+        self.directory = Directory(sessions)
+        self.registrations = Registrations(sessions)
+        self.registrar = Registrar(
+            settings,
+            self.registrations,
+            lambda device: asyncio.to_thread(self.directory.device, device),
+            self._publish_event,
+        )
+        self.platform = Platform(
+            self._platform_id, self._local, self.registrations, settings.sip_subscription_expires
+        )
+
+    async def start(self) -> None:
+        settings = self._settings
+        loaded = await asyncio.to_thread(
+            self.registrations.load,
+            self.directory,
+            time.time(),
+            settings.keepalive_timeout,
+            settings.sip_keepalive_missed,
+        )
+        log.info("%d registrations still valid", loaded)
+
+    async def sweep(self) -> None:
+        """Expired registrations and subscriptions due for refresh; runs until cancelled."""
+        while True:
+            await asyncio.sleep(self._settings.sip_sweep_interval)
+            try:
+                now = time.time()
+                await self.registrar.expire(now)
+                self.platform.refresh(now)
+            except Exception:
+                log.exception("registration sweep failed; the next one retries")
 
     async def handle(self, data: bytes, peer: tuple[str, int], transport: str, send: Send) -> None:
         """Answer one message. Never raises: a bug answers 500 and the listener goes on."""
@@ -57,22 +100,46 @@ class Gateway:
             return
         if not request.is_request:
             log.debug("%s from %s:%s", request.start_line, *peer)  # a device answering us
+            await self.platform.answered(request)
             return
         method = request.method
         if method == "ACK":
             return
-        if method in ("REGISTER", "OPTIONS"):
-            reply = messages.response(request, 200)
-            if method == "REGISTER":
-                reply.headers.append(("expires", request.header("expires") or "3600"))
-            self._send(send, reply, method)
+        if method == "REGISTER":
+            await self._register(request, data, peer, transport, send)
             return
-        if method != "MESSAGE":
+        if method == "OPTIONS":
+            self._send(send, messages.response(request, 200), method)
+            return
+        if method not in ("MESSAGE", "NOTIFY"):
             reply = messages.response(request, 405)
-            reply.headers.append(("allow", "MESSAGE, REGISTER, OPTIONS, ACK"))
+            reply.headers.append(("allow", ALLOW))
             self._send(send, reply, method)
             return
         await self._message(request, data, peer, transport, send)
+
+    async def _register(
+        self, request: SipMessage, data: bytes, peer: tuple[str, int], transport: str, send: Send
+    ) -> None:
+        async def refuse(reason: str) -> None:
+            await self._dead_letter(data, reason, peer)
+
+        try:
+            outcome = await self.registrar.register(request, peer, transport, refuse)
+        except Exception as exc:
+            log.warning("cannot register %s:%s: %r", *peer, exc)
+            self._answer(send, request, 503, "Service Unavailable")
+            return
+        self._send(send, outcome.reply, "REGISTER", outcome.reply.status)
+        registration = outcome.registration
+        if registration is None:
+            return
+        self.platform.sender(registration.device_id, send)
+        if outcome.fresh:
+            self.platform.after_registration(registration)
+        elif registration.is_2022 and registration.subscription is None:
+            # Never answered, refused, ended by the device, or lost with a restart.
+            self.platform.subscribe(registration)
 
     async def _message(
         self, request: SipMessage, data: bytes, peer: tuple[str, int], transport: str, send: Send
@@ -84,8 +151,28 @@ class Gateway:
             self._answer(send, request, 415, "Unsupported Media Type")
             return
         EVENTS_IN.labels("sip").inc()
+        sender = messages.uri_user(request.header("from"))
+        registration = self.registrations.get(sender, time.time())
+        if registration is not None and registration.host != peer[0]:
+            # Another host using a registered device's id: not that device (the port may
+            # differ, a device's MESSAGEs need not come from the port it registered from).
+            registration = None
+        if registration is None and self._settings.sip_require_registration:
+            await self._dead_letter(data, f"device {sender[:64]!r} is not registered", peer)
+            self._answer(send, request, 403, "Forbidden (not registered)")
+            return
+        if registration is not None and request.method == "NOTIFY":
+            state = (request.header("subscription-state") or "").lower()
+            if state.startswith("terminated"):
+                registration.subscription = None  # subscribed again at its next REGISTER
+            if not request.body.strip():
+                self._answer(send, request, 200)  # a state change without an alarm
+                return
         try:
             command = manscdp.parse(request.body)
+            if command.cmd_type == "Catalog" and registration is not None:
+                await self._catalog(request, command, registration, send)
+                return
             if command.cmd_type == "Alarm":
                 event = manscdp.to_alarm(command)
             elif command.cmd_type == "Keepalive":
@@ -96,18 +183,16 @@ class Gateway:
             await self._dead_letter(data, f"MANSCDP: {exc}", peer)
             self._answer(send, request, 400, f"Bad Request ({exc})")
             return
+        if registration is not None:
+            event = await self._of_registration(event, registration)
         try:
-            await asyncio.to_thread(
-                self._publisher.publish_all,
-                topics.CAMERA_ALARMS,
-                [(event.device_id, event.model_dump_json().encode("utf-8"))],
-            )
+            await self._publish_event(event)
         except Exception as exc:
             log.warning("cannot publish %s from %s: %r", event.kind, event.device_id, exc)
             self._answer(send, request, 503, "Service Unavailable")
             return
         self._answer(send, request, 200)
-        if event.kind is not CameraAlarmKind.KEEPALIVE:
+        if event.kind is not CameraAlarmKind.KEEPALIVE and request.method == "MESSAGE":
             log.info("alarm %s from device %s (%s)", event.kind, event.device_id, transport)
             self._send(
                 send,
@@ -121,6 +206,40 @@ class Gateway:
                 ),
                 "MESSAGE-out",
             )
+
+    async def _catalog(
+        self, request: SipMessage, command: manscdp.Command, registration: Registration, send: Send
+    ) -> None:
+        channels = queries.catalog_channels(command)  # ManscdpError: answered 400 by the caller
+        try:
+            await asyncio.to_thread(self.directory.store_channels, registration, channels)
+        except Exception as exc:
+            log.warning("cannot store the catalog of %s: %r", registration.device_id, exc)
+            self._answer(send, request, 503, "Service Unavailable")
+            return
+        log.info("catalog of %s: %d channels", registration.device_id, len(channels))
+        self._answer(send, request, 200)
+
+    async def _of_registration(self, event: CameraAlarm, registration: Registration) -> CameraAlarm:
+        """The institution the registry gives the device, the keepalive timeout, and for an
+        NVR's channel the room it watches."""
+        update: dict[str, object] = {"institution_id": registration.institution_id}
+        if event.kind is CameraAlarmKind.KEEPALIVE:
+            update["offline_after"] = registration.offline_after
+        elif event.device_id != registration.device_id:
+            room = await asyncio.to_thread(
+                self.directory.room_of, registration.device_id, event.device_id
+            )
+            if room:
+                update["description"] = f"{room}：{event.description or ''}"[:2000]
+        return event.model_copy(update=update)
+
+    async def _publish_event(self, event: CameraAlarm) -> None:
+        await asyncio.to_thread(
+            self._publisher.publish_all,
+            topics.CAMERA_ALARMS,
+            [(event.device_id, event.model_dump_json().encode("utf-8"))],
+        )
 
     async def too_large(self, head: bytes, peer: tuple[str, int], send: Send) -> None:
         reason = f"message over {MAX_MESSAGE_BYTES} bytes"
@@ -169,65 +288,3 @@ def _lenient(data: bytes) -> SipMessage | None:
     ):
         return None
     return message
-
-
-class _Udp(asyncio.DatagramProtocol):
-    def __init__(self, gateway: Gateway) -> None:
-        self._gateway = gateway
-        self._transport: asyncio.DatagramTransport | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = transport  # type: ignore[assignment]
-
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        transport = self._transport
-        assert transport is not None
-        if not data.strip():
-            return  # a CRLF keep-alive ping
-
-        def send(payload: bytes) -> None:
-            transport.sendto(payload, addr)
-
-        task = asyncio.create_task(self._gateway.handle(data, addr, "UDP", send))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-
-async def _tcp_connection(
-    gateway: Gateway, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-) -> None:
-    peer = writer.get_extra_info("peername")[:2]
-    try:
-        while True:
-            try:
-                head = await reader.readuntil(b"\r\n\r\n")
-            except asyncio.LimitOverrunError:
-                writer.write(b"SIP/2.0 513 Message Too Large\r\nContent-Length: 0\r\n\r\n")
-                break
-            head = head.lstrip(b"\r\n")  # CRLF keep-alive pings between messages
-            if not head:
-                continue
-            match = _LENGTH.search(head)
-            length = int(match.group(1)) if match else 0
-            if len(head) + length > MAX_MESSAGE_BYTES:
-                await gateway.too_large(head, peer, writer.write)
-                break
-            body = await reader.readexactly(length) if length else b""
-            await gateway.handle(head + body, peer, "TCP", writer.write)
-            await writer.drain()
-    except (asyncio.IncompleteReadError, ConnectionError):
-        pass
-    finally:
-        writer.close()
-
-
-async def serve(
-    gateway: Gateway, host: str, port: int
-) -> tuple[asyncio.BaseTransport, asyncio.Server]:
-    loop = asyncio.get_running_loop()
-    udp, _ = await loop.create_datagram_endpoint(lambda: _Udp(gateway), local_addr=(host, port))
-    tcp = await asyncio.start_server(
-        lambda r, w: _tcp_connection(gateway, r, w), host, port, limit=MAX_HEADER_BYTES
-    )
-    return udp, tcp

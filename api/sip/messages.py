@@ -21,9 +21,11 @@ COMPACT = {
 REASONS = {
     200: "OK",
     400: "Bad Request",
+    401: "Unauthorized",
     403: "Forbidden",
     405: "Method Not Allowed",
     415: "Unsupported Media Type",
+    423: "Interval Too Brief",
     500: "Server Internal Error",
     503: "Service Unavailable",
     513: "Message Too Large",
@@ -70,8 +72,16 @@ class SipMessage:
         return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + self.body
 
 
+_SPELLED = {
+    "call-id": "Call-ID",
+    "cseq": "CSeq",
+    "www-authenticate": "WWW-Authenticate",
+    "x-gb-ver": "X-GB-Ver",
+}
+
+
 def _display(name: str) -> str:
-    return "Call-ID" if name == "call-id" else "CSeq" if name == "cseq" else name.title()
+    return _SPELLED.get(name) or name.title()
 
 
 def header_end(data: bytes) -> int:
@@ -152,22 +162,52 @@ def message_request(
     remote: tuple[str, int],
     transport: str,
     content: bytes,
+    method: str = "MESSAGE",
+    dialog: dict[str, str] | None = None,
+    extra: list[tuple[str, str]] | None = None,
 ) -> SipMessage:
-    """A new MESSAGE (a new dialog) from the platform to a device."""
+    """A request from the platform to a device: a new dialog (MESSAGE, a first SUBSCRIBE),
+    or within `dialog` (call-id, from-tag, to-tag, cseq) for a SUBSCRIBE refresh."""
     lhost, lport = local
     rhost, rport = remote
     branch = f"z9hG4bK{secrets.token_hex(8)}"
+    dialog = dialog or {}
+    from_tag = dialog.get("from-tag") or secrets.token_hex(6)
+    to = f"<sip:{device_id}@{rhost}:{rport}>"
+    if dialog.get("to-tag"):
+        to += f";tag={dialog['to-tag']}"
+    cseq = int(dialog.get("cseq", "0")) + 1
     return SipMessage(
-        f"MESSAGE sip:{device_id}@{rhost}:{rport} SIP/2.0",
+        f"{method} sip:{device_id}@{rhost}:{rport} SIP/2.0",
         [
             ("via", f"SIP/2.0/{transport} {lhost}:{lport};rport;branch={branch}"),
-            ("from", f"<sip:{platform_id}@{lhost}:{lport}>;tag={secrets.token_hex(6)}"),
-            ("to", f"<sip:{device_id}@{rhost}:{rport}>"),
-            ("call-id", f"{secrets.token_hex(12)}@{lhost}"),
-            ("cseq", "1 MESSAGE"),
+            ("from", f"<sip:{platform_id}@{lhost}:{lport}>;tag={from_tag}"),
+            ("to", to),
+            ("call-id", dialog.get("call-id") or f"{secrets.token_hex(12)}@{lhost}"),
+            ("cseq", f"{cseq} {method}"),
             ("max-forwards", "70"),
             ("user-agent", "tuoyu-sip-gateway"),
+            *(extra or []),
             ("content-type", "Application/MANSCDP+xml"),
         ],
         content,
     )
+
+
+def uri_user(header: str | None) -> str:
+    """The user part of a From/To header's SIP URI (a GB/T 28181 device id), or ''."""
+    if not header:
+        return ""
+    start = header.find("sip:")
+    if start < 0:
+        return ""
+    user, at, _ = header[start + 4 :].partition("@")
+    return user if at else ""
+
+
+def tag_of(header: str | None) -> str:
+    for param in (header or "").split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "tag":
+            return value.strip()
+    return ""

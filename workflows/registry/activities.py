@@ -148,6 +148,10 @@ class RegistryActivities:
                 institution_id=event.institution_id,
                 name=event.name,
                 registered_at=event.occurred_at,
+                sip_ha1=event.sip_ha1,
+                sip_ha1_sha256=event.sip_ha1_sha256,
+                keepalive_interval=event.keepalive_interval,
+                rooms=dict(event.rooms),
             )
         )
         institution = session.get(Institution, event.institution_id)
