@@ -12,15 +12,17 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import WorkflowHandle
 
 from infra.identity import IdentityHasher
 from models.actors import Actor, Role
-from models.case_actions import AcceptCase, AddNote, ReportResult
+from models.case_actions import AcceptCase, AddNote, ReportResult, Supervise
 from models.cases import Outcome
 from models.credit import Acknowledge, RecordObjection, RequestRepair, Review
+from models.credit_repair import AcknowledgeLifting, RecordCommitment
 from models.enforcement import CorrectBan, Decide, Reinspect, SanctionKind, StartJointPunishment
 from models.institutions import Institution, Registrar
 from models.people import PersonIdentity
@@ -158,8 +160,14 @@ async def _jp(jp: Handle, check: Callable[[Any], bool]) -> Any:
     return await _until(jp, JointPunishmentWorkflow.state, check)
 
 
+COMMITMENT = "本机构承诺所提交材料真实有效，已纠正失信行为，如有不实愿承担相应法律责任。"
+
+
 async def joint_punishment_repaired(case_env: CaseEnv) -> Handle:
-    jp = await _joint_punishment(case_env, months=12)
+    """Under Order 36: serious for 24 months, so that the tier's minimum (12 months from the
+    finding) ends before publication does; the institution's commitment is recorded before the
+    request, the finding unit grants, and every department lifts its measures."""
+    jp = await _joint_punishment(case_env, months=24)
     await jp.execute_update(
         JointPunishmentWorkflow.object, RecordObjection(actor=OPERATOR, reason="机构称已整改")
     )
@@ -168,6 +176,7 @@ async def joint_punishment_repaired(case_env: CaseEnv) -> Handle:
         Review(actor=HEALTH, upheld=False, reason="异议理由不成立"),
     )
     state = await _jp(jp, lambda s: s.status == "published")
+    assert state.rules == "order-36" and state.tier == "serious"
     for unit in state.pending[:-2]:
         await jp.execute_update(
             JointPunishmentWorkflow.acknowledge, Acknowledge(actor=department(unit))
@@ -178,13 +187,24 @@ async def joint_punishment_repaired(case_env: CaseEnv) -> Handle:
     state = await _jp(jp, lambda s: s.escalated)
     await case_env.pass_time_until(state.plan.repair_from)
     await jp.execute_update(
-        JointPunishmentWorkflow.request_repair, RequestRepair(actor=OPERATOR, reason="已整改到位")
+        JointPunishmentWorkflow.record_commitment,
+        RecordCommitment(actor=OPERATOR, commitment=COMMITMENT),
     )
     await jp.execute_update(
-        JointPunishmentWorkflow.review_repair,
-        Review(actor=LEADING_OFFICE, upheld=True, reason="整改到位，同意修复"),
+        JointPunishmentWorkflow.request_repair, RequestRepair(actor=OPERATOR, reason="已整改到位")
     )
-    await _jp(jp, lambda s: s.status == "removed")
+    # 谁认定、谁修复: the lead that made the finding grants it.
+    await jp.execute_update(
+        JointPunishmentWorkflow.review_repair,
+        Review(actor=HEALTH, upheld=True, reason="已纠正失信行为、履行法定义务，同意修复"),
+    )
+    state = await _jp(jp, lambda s: s.status == "removed" and s.lifting)
+    for unit in list(state.lifting):
+        await jp.execute_update(
+            JointPunishmentWorkflow.acknowledge_lifting, AcknowledgeLifting(actor=department(unit))
+        )
+    with case_env.holding_the_clock():
+        await jp.result()
     return jp
 
 
@@ -261,6 +281,19 @@ async def case_step_parked(case_env: CaseEnv) -> Handle:
     return handle
 
 
+async def case_supervision_overdue(case_env: CaseEnv) -> Handle:
+    _, handle = await case_env.open(category="prepayment", town="town-lushan")
+    await handle.execute_update(CaseWorkflow.accept, AcceptCase(actor=town()))
+    due = await case_env.now() + timedelta(hours=6)
+    await handle.execute_update(
+        CaseWorkflow.supervise, Supervise(actor=LEADING_OFFICE, comments="请加快", due_by=due)
+    )
+    with case_env.holding_the_clock():
+        await case_env.pass_time_until(due)
+        await case_env.until(handle, lambda s: s.history[-1].action == "case.supervision-overdue")
+    return handle
+
+
 SCENARIOS: dict[str, Scenario] = {
     "enforcement-ban-decisions-reinspection": Scenario(
         "EnforcementWorkflow",
@@ -268,10 +301,14 @@ SCENARIOS: dict[str, Scenario] = {
         "the deadline passes, a failed re-inspection, a suspension, joint punishment started",
         enforcement,
     ),
-    "joint-punishment-objection-reminders-repair": Scenario(
+    # `joint-punishment-objection-reminders-repair.json` is the same story before Order 36
+    # (no commitment, granted by the leading office); its scenario cannot run any more.
+    "joint-punishment-order-36-commitment-repair": Scenario(
         "JointPunishmentWorkflow",
-        "notice, objection rejected, published, two departments late (reminded, escalated), "
-        "credit repair asked after the minimum period and granted: removed early",
+        "Order 36, serious for 24 months: notice, objection rejected, published, two "
+        "departments late (reminded, escalated), the commitment recorded, repair asked after "
+        "the tier's minimum and granted by the finding unit: removed early, every department "
+        "lifting its measures",
         joint_punishment_repaired,
     ),
     "joint-punishment-publicity-ends": Scenario(
@@ -302,5 +339,10 @@ SCENARIOS: dict[str, Scenario] = {
         "CaseWorkflow",
         "a note whose step the database refuses for good: parked, the case accepted after",
         case_step_parked,
+    ),
+    "case-supervision-order-overdue": Scenario(
+        "CaseWorkflow",
+        "a case accepted, then a 督办 order whose deadline passes unanswered (flagged overdue)",
+        case_supervision_overdue,
     ),
 }
