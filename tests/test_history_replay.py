@@ -204,22 +204,10 @@ async def test_a_work_order_history_replays(case_env: CaseEnv, replayer: Replaye
 async def test_a_supervision_order_timer_history_replays(
     case_env: CaseEnv, replayer: Replayer
 ) -> None:
-    """A 督办 whose deadline passes unanswered: the history with the timer replays (the
-    histories in `data/histories/` with supervision orders, from before it, replay above)."""
-    from datetime import timedelta
-
-    from models.case_actions import Supervise
-    from tests.case_env import LEADING_OFFICE
-
-    _, handle = await case_env.open(category="prepayment", town="town-lushan")
-    await handle.execute_update(CaseWorkflow.accept, AcceptCase(actor=town()))
-    due = await case_env.now() + timedelta(hours=6)
-    await handle.execute_update(
-        CaseWorkflow.supervise, Supervise(actor=LEADING_OFFICE, comments="请加快", due_by=due)
-    )
-    with case_env.holding_the_clock():
-        await case_env.pass_time_until(due)
-        await case_env.until(handle, lambda s: s.history[-1].action == "case.supervision-overdue")
+    """A 督办 whose deadline passes unanswered: the history with the timer replays
+    (`case-supervision-order-overdue.json` holds it as recorded; the histories with supervision
+    orders from before the timer, `work-orders*.json`, replay above)."""
+    handle = await SCENARIOS["case-supervision-order-overdue"].run(case_env)
     history = await handle.fetch_history()
     await replayer.replay_workflow(history)
     assert history.to_json().count('"markerName": "core_patch"') >= 2  # the timer's among them
