@@ -10,7 +10,6 @@ from temporalio import activity
 
 from infra import audit, notify
 from infra.db import SessionFactory
-from infra.notify import Publisher
 from models.audit import AuditEntry
 from models.bans import Ban, BanStatus
 from models.camera import Device, FaceMatch
@@ -61,9 +60,8 @@ def current_employment(session: Session, person_hash: str, institution_id: str) 
 
 
 class RegistryActivities:
-    def __init__(self, session_factory: SessionFactory, publisher: Publisher) -> None:
+    def __init__(self, session_factory: SessionFactory) -> None:
         self._sessions = session_factory
-        self._publisher = publisher
 
     def all(self) -> list[Any]:
         return [self.apply_registry_event, self.recheck_employment, self.check_face_match]
@@ -181,8 +179,6 @@ class RegistryActivities:
                     reason="hiring" if staff.type == "staff-hired" else "api",
                     at=staff.occurred_at,
                 )
-        notify.publish(self._publisher, alerts)
-        with self._sessions() as session:
             recorded = False
             if session.get(StaffCheck, staff.event_id) is None:
                 session.add(
@@ -283,7 +279,7 @@ class RegistryActivities:
                 case_id=params.case_id,
             )
         ]
-        notify.publish(self._publisher, alerts)
+        # Read above, written here: the alerts go into the outbox with the checks they record.
         with self._sessions() as session:
             for employment, institution in matches.values():
                 key = f"{params.key}:{employment.id}"
@@ -329,8 +325,6 @@ class RegistryActivities:
         if not bans or institution is None:
             return None
         person = match.person
-        with self._sessions() as session:
-            replay = session.get(StaffCheck, f"camera:{match.event_id}") is not None
         alerts = ban_alerts(
             key=f"camera:{match.event_id}",
             person_masked=person.id_masked,
@@ -341,9 +335,7 @@ class RegistryActivities:
             reason="camera",
             at=match.occurred_at,
         )
-        if not replay:  # alerted before: a replayed alarm
-            notify.publish(self._publisher, alerts)
-        with self._sessions() as session:
+        with self._sessions() as session:  # a replayed alarm finds its check and adds nothing
             if session.get(StaffCheck, f"camera:{match.event_id}") is None:
                 session.add(
                     StaffCheck(
