@@ -110,7 +110,7 @@ class Relay:
                 .order_by(col(OutboxMessage.id))
                 .limit(self._batch)
             ).all()
-            session.rollback()  # nothing held while the broker is waited for
+        # The session is closed here: nothing is held while the broker is waited for.
         if not rows:
             return 0
         # Consecutive runs of one topic go in one call: kafka-python keeps the order of the
