@@ -214,19 +214,24 @@ async def time_skipping(settings: Settings) -> AsyncIterator[WorkflowEnvironment
         await env.shutdown()
 
 
-@pytest.fixture(scope="session")
-def case_database_url(database_url: str, test_data_dir: Path) -> str:
-    """The time-skipping cases' own database on the session's server (SQLite or PostgreSQL,
-    as for the stack): its outbox is drained by the recorder, the stack's by its worker, and
-    neither relay may take the other's rows."""
+def own_database(database_url: str, test_data_dir: Path, name: str) -> str:
+    """A database of its own on the session's server (SQLite or PostgreSQL, as for the
+    stack), so that one outbox relay cannot take another's rows."""
     if database_url.startswith("sqlite"):
-        return f"sqlite:///{test_data_dir / 'cases.db'}"
+        return f"sqlite:///{test_data_dir / f'{name}.db'}"
     url = make_url(database_url)
     server = create_engine(url, isolation_level="AUTOCOMMIT")
     with server.connect() as connection:
-        connection.execute(text("CREATE DATABASE tuoyu_cases"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
     server.dispose()
-    return url.set(database="tuoyu_cases").render_as_string(hide_password=False)
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def case_database_url(database_url: str, test_data_dir: Path) -> str:
+    """The time-skipping cases' database: its outbox is drained by the recorder, the
+    stack's by its worker."""
+    return own_database(database_url, test_data_dir, "tuoyu_cases")
 
 
 @pytest.fixture(scope="session")
