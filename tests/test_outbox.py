@@ -19,7 +19,7 @@ from infra import notify
 from infra.db import SessionFactory, make_engine, session_factory
 from infra.kafka import KafkaPublisher, ensure_topics
 from infra.migrate import prepare_database
-from infra.outbox import Relay, enqueue
+from infra.outbox import Publisher, Relay, enqueue
 from models.audit import AuditRecord
 from models.cases import case_id_for
 from models.notifications import Notification, NotificationKind, NotificationRecord
@@ -155,7 +155,7 @@ def test_sent_rows_are_pruned_after_the_retention(
     relay.close()
 
 
-def notify_nothing() -> object:
+def notify_nothing() -> Publisher:
     class Nothing:
         def publish_all(self, topic: str, messages: list[tuple[str, bytes]]) -> None:
             pass
