@@ -171,6 +171,12 @@ class Relay:
                 held.close()
 
     def _leader(self) -> bool:
+        if isinstance(self._held, Connection):
+            try:  # a restarted database dropped the session, and with it the lock
+                self._held.execute(text("SELECT 1")).scalar()
+                self._held.commit()
+            except Exception:
+                self.close()
         if self._held is not None:
             return True
         if self._engine.dialect.name == "postgresql":
