@@ -264,23 +264,21 @@ class RegistryActivities:
             total = session.exec(
                 select(Employment.id).where(col(Employment.valid_to).is_(None))
             ).all()
-        alerts = [
-            alert
-            for employment, institution in matches.values()
-            for alert in ban_alerts(
-                key=f"{params.key}:{employment.id}",
-                person_masked=employment.person_masked,
-                name=employment.name,
-                institution_id=institution.id,
-                institution_name=institution.name,
-                town=institution.town,
-                reason=params.reason,
-                at=params.at,
-                case_id=params.case_id,
-            )
-        ]
-        # Read above, written here: the alerts go into the outbox with the checks they record.
-        with self._sessions() as session:
+            alerts = [
+                alert
+                for employment, institution in matches.values()
+                for alert in ban_alerts(
+                    key=f"{params.key}:{employment.id}",
+                    person_masked=employment.person_masked,
+                    name=employment.name,
+                    institution_id=institution.id,
+                    institution_name=institution.name,
+                    town=institution.town,
+                    reason=params.reason,
+                    at=params.at,
+                    case_id=params.case_id,
+                )
+            ]
             for employment, institution in matches.values():
                 key = f"{params.key}:{employment.id}"
                 if session.get(StaffCheck, key) is None:
@@ -322,20 +320,20 @@ class RegistryActivities:
         with self._sessions() as session:
             bans = active_bans(session, match.person.id_hash)
             institution = institution_of(session, match.device_id, match.institution_id)
-        if not bans or institution is None:
-            return None
-        person = match.person
-        alerts = ban_alerts(
-            key=f"camera:{match.event_id}",
-            person_masked=person.id_masked,
-            name=person.name,
-            institution_id=institution.id,
-            institution_name=institution.name,
-            town=institution.town,
-            reason="camera",
-            at=match.occurred_at,
-        )
-        with self._sessions() as session:  # a replayed alarm finds its check and adds nothing
+            if not bans or institution is None:
+                return None
+            person = match.person
+            alerts = ban_alerts(
+                key=f"camera:{match.event_id}",
+                person_masked=person.id_masked,
+                name=person.name,
+                institution_id=institution.id,
+                institution_name=institution.name,
+                town=institution.town,
+                reason="camera",
+                at=match.occurred_at,
+            )
+            # A replayed alarm finds its check and adds nothing.
             if session.get(StaffCheck, f"camera:{match.event_id}") is None:
                 session.add(
                     StaffCheck(
