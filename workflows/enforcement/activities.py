@@ -454,33 +454,35 @@ class EnforcementActivities:
             institution = session.get(Institution, case.institution_id or "")
             notifications = self._credit_notifications(step, case, key)
             event = self._platform_event(step, case, institution, entry)
-            if audit.exists(session, key):
-                return
-            if event is not None:
-                outbox.enqueue(
+            if not audit.exists(session, key):
+                if event is not None:
+                    outbox.enqueue(
+                        session,
+                        topics.CREDIT_PLATFORM,
+                        case.institution_id or case.institution_key or case.id,
+                        event.model_dump_json().encode(),
+                    )
+                self._apply_credit_step(session, step, case, entry)
+                self._audit(
                     session,
-                    topics.CREDIT_PLATFORM,
-                    case.institution_id or case.institution_key or case.id,
-                    event.model_dump_json().encode(),
+                    f"credit.{step.step}",
+                    key,
+                    case,
+                    step.at,
+                    actor=step.actor.label,
+                    role=step.actor.role,
+                    unit=step.actor.unit,
+                    reason=step.reason,
+                    entry_id=step.entry_id,
+                    pending=step.pending,
                 )
-                if self._platform is not None:  # at least once: before the commit
-                    self._platform.send(event)
-            self._apply_credit_step(session, step, case, entry)
-            self._audit(
-                session,
-                f"credit.{step.step}",
-                key,
-                case,
-                step.at,
-                actor=step.actor.label,
-                role=step.actor.role,
-                unit=step.actor.unit,
-                reason=step.reason,
-                entry_id=step.entry_id,
-                pending=step.pending,
-            )
-            notify.record(session, notifications, case.institution_name)
-            session.commit()
+                notify.record(session, notifications, case.institution_name)
+                session.commit()
+        # The platform's HTTP call stays out of the transaction (a SQLite writer would hold all
+        # others for up to its 10 s timeout). Made on every attempt, after the commit: at least
+        # once; the platform drops repeats by the event id.
+        if event is not None and self._platform is not None:
+            self._platform.send(event)
 
     def _credit_notifications(self, step: CreditStep, case: Case, key: str) -> list[Notification]:
         name = case.institution_name or "涉事机构"
