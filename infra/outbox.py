@@ -168,6 +168,9 @@ class Relay:
         held, self._held = self._held, None
         if held is not None:
             with suppress(Exception):
+                if isinstance(held, Connection):
+                    # Back in the pool the session, and with it the lock, would live on.
+                    held.invalidate()
                 held.close()
 
     def _leader(self) -> bool:
