@@ -1,4 +1,5 @@
-"""The Temporal worker process: case workflows and their activities."""
+"""The Temporal worker process: case workflows, their activities, and the outbox relay that
+publishes what the activities wrote (infra/outbox.py)."""
 
 from __future__ import annotations
 
