@@ -130,21 +130,12 @@ def test_sent_rows_are_pruned_after_the_retention(
     sessions, engine = outbox_db
     relay = Relay(sessions, engine, notify_nothing(), retention=timedelta(days=7))
     with sessions() as session:
-        old = OutboxMessage(
-            topic="t",
-            key="k",
-            value=b"old",
-            created_at=datetime.now(UTC),
-            sent_at=datetime.now(UTC) - timedelta(days=8),
-        )
-        fresh = OutboxMessage(
-            topic="t",
-            key="k",
-            value=b"fresh",
-            created_at=datetime.now(UTC),
-            sent_at=datetime.now(UTC) - timedelta(days=1),
-        )
-        session.add_all([old, fresh])
+        now = datetime.now(UTC)
+        for value, age in ((b"old", 8), (b"fresh", 1)):  # days since it was sent
+            sent = now - timedelta(days=age)
+            session.add(
+                OutboxMessage(topic="t", key="k", value=value, created_at=sent, sent_at=sent)
+            )
         session.commit()
     assert relay.prune() >= 1
     with sessions() as session:
