@@ -1,14 +1,14 @@
-"""Sending notifications: publish to `tuoyu.notifications` first (at least once), then record
-each one and its audit record (exactly once, by event id) in the caller's transaction."""
+"""Sending notifications: each one is recorded with its audit record and put in the outbox
+(infra/outbox.py) for `tuoyu.notifications`, exactly once by event id, in the caller's
+transaction; the relay publishes it after the commit."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Protocol
 
 from sqlmodel import Session
 
-from infra import audit
+from infra import audit, outbox
 from models import topics
 from models.audit import AuditEntry
 from models.notifications import Notification, NotificationRecord
@@ -16,24 +16,14 @@ from models.notifications import Notification, NotificationRecord
 ACTOR = "system:notifier"
 
 
-class Publisher(Protocol):
-    """Sends messages and returns once the broker has acknowledged every one."""
-
-    def publish_all(self, topic: str, messages: list[tuple[str, bytes]]) -> None: ...
-
-
-def publish(publisher: Publisher, notifications: list[Notification]) -> None:
-    if notifications:
-        publisher.publish_all(
-            topics.NOTIFICATIONS,
-            [(n.recipient, n.model_dump_json().encode("utf-8")) for n in notifications],
-        )
-
-
 def record(session: Session, notifications: list[Notification], institution: str | None) -> None:
+    """Record each notification new to the database and put it in the outbox."""
     for n in notifications:
         if session.get(NotificationRecord, n.event_id) is not None:
             continue
+        outbox.enqueue(
+            session, topics.NOTIFICATIONS, n.recipient, n.model_dump_json().encode("utf-8")
+        )
         session.add(
             NotificationRecord(
                 event_id=n.event_id,

@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     # A dead letter larger than this keeps its original in the claim-check store instead
     # (infra/claim_check.py): safely below the producer's 1 MiB max_request_size.
     dead_letter_max_bytes: int = Field(default=900_000, ge=1024)
+    # The outbox relay in each Temporal worker (infra/outbox.py): it polls this often (seconds),
+    # and sooner when a step of its own process commits; sent rows are kept this many days.
+    outbox_poll_seconds: float = Field(default=0.1, gt=0, le=10)
+    outbox_batch: int = Field(default=500, ge=1, le=10_000)
+    outbox_retention_days: float = Field(default=7.0, ge=0)
     # POST /staff-checks waits this long for its workflow's answer, then answers 503.
     staff_check_timeout: float = Field(default=20.0, gt=0)
     log_level: str = "INFO"

@@ -39,17 +39,37 @@ TASK_QUEUE = "cases-under-test"
 
 @dataclass
 class RecordingPublisher:
-    sent: list[Notification] = field(default_factory=list)
-    credit: list[CreditPlatformEvent] = field(default_factory=list)
-    dead: list[tuple[str, DeadLetter]] = field(default_factory=list)  # (key, letter)
+    """What the outbox relay published. Reading it first drains the outbox (`drain`, set by
+    the fixture): a step's activity has committed by the time a test sees the workflow move
+    on, so what it wrote is then on the "topic", as it would be a poll later with Kafka."""
+
+    drain: Callable[[], object] = lambda: None
+    _sent: list[Notification] = field(default_factory=list)
+    _credit: list[CreditPlatformEvent] = field(default_factory=list)
+    _dead: list[tuple[str, DeadLetter]] = field(default_factory=list)  # (key, letter)
 
     def publish_all(self, topic: str, messages: list[tuple[str, bytes]]) -> None:
         if topic == topics.DEAD_LETTER:
-            self.dead.extend((k, DeadLetter.model_validate_json(v)) for k, v in messages)
+            self._dead.extend((k, DeadLetter.model_validate_json(v)) for k, v in messages)
         elif topic == topics.CREDIT_PLATFORM:
-            self.credit.extend(CreditPlatformEvent.model_validate_json(v) for _, v in messages)
+            self._credit.extend(CreditPlatformEvent.model_validate_json(v) for _, v in messages)
         else:
-            self.sent.extend(Notification.model_validate_json(value) for _, value in messages)
+            self._sent.extend(Notification.model_validate_json(value) for _, value in messages)
+
+    @property
+    def sent(self) -> list[Notification]:
+        self.drain()
+        return self._sent
+
+    @property
+    def credit(self) -> list[CreditPlatformEvent]:
+        self.drain()
+        return self._credit
+
+    @property
+    def dead(self) -> list[tuple[str, DeadLetter]]:
+        self.drain()
+        return self._dead
 
     def to(self, case_id: str, kind: str | None = None) -> list[Notification]:
         return [n for n in self.sent if n.case_id == case_id and (kind is None or n.kind == kind)]

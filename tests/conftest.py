@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.async_api import Browser, async_playwright
+from sqlalchemy import create_engine, make_url, text
 from sqlmodel import Session
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -29,6 +31,7 @@ from infra.db import SessionFactory, make_engine, session_factory
 from infra.deadlines import load_enforcement, load_policy
 from infra.kafka import KafkaPublisher
 from infra.migrate import prepare_database
+from infra.outbox import Relay
 from infra.poison import DeterministicErrors
 from infra.postgres import start_postgres
 from infra.process import ManagedProcess, free_port
@@ -211,41 +214,69 @@ async def time_skipping(settings: Settings) -> AsyncIterator[WorkflowEnvironment
         await env.shutdown()
 
 
+def own_database(database_url: str, test_data_dir: Path, name: str) -> str:
+    """A database of its own on the session's server (SQLite or PostgreSQL, as for the
+    stack), so that one outbox relay cannot take another's rows."""
+    if database_url.startswith("sqlite"):
+        return f"sqlite:///{test_data_dir / f'{name}.db'}"
+    url = make_url(database_url)
+    server = create_engine(url, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    server.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def case_database_url(database_url: str, test_data_dir: Path) -> str:
+    """The time-skipping cases' database: its outbox is drained by the recorder, the
+    stack's by its worker."""
+    return own_database(database_url, test_data_dir, "tuoyu_cases")
+
+
 @pytest.fixture(scope="session")
 async def case_env(
     time_skipping: WorkflowEnvironment,
-    database_url: str,
+    case_database_url: str,
     test_data_dir: Path,
     settings: Settings,
 ) -> AsyncIterator[CaseEnv]:
-    """Case workflows on the time-skipping server, their activities on the session's database
-    (SQLite or PostgreSQL, as for the stack)."""
-    prepare_database(database_url)
-    engine = make_engine(database_url)
+    """Case workflows on the time-skipping server, their activities on a database of their
+    own; the outbox relay publishes to a recorder."""
+    prepare_database(case_database_url)
+    engine = make_engine(case_database_url)
     policy = load_policy()
-    publisher = RecordingPublisher()
     sessions = session_factory(engine)
+    publisher = RecordingPublisher()
+    relay = Relay(sessions, engine, publisher)
+    publisher.drain = relay.drain
     claims = ClaimCheckStore(test_data_dir, 900_000)
     activities = [
-        *RefusingCaseActivities(sessions, publisher, policy, load_vault(settings)).all(),
-        *EnforcementActivities(sessions, publisher, load_enforcement()).all(),
-        *RegistryActivities(sessions, publisher).all(),
-        *RefusingInspectionActivities(sessions, publisher).all(),
-        *AlarmActivities(sessions, publisher, claims).all(),
-        *ParkingActivities(sessions, publisher, claims).all(),
+        *RefusingCaseActivities(sessions, policy, load_vault(settings)).all(),
+        *EnforcementActivities(sessions, load_enforcement()).all(),
+        *RegistryActivities(sessions).all(),
+        *RefusingInspectionActivities(sessions).all(),
+        *AlarmActivities(sessions, claims).all(),
+        *ParkingActivities(sessions, claims).all(),
     ]
     seen = WorkflowsSeen()
-    with ThreadPoolExecutor(max_workers=4) as executor:
-        async with Worker(
-            time_skipping.client,
-            task_queue=TASK_QUEUE,
-            workflows=WORKFLOWS,
-            activities=activities,
-            activity_executor=executor,
-            interceptors=[DeterministicErrors(), seen],
-        ):
-            yield CaseEnv(time_skipping, session_factory(engine), publisher, policy, seen)
-    engine.dispose()
+    stop = threading.Event()
+    relaying = asyncio.create_task(asyncio.to_thread(relay.run, stop, 0.05))
+    try:
+        with ThreadPoolExecutor(max_workers=4) as executor:
+            async with Worker(
+                time_skipping.client,
+                task_queue=TASK_QUEUE,
+                workflows=WORKFLOWS,
+                activities=activities,
+                activity_executor=executor,
+                interceptors=[DeterministicErrors(), seen],
+            ):
+                yield CaseEnv(time_skipping, session_factory(engine), publisher, policy, seen)
+    finally:
+        stop.set()
+        await relaying
+        engine.dispose()
 
 
 SCREENSHOTS = Path(os.environ.get("TUOYU_SCREENSHOT_DIR", REPO / "test-output" / "screenshots"))

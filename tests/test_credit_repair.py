@@ -411,7 +411,7 @@ def _patches(path: Path) -> list[str]:
 
 def test_an_unknown_sanction_fails_the_plan_once_not_forever(case_env: CaseEnv) -> None:
     """The API refuses it (422 `unknown_sanction`); a start that bypasses it is not retried."""
-    activities = EnforcementActivities(case_env.sessions, case_env.publisher, load_enforcement())
+    activities = EnforcementActivities(case_env.sessions, load_enforcement())
     params = PlanCredit(start=datetime.now(UTC), stage="notice", serious=False, publicity_months=3)
     assert activities.plan_credit(params).tier is None  # two-tier: no tier
     params.order36, params.sanction = True, "no-such-sanction"

@@ -236,7 +236,7 @@ async def test_an_inspection_that_fails_is_parked_and_the_next_opens_its_case(
 
 
 async def test_an_operator_lists_and_resolves_parked_events(
-    case_env: CaseEnv, database_url: str, monkeypatch: pytest.MonkeyPatch
+    case_env: CaseEnv, case_database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from typer.testing import CliRunner
 
@@ -246,7 +246,7 @@ async def test_an_operator_lists_and_resolves_parked_events(
     _, case_id, handle = await refused_case(case_env)
     with case_env.holding_the_clock():
         await handle.result()
-    monkeypatch.setenv("TUOYU_DATABASE_URL", database_url)
+    monkeypatch.setenv("TUOYU_DATABASE_URL", case_database_url)
     get_settings.cache_clear()
     try:
         runner = CliRunner()

@@ -1,4 +1,5 @@
-"""The Temporal worker process: case workflows and their activities."""
+"""The Temporal worker process: case workflows, their activities, and the outbox relay that
+publishes what the activities wrote (infra/outbox.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import asyncio
 import compileall
 import logging
 import signal
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from temporalio.worker import Worker
 
@@ -19,6 +22,7 @@ from infra.db import SessionFactory, make_engine, session_factory
 from infra.deadlines import load_enforcement, load_policy
 from infra.kafka import KafkaPublisher
 from infra.logs import configure as configure_logging
+from infra.outbox import Relay
 from infra.poison import DeterministicErrors
 from infra.settings import Settings, get_settings
 from infra.signing import AuditSigner, load_signer
@@ -70,21 +74,32 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     publisher = KafkaPublisher.for_settings(settings)
     sessions = session_factory(engine)
     vault = load_vault(settings)
-    cases = CaseActivities(sessions, publisher, load_policy(settings.deadlines_file), vault)
+    cases = CaseActivities(sessions, load_policy(settings.deadlines_file), vault)
     enforcement = EnforcementActivities(
         sessions,
-        publisher,
         load_enforcement(settings.enforcement_file),
         credit_platform.from_url(settings.credit_platform_url),
     )
-    registry = RegistryActivities(sessions, publisher)
-    inspections = InspectionActivities(sessions, publisher)
+    registry = RegistryActivities(sessions)
+    inspections = InspectionActivities(sessions)
     claims = ClaimCheckStore(settings.data_dir, settings.dead_letter_max_bytes)
-    alarms = AlarmActivities(sessions, publisher, claims)
-    parking = ParkingActivities(sessions, publisher, claims)
+    alarms = AlarmActivities(sessions, claims)
+    parking = ParkingActivities(sessions, claims)
     await ensure_yearly_recheck(client, settings.temporal_task_queue)
     # Case workflows upsert these; on a server without them every case's task would fail.
     await search.register(client, settings.temporal_namespace)
+    # The activities write what they publish into the outbox; this thread sends it to Kafka.
+    relay = Relay(
+        sessions,
+        engine,
+        publisher,
+        batch=settings.outbox_batch,
+        retention=timedelta(days=settings.outbox_retention_days),
+    )
+    relay_stop = threading.Event()
+    relaying = asyncio.create_task(
+        asyncio.to_thread(relay.run, relay_stop, settings.outbox_poll_seconds)
+    )
     try:
         threads = settings.temporal_activity_threads
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="activity") as executor:
@@ -114,6 +129,8 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
                 await stop.wait()
                 signing.cancel()
     finally:
+        relay_stop.set()
+        await relaying
         publisher.close()
         engine.dispose()
 

@@ -25,6 +25,7 @@ from models import (  # noqa: F401
     integrity,
     notifications,
     open311,
+    outbox,
     parking,
     staff,
     statistics,

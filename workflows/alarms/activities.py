@@ -8,10 +8,9 @@ from typing import Any
 
 from temporalio import activity
 
-from infra import audit
+from infra import audit, outbox
 from infra.claim_check import ClaimCheckStore
 from infra.db import SessionFactory
-from infra.notify import Publisher
 from models import topics
 from models.audit import AuditEntry
 from models.camera import CameraAlarmKind, DeviceAlarm
@@ -84,11 +83,9 @@ class AlarmActivities:
     def __init__(
         self,
         session_factory: SessionFactory,
-        publisher: Publisher | None = None,
         claims: ClaimCheckStore | None = None,
     ) -> None:
         self._sessions = session_factory
-        self._publisher = publisher
         self._claims = claims
 
     def all(self) -> list[Any]:
@@ -101,16 +98,15 @@ class AlarmActivities:
             institution = institution_of(session, alarm.device_id, alarm.institution_id)
             if institution is None:
                 if not audit.exists(session, f"alarm:{alarm.event_id}:unknown-device"):
-                    # Dead-lettered before the audit record that marks it done: a retry in
-                    # between sends the same letter (same event id) again, nothing is lost.
+                    # Dead-lettered through the outbox, with the audit record that marks it
+                    # done, in one transaction.
                     letter = unknown_device_letter(alarm)
-                    if self._publisher is not None:
-                        value = (
-                            self._claims.seal(letter)
-                            if self._claims is not None
-                            else letter.model_dump_json().encode()
-                        )
-                        self._publisher.publish_all(topics.DEAD_LETTER, [(alarm.device_id, value)])
+                    value = (
+                        self._claims.seal(letter)
+                        if self._claims is not None
+                        else letter.model_dump_json().encode()
+                    )
+                    outbox.enqueue(session, topics.DEAD_LETTER, alarm.device_id, value)
                     audit.append(
                         session,
                         AuditEntry(

@@ -1,4 +1,5 @@
-"""Activities of the case workflow: the only place it touches the database or Kafka."""
+"""Activities of the case workflow: the only place it touches the database. What it publishes
+goes into the outbox in the same transaction (infra/outbox.py)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,10 @@ from typing import Any
 from sqlmodel import Session, select
 from temporalio import activity
 
-from infra import audit, integrity, notify, reference
+from infra import audit, integrity, notify, outbox, reference
 from infra.db import SessionFactory
 from infra.deadlines import after, plan
 from infra.duplicates import done_case, institution_key, open_duplicate, units_of
-from infra.notify import Publisher
 from infra.settings import get_settings
 from infra.vault import Vault, load_vault
 from models import topics
@@ -76,12 +76,10 @@ class CaseActivities:
     def __init__(
         self,
         session_factory: SessionFactory,
-        publisher: Publisher,
         policy: DeadlinePolicy,
         vault: Vault | None = None,
     ) -> None:
         self._sessions = session_factory
-        self._publisher = publisher
         self._policy = policy
         self._vault = vault or load_vault(get_settings())
 
@@ -106,10 +104,13 @@ class CaseActivities:
             # No partition or offset here: the id comes from the content's digest.
             DeadLetterSource(channel=f"{topics.COMPLAINTS} (case workflow)"),
         )
-        self._publisher.publish_all(
-            topics.DEAD_LETTER, [(complaint.event_id, letter.model_dump_json().encode())]
-        )
         with self._sessions() as session:
+            key = f"{params.case_id}:reused:{params.fingerprint}"
+            if audit.exists(session, key):
+                return
+            outbox.enqueue(
+                session, topics.DEAD_LETTER, complaint.event_id, letter.model_dump_json().encode()
+            )
             audit.append(
                 session,
                 AuditEntry(
@@ -120,7 +121,7 @@ class CaseActivities:
                     outcome="refused",
                     case_id=params.case_id,
                     occurred_at=datetime.now(UTC),
-                    idempotency_key=f"{params.case_id}:reused:{params.fingerprint}",
+                    idempotency_key=key,
                     details={
                         "event_id": complaint.event_id,
                         "fingerprint": params.fingerprint,
@@ -287,20 +288,17 @@ class CaseActivities:
 
     @activity.defn
     def record_step(self, step: RecordStep) -> None:
-        """Publish the step's notifications (at least once), then persist the step, its audit
-        record and each notification (exactly once, keyed by the step)."""
+        """Persist the step, its audit record and each notification, and put the notifications
+        in the outbox: one transaction, exactly once (keyed by the step)."""
         s = step.state
-        with self._sessions() as session:
-            case = session.get(Case, s.case_id)
-            if case is None:
-                raise RuntimeError(f"case {s.case_id} is not in the database")
-            notifications = [render(step, spec, case) for spec in step.notifications]
-        notify.publish(self._publisher, notifications)
         with self._sessions() as session:
             if audit.exists(session, step.key):
                 return
             case = session.get(Case, s.case_id)
-            assert case is not None
+            if case is None:
+                raise RuntimeError(f"case {s.case_id} is not in the database")
+            # Rendered from the case as it was before this step changes it.
+            notifications = [render(step, spec, case) for spec in step.notifications]
             self._update_case(session, case, step)
             self._update_rounds(session, step)
             self._update_assignments(session, step)

@@ -10,12 +10,11 @@ from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from infra import audit, integrity, notify, reference
+from infra import audit, integrity, notify, outbox, reference
 from infra.credit_platform import CreditPlatform
 from infra.credit_tiers import UnknownSanction
 from infra.db import SessionFactory
 from infra.deadlines import plan_credit
-from infra.notify import Publisher
 from infra.workdays import add_working_days
 from models import topics
 from models.audit import AuditEntry
@@ -85,12 +84,10 @@ class EnforcementActivities:
     def __init__(
         self,
         session_factory: SessionFactory,
-        publisher: Publisher,
         policy: EnforcementPolicy,
         platform: CreditPlatform | None = None,
     ) -> None:
         self._sessions = session_factory
-        self._publisher = publisher
         self._policy = policy
         self._platform = platform
 
@@ -103,7 +100,7 @@ class EnforcementActivities:
             self.remind_reinspection,
             self.plan_credit,
             self.record_credit_step,
-            *CreditRepairActivities(self._sessions, self._publisher, self._policy).all(),
+            *CreditRepairActivities(self._sessions, self._policy).all(),
         ]
 
     # -- lifetime bans -----------------------------------------------------------------------
@@ -283,12 +280,8 @@ class EnforcementActivities:
                 )
                 for unit in dict.fromkeys(u for u in recipients if u)
             ]
-        notify.publish(self._publisher, notifications)
-        with self._sessions() as session:
             if session.get(Decision, params.decision_id) is not None:
                 return rectify_by
-            case = session.get(Case, params.case_id)
-            assert case is not None
             session.add(
                 Decision(
                     id=params.decision_id,
@@ -365,12 +358,8 @@ class EnforcementActivities:
                 )
                 for unit in dict.fromkeys([decision.deciding_unit, case.town])
             ]
-        notify.publish(self._publisher, notifications)
-        with self._sessions() as session:
             if audit.exists(session, key):
                 return
-            case = session.get(Case, params.case_id)
-            assert case is not None
             self._audit(
                 session,
                 "decision.reinspection-due",
@@ -404,13 +393,8 @@ class EnforcementActivities:
                 )
                 for unit in dict.fromkeys(failed)
             ]
-        notify.publish(self._publisher, notifications)
-        with self._sessions() as session:
             if audit.exists(session, key):
                 return
-            case = session.get(Case, params.case_id)
-            decision = session.get(Decision, r.decision_id)
-            assert case is not None and decision is not None
             decision.rectification = (
                 RectificationStatus.PASSED if r.passed else RectificationStatus.FAILED
             )
@@ -470,41 +454,35 @@ class EnforcementActivities:
             institution = session.get(Institution, case.institution_id or "")
             notifications = self._credit_notifications(step, case, key)
             event = self._platform_event(step, case, institution, entry)
-        notify.publish(self._publisher, notifications)
-        if event is not None:
-            self._publisher.publish_all(
-                topics.CREDIT_PLATFORM,
-                [
-                    (
+            if not audit.exists(session, key):
+                if event is not None:
+                    outbox.enqueue(
+                        session,
+                        topics.CREDIT_PLATFORM,
                         case.institution_id or case.institution_key or case.id,
                         event.model_dump_json().encode(),
                     )
-                ],
-            )
-            if self._platform is not None:
-                self._platform.send(event)
-        with self._sessions() as session:
-            if audit.exists(session, key):
-                return
-            case = session.get(Case, case_id)
-            assert case is not None
-            entry = session.get(CreditEntry, step.entry_id)
-            self._apply_credit_step(session, step, case, entry)
-            self._audit(
-                session,
-                f"credit.{step.step}",
-                key,
-                case,
-                step.at,
-                actor=step.actor.label,
-                role=step.actor.role,
-                unit=step.actor.unit,
-                reason=step.reason,
-                entry_id=step.entry_id,
-                pending=step.pending,
-            )
-            notify.record(session, notifications, case.institution_name)
-            session.commit()
+                self._apply_credit_step(session, step, case, entry)
+                self._audit(
+                    session,
+                    f"credit.{step.step}",
+                    key,
+                    case,
+                    step.at,
+                    actor=step.actor.label,
+                    role=step.actor.role,
+                    unit=step.actor.unit,
+                    reason=step.reason,
+                    entry_id=step.entry_id,
+                    pending=step.pending,
+                )
+                notify.record(session, notifications, case.institution_name)
+                session.commit()
+        # The platform's HTTP call stays out of the transaction (a SQLite writer would hold all
+        # others for up to its 10 s timeout). Made on every attempt, after the commit: at least
+        # once; the platform drops repeats by the event id.
+        if event is not None and self._platform is not None:
+            self._platform.send(event)
 
     def _credit_notifications(self, step: CreditStep, case: Case, key: str) -> list[Notification]:
         name = case.institution_name or "涉事机构"

@@ -11,7 +11,6 @@ from temporalio import activity
 
 from infra import audit, integrity, notify, reference
 from infra.db import SessionFactory
-from infra.notify import Publisher
 from models.audit import AuditEntry
 from models.cases import Case, UnitRecord, UnitRecordKind
 from models.credit import CreditEntry, EnforcementPolicy
@@ -30,11 +29,8 @@ def _unit_name(code: str) -> str:
 
 
 class CreditRepairActivities:
-    def __init__(
-        self, session_factory: SessionFactory, publisher: Publisher, policy: EnforcementPolicy
-    ) -> None:
+    def __init__(self, session_factory: SessionFactory, policy: EnforcementPolicy) -> None:
         self._sessions = session_factory
-        self._publisher = publisher
         self._policy = policy
 
     def all(self) -> list[Any]:
@@ -65,15 +61,11 @@ class CreditRepairActivities:
             key += f":{step.actor.unit}"
         case_id = step.entry_id.removeprefix("credit-")
         with self._sessions() as session:
-            case = session.get(Case, case_id)
-            assert case is not None
-            notifications = self._notifications(step, case, key)
-        notify.publish(self._publisher, notifications)
-        with self._sessions() as session:
             if audit.exists(session, key):
                 return
             case = session.get(Case, case_id)
             assert case is not None
+            notifications = self._notifications(step, case, key)
             self._apply(session, step, case)
             audit.append(
                 session,

@@ -12,7 +12,6 @@ from temporalio import activity
 
 from infra import audit, notify, reference
 from infra.db import SessionFactory
-from infra.notify import Publisher
 from models.audit import AuditEntry
 from models.cases import case_id_for
 from models.complaints import ComplaintReceived
@@ -35,9 +34,8 @@ class InspectionResult(BaseModel):
 
 
 class InspectionActivities:
-    def __init__(self, session_factory: SessionFactory, publisher: Publisher) -> None:
+    def __init__(self, session_factory: SessionFactory) -> None:
         self._sessions = session_factory
-        self._publisher = publisher
 
     def all(self) -> list[Any]:
         return [self.record_inspection]
@@ -79,12 +77,8 @@ class InspectionActivities:
         with self._sessions() as session:
             if audit.exists(session, f"inspection:{report.event_id}"):
                 return result  # a replay: recorded and notified before
-        notices = rectification_notices(report, items)
-        notify.publish(self._publisher, notices)
-        with self._sessions() as session:
-            if not audit.exists(session, f"inspection:{report.event_id}"):
-                self._record(session, report, rows, notices)
-                session.commit()
+            self._record(session, report, rows, rectification_notices(report, items))
+            session.commit()
         return result
 
     @staticmethod

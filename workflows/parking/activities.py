@@ -10,10 +10,9 @@ from typing import Any
 
 from temporalio import activity
 
-from infra import audit, notify
+from infra import audit, notify, outbox
 from infra.claim_check import ClaimCheckStore
 from infra.db import SessionFactory
-from infra.notify import Publisher
 from models import topics
 from models.audit import AuditEntry
 from models.notifications import DeadLetter, DeadLetterSource, Notification, NotificationKind
@@ -38,11 +37,8 @@ def dead_letter_of(event: ParkEvent) -> DeadLetter:
 
 
 class ParkingActivities:
-    def __init__(
-        self, session_factory: SessionFactory, publisher: Publisher, claims: ClaimCheckStore
-    ) -> None:
+    def __init__(self, session_factory: SessionFactory, claims: ClaimCheckStore) -> None:
         self._sessions = session_factory
-        self._publisher = publisher
         self._claims = claims
 
     def all(self) -> list[Any]:
@@ -55,14 +51,11 @@ class ParkingActivities:
             parked = session.get(ParkedEvent, event.id)
             if parked is not None:
                 return parked.dead_letter_id
-        letter = dead_letter_of(event)
-        key = event.key or event.event_id or event.id
-        self._publisher.publish_all(topics.DEAD_LETTER, [(key, self._claims.seal(letter))])
-        flag = self._flag(event) if event.case_id else None
-        if flag is not None:
-            notify.publish(self._publisher, [flag])
-        now = datetime.now(UTC)
-        with self._sessions() as session:
+            letter = dead_letter_of(event)
+            key = event.key or event.event_id or event.id
+            outbox.enqueue(session, topics.DEAD_LETTER, key, self._claims.seal(letter))
+            flag = self._flag(event) if event.case_id else None
+            now = datetime.now(UTC)
             session.add(
                 ParkedEvent(
                     id=event.id,

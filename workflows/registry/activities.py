@@ -10,7 +10,6 @@ from temporalio import activity
 
 from infra import audit, notify
 from infra.db import SessionFactory
-from infra.notify import Publisher
 from models.audit import AuditEntry
 from models.bans import Ban, BanStatus
 from models.camera import Device, FaceMatch
@@ -61,9 +60,8 @@ def current_employment(session: Session, person_hash: str, institution_id: str) 
 
 
 class RegistryActivities:
-    def __init__(self, session_factory: SessionFactory, publisher: Publisher) -> None:
+    def __init__(self, session_factory: SessionFactory) -> None:
         self._sessions = session_factory
-        self._publisher = publisher
 
     def all(self) -> list[Any]:
         return [self.apply_registry_event, self.recheck_employment, self.check_face_match]
@@ -185,8 +183,6 @@ class RegistryActivities:
                     reason="hiring" if staff.type == "staff-hired" else "api",
                     at=staff.occurred_at,
                 )
-        notify.publish(self._publisher, alerts)
-        with self._sessions() as session:
             recorded = False
             if session.get(StaffCheck, staff.event_id) is None:
                 session.add(
@@ -272,23 +268,21 @@ class RegistryActivities:
             total = session.exec(
                 select(Employment.id).where(col(Employment.valid_to).is_(None))
             ).all()
-        alerts = [
-            alert
-            for employment, institution in matches.values()
-            for alert in ban_alerts(
-                key=f"{params.key}:{employment.id}",
-                person_masked=employment.person_masked,
-                name=employment.name,
-                institution_id=institution.id,
-                institution_name=institution.name,
-                town=institution.town,
-                reason=params.reason,
-                at=params.at,
-                case_id=params.case_id,
-            )
-        ]
-        notify.publish(self._publisher, alerts)
-        with self._sessions() as session:
+            alerts = [
+                alert
+                for employment, institution in matches.values()
+                for alert in ban_alerts(
+                    key=f"{params.key}:{employment.id}",
+                    person_masked=employment.person_masked,
+                    name=employment.name,
+                    institution_id=institution.id,
+                    institution_name=institution.name,
+                    town=institution.town,
+                    reason=params.reason,
+                    at=params.at,
+                    case_id=params.case_id,
+                )
+            ]
             for employment, institution in matches.values():
                 key = f"{params.key}:{employment.id}"
                 if session.get(StaffCheck, key) is None:
@@ -330,24 +324,20 @@ class RegistryActivities:
         with self._sessions() as session:
             bans = active_bans(session, match.person.id_hash)
             institution = institution_of(session, match.device_id, match.institution_id)
-        if not bans or institution is None:
-            return None
-        person = match.person
-        with self._sessions() as session:
-            replay = session.get(StaffCheck, f"camera:{match.event_id}") is not None
-        alerts = ban_alerts(
-            key=f"camera:{match.event_id}",
-            person_masked=person.id_masked,
-            name=person.name,
-            institution_id=institution.id,
-            institution_name=institution.name,
-            town=institution.town,
-            reason="camera",
-            at=match.occurred_at,
-        )
-        if not replay:  # alerted before: a replayed alarm
-            notify.publish(self._publisher, alerts)
-        with self._sessions() as session:
+            if not bans or institution is None:
+                return None
+            person = match.person
+            alerts = ban_alerts(
+                key=f"camera:{match.event_id}",
+                person_masked=person.id_masked,
+                name=person.name,
+                institution_id=institution.id,
+                institution_name=institution.name,
+                town=institution.town,
+                reason="camera",
+                at=match.occurred_at,
+            )
+            # A replayed alarm finds its check and adds nothing.
             if session.get(StaffCheck, f"camera:{match.event_id}") is None:
                 session.add(
                     StaffCheck(
