@@ -38,6 +38,7 @@ from infra.claim_check import ClaimCheckStore
 from infra.db import make_engine, session_factory
 from infra.deadlines import load_enforcement, load_policy
 from infra.migrate import prepare_database
+from infra.outbox import Relay
 from infra.poison import DeterministicErrors
 from infra.servers import venv_binary
 from infra.vault import Vault
@@ -70,16 +71,17 @@ async def recording_env() -> AsyncIterator[CaseEnv]:
             await search.register(env.client, "default")
             sessions = session_factory(engine)
             publisher = RecordingPublisher()
+            publisher.drain = Relay(sessions, engine, publisher).drain  # the outbox, as case_env
             policy = load_policy()
             claims = ClaimCheckStore(data_dir, 900_000)
             vault = Vault(b"r" * 32, [])  # seals complainants in activities' rows only
             activities = [
-                *RefusingCaseActivities(sessions, publisher, policy, vault).all(),
-                *EnforcementActivities(sessions, publisher, load_enforcement()).all(),
-                *RegistryActivities(sessions, publisher).all(),
-                *RefusingInspectionActivities(sessions, publisher).all(),
-                *AlarmActivities(sessions, publisher, claims).all(),
-                *ParkingActivities(sessions, publisher, claims).all(),
+                *RefusingCaseActivities(sessions, policy, vault).all(),
+                *EnforcementActivities(sessions, load_enforcement()).all(),
+                *RegistryActivities(sessions).all(),
+                *RefusingInspectionActivities(sessions).all(),
+                *AlarmActivities(sessions, claims).all(),
+                *ParkingActivities(sessions, claims).all(),
             ]
             seen = WorkflowsSeen()
             with ThreadPoolExecutor(max_workers=4) as executor:
