@@ -17,6 +17,14 @@ So for the inbound topics: an acknowledgement counts only when an agent says its
 finished (`done`); a commit moves only over a run that begins at the committed offset; and a
 partition whose head is missing while later events are done (our agents acknowledge in
 arrival order, so the head never reached them) is rewound to it, so that it is read again.
+
+A dropped head with nothing after it has no later event to give it away: a complaint sent
+while the stream worker restarted was fetched by the new worker under the old generation,
+dropped, and read only when the next complaint on its partition arrived six minutes later
+(CI on Apache Kafka; the broker log put it at the committed offset). So faust's own
+acknowledgement of an event that is not done is remembered as a drop, and a timer rewinds
+each partition whose drop is still at or past its committed offset once the flow is running.
+
 Every hand-off is idempotent, so what a rewind reads twice is harmless.
 """
 
@@ -31,6 +39,7 @@ from typing import Any
 
 from faust.transport.drivers import aiokafka as driver
 from faust.types import TP, EventT, Message, StreamT
+from mode import Service
 
 from infra.metrics import OFFSET_REWINDS
 from models import topics
@@ -44,6 +53,10 @@ INBOUND = frozenset(topics.INBOUND)
 # retention before it was read), logged as an error, and faust's own rule applies.
 REWIND_RETRY_SECONDS = 10.0
 REWIND_ATTEMPTS = 6
+# How often dropped heads are looked for, and how long a drop is left to the rebalance that
+# caused it (its seek to the committed offset reads it again if it lands after the drop).
+DROP_CHECK_SECONDS = 2.0
+DROP_SETTLE_SECONDS = 2.0
 
 _done: weakref.WeakSet[Message] = weakref.WeakSet()
 
@@ -68,14 +81,45 @@ class HandedOffConsumer(driver.Consumer):
         super().__init__(*args, **kwargs)
         self._rewinds: dict[TP, _Rewind] = {}
         self._rewinding: set[asyncio.Task[None]] = set()
+        self._dropped: dict[TP, tuple[int, float]] = {}  # lowest dropped offset, when
 
     def ack(self, message: Message) -> bool:
         if message.topic in INBOUND and message not in _done:
             # Dropped by the stream: not done, so not committable. Forgotten as unacked too,
             # or a rebalance would wait for it (faust's wait_empty) until its timeout.
             self._unacked_messages.discard(message)
+            tp, offset = message.tp, message.offset
+            earlier = self._dropped.get(tp)
+            if earlier is None or offset < earlier[0]:
+                self._dropped[tp] = (offset, time.monotonic())
             return False
         return bool(super().ack(message))
+
+    @Service.timer(DROP_CHECK_SECONDS)
+    async def _reread_dropped_timer(self) -> None:
+        await self.reread_dropped()
+
+    async def reread_dropped(self) -> None:
+        """Rewind each partition whose dropped event was not handed off since."""
+        if not self._dropped or not self.flow_active:
+            return
+        assigned, now = self.assignment(), time.monotonic()
+        for tp, (offset, at) in list(self._dropped.items()):
+            committed = self._committed_offset[tp]
+            if tp not in assigned or (committed is not None and offset < committed):
+                del self._dropped[tp]  # its next owner reads from the commit; or it was done
+            elif now - at >= DROP_SETTLE_SECONDS:
+                del self._dropped[tp]
+                head = offset if committed is None else committed
+                log.warning(
+                    "%s:%s: offset %s was dropped before its hand-off; reading from %s again",
+                    tp.topic,
+                    tp.partition,
+                    offset,
+                    head,
+                )
+                OFFSET_REWINDS.labels(tp.topic).inc()
+                await self._rewind(tp, head)
 
     def _new_offset(self, tp: TP) -> int | None:
         if tp.topic in INBOUND:

@@ -88,6 +88,38 @@ async def test_an_acknowledgement_from_faust_itself_does_not_count(consumer: Any
     assert consumer._new_offset(HEAD) is None
 
 
+async def test_a_dropped_head_with_nothing_after_it_is_read_again(
+    consumer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What CI lost for six minutes: a complaint sent while the stream worker restarted,
+    dropped by the new worker (fetched under the old generation), and no later complaint on
+    its partition to show the hole. The drop itself starts the rewind."""
+    monkeypatch.setattr(offsets, "DROP_SETTLE_SECONDS", 0.0)
+    consumer.assignment = lambda: {HEAD}
+    consumer._committed_offset[HEAD] = 533
+    dropped = message(533)
+    dropped.refcount = 1
+    assert dropped.ack(consumer) is False
+    await consumer.reread_dropped()
+    assert consumer.sought == [(HEAD, 533)]
+    await consumer.reread_dropped()
+    assert consumer.sought == [(HEAD, 533)]  # once per drop
+
+
+async def test_a_drop_already_handed_off_again_is_left_alone(
+    consumer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(offsets, "DROP_SETTLE_SECONDS", 0.0)
+    consumer.assignment = lambda: {HEAD}
+    consumer._committed_offset[HEAD] = 14
+    dropped = message(14)
+    dropped.refcount = 1
+    dropped.ack(consumer)
+    consumer._committed_offset[HEAD] = 16  # read again after the rebalance, done, committed
+    await consumer.reread_dropped()
+    assert consumer.sought == []
+
+
 async def test_a_run_from_the_committed_offset_commits(consumer: Any) -> None:
     consumer._committed_offset[HEAD] = 14
     for offset in (14, 15, 17):
