@@ -27,4 +27,8 @@ OVERDUE_CASES = Gauge(
 SIP_REQUESTS = Counter(
     "tuoyu_sip_requests", "SIP requests answered by the gateway", ["method", "status"]
 )
+CAMERA_CHECK_ROUNDS = Counter(
+    "tuoyu_camera_check_rounds",
+    "Rounds of the storm and keepalive watch finished (a stopped watch stops counting)",
+)
 SIP_REGISTERED = Gauge("tuoyu_sip_registered_devices", "Devices currently registered (SIP)")

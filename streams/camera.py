@@ -28,6 +28,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from infra.identity import redact
 from infra.intake import InvalidEvent, parse_camera_alarm
+from infra.metrics import CAMERA_CHECK_ROUNDS
 from models.camera import AlarmStorm, CameraAlarm, CameraAlarmKind, DeviceAlarm, FaceMatch
 from streams import topics
 from streams.app import app, settings
@@ -215,3 +216,4 @@ async def check_devices() -> None:
                 log.exception("offline finding for %s failed; next round retries", device)
 
     await asyncio.gather(*(raise_finding(d, h) for d, h in silent))
+    CAMERA_CHECK_ROUNDS.inc()

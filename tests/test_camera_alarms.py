@@ -150,8 +150,9 @@ async def test_an_alarm_storm_over_tcp_is_one_case_with_a_count(
     institution, _, device = await institution_with_device(producer, db, "town-lushan")
     await registered(stack, device)
     window = stack.settings.alarm_storm_window
-    # Start just after a window boundary, so that the whole burst falls in one window.
-    await asyncio.sleep(-time.time() % window + 0.05)
+    # The burst (6 calls at 50/s, about 0.2 s) must fall in one tumbling window: start with
+    # at least 1.5 s of the current window left.
+    assert await eventually(lambda: window - time.time() % window >= 1.5, window)
     body = alarm_xml(device, sn=100, priority=3, method="5", alarm_type=2)
     body = body.replace(b"<SN>100</SN>", b"<SN>[call_number]</SN>")
     run = await play(

@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import json
 
+import httpx
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -17,7 +19,7 @@ from models import topics
 from models.cases import Case
 from models.notifications import NotificationRecord
 from tests.kafka_reader import TopicReader
-from tests.polling import eventually
+from tests.polling import eventually, eventually_async
 from workers.stack import Stack
 
 REPLAY_GROUP = "tuoyu-streams-replay"
@@ -72,6 +74,25 @@ def dispatch_messages(bootstrap: str) -> list[str]:
         reader.close()
 
 
+async def check_rounds(metrics: str) -> float:
+    """The replay worker's finished rounds of the camera watch (-1 while it serves none)."""
+    try:
+        async with httpx.AsyncClient(timeout=5) as scraper:
+            text = (await scraper.get(metrics)).text
+    except httpx.HTTPError:
+        return -1.0
+    return sum(
+        s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "tuoyu_camera_check_rounds_total"
+    )
+
+
+async def _more(metrics: str, at_least: float) -> bool:
+    return await check_rounds(metrics) >= at_least
+
+
 async def test_replaying_every_topic_opens_no_case_and_sends_no_dispatch_again(
     stack: Stack, db: Session
 ) -> None:
@@ -86,15 +107,20 @@ async def test_replaying_every_topic_opens_no_case_and_sends_no_dispatch_again(
     original = stack.workers["stream-worker"]
     await asyncio.to_thread(original.stop)
     ensure_topics(bootstrap, settings.topic_partitions, topics.changelog_topics(REPLAY_GROUP))
+    metrics_port = free_port()
     replay = stack.start_worker(
         "stream-replay",
         "workers.stream_worker",
-        {"TUOYU_STREAM_APP_ID": REPLAY_GROUP, "TUOYU_STREAM_METRICS_PORT": str(free_port())},
+        {"TUOYU_STREAM_APP_ID": REPLAY_GROUP, "TUOYU_STREAM_METRICS_PORT": str(metrics_port)},
     )
+    metrics = f"http://{settings.http_host}:{metrics_port}/metrics"
     try:
         assert await eventually(lambda: caught_up(bootstrap, REPLAY_GROUP), 600)
-        # Give the keepalive watch one more round over the rebuilt table.
-        await asyncio.sleep(2 * settings.camera_check_interval)
+        # The storm and keepalive watch has gone over the rebuilt tables twice since: what
+        # it would raise again (a storm, a silent device) has been raised by now.
+        assert await eventually_async(lambda: _more(metrics, 0), 60)
+        rounds = await check_rounds(metrics)
+        assert await eventually_async(lambda: _more(metrics, rounds + 2), 120)
         assert counts(db) == (cases_before, dispatches_before)
         sent_after = await asyncio.to_thread(dispatch_messages, bootstrap)
         assert sorted(sent_after) == sorted(sent_before)  # not one dispatch more
