@@ -24,6 +24,10 @@ dropped, and read only when the next complaint on its partition arrived six minu
 (CI on Apache Kafka; the broker log put it at the committed offset). So faust's own
 acknowledgement of an event that is not done is remembered as a drop, and a timer rewinds
 each partition whose drop is still at or past its committed offset once the flow is running.
+faust also loses events with no acknowledgement at all around a rebalance (a fetched batch cut
+short when the generation changes, a delivery cancelled when the flow stops), so the same
+timer also rewinds a stalled head: a partition with events past its committed offset on the
+broker, none of them in the agent's hands, and the commit not moved for `STALL_SECONDS`.
 
 Every hand-off is idempotent, so what a rewind reads twice is harmless.
 """
@@ -57,6 +61,9 @@ REWIND_ATTEMPTS = 6
 # caused it (its seek to the committed offset reads it again if it lands after the drop).
 DROP_CHECK_SECONDS = 2.0
 DROP_SETTLE_SECONDS = 2.0
+# A head this long unmoved, with nothing of its partition in flight, was lost unseen. Far above
+# a hand-off's time (p99 well under a second; during a Temporal outage the head is in flight).
+STALL_SECONDS = 30.0
 
 _done: weakref.WeakSet[Message] = weakref.WeakSet()
 
@@ -82,6 +89,7 @@ class HandedOffConsumer(driver.Consumer):
         self._rewinds: dict[TP, _Rewind] = {}
         self._rewinding: set[asyncio.Task[None]] = set()
         self._dropped: dict[TP, tuple[int, float]] = {}  # lowest dropped offset, when
+        self._heads: dict[TP, tuple[int | None, float]] = {}  # committed offset, since when
 
     def ack(self, message: Message) -> bool:
         if message.topic in INBOUND and message not in _done:
@@ -98,6 +106,7 @@ class HandedOffConsumer(driver.Consumer):
     @Service.timer(DROP_CHECK_SECONDS)
     async def _reread_dropped_timer(self) -> None:
         await self.reread_dropped()
+        await self.reread_stalled()
 
     async def reread_dropped(self) -> None:
         """Rewind each partition whose dropped event was not handed off since."""
@@ -120,6 +129,41 @@ class HandedOffConsumer(driver.Consumer):
                 )
                 OFFSET_REWINDS.labels(tp.topic).inc()
                 await self._rewind(tp, head)
+
+    async def reread_stalled(self) -> None:
+        """Rewind each partition whose head has not moved while events wait behind it."""
+        if not self.flow_active:
+            return
+        now = time.monotonic()
+        in_flight = {m.tp for m in list(self._unacked_messages)}
+        assigned = {tp for tp in self.assignment() if tp.topic in INBOUND}
+        for tp in set(self._heads) - assigned:
+            del self._heads[tp]
+        for tp in assigned:
+            committed = self._committed_offset[tp]
+            head, since = self._heads.get(tp, (None, now))
+            if committed != head or tp in in_flight or committed in self._acked[tp]:
+                self._heads[tp] = (committed, now)  # moved, or being handed off
+                continue
+            highwater = self.highwater(tp)
+            if committed is None or highwater is None or highwater <= committed:
+                self._heads[tp] = (committed, now)  # nothing waits behind it
+                continue
+            if now - since >= STALL_SECONDS:
+                self._heads[tp] = (committed, now)
+                log.warning(
+                    "%s:%s: offset %s not handed off for %.0fs with %s events behind it; "
+                    "reading from it again",
+                    tp.topic,
+                    tp.partition,
+                    committed,
+                    now - since,
+                    highwater - committed,
+                )
+                OFFSET_REWINDS.labels(tp.topic).inc()
+                await self._rewind(tp, committed)
+            else:
+                self._heads[tp] = (head, since)
 
     def _new_offset(self, tp: TP) -> int | None:
         if tp.topic in INBOUND:

@@ -106,6 +106,38 @@ async def test_a_dropped_head_with_nothing_after_it_is_read_again(
     assert consumer.sought == [(HEAD, 533)]  # once per drop
 
 
+async def test_a_head_lost_unseen_is_read_again_once_it_stalls(
+    consumer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """faust can lose an event around a rebalance without acknowledging it (a fetched batch
+    cut short, a delivery cancelled): events wait on the broker behind an unmoved commit."""
+    consumer.assignment = lambda: {HEAD}
+    consumer.highwater = lambda tp: 534
+    consumer._committed_offset[HEAD] = 533
+    await consumer.reread_stalled()  # the head is seen for the first time
+    assert consumer.sought == []
+    monkeypatch.setattr(offsets, "STALL_SECONDS", 0.0)
+    await consumer.reread_stalled()
+    assert consumer.sought == [(HEAD, 533)]
+
+
+async def test_a_head_in_flight_or_with_nothing_behind_it_is_not_stalled(
+    consumer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(offsets, "STALL_SECONDS", 0.0)
+    consumer.assignment = lambda: {HEAD}
+    consumer._committed_offset[HEAD] = 14
+    consumer.highwater = lambda tp: 14  # all read and done
+    await consumer.reread_stalled()
+    await consumer.reread_stalled()
+    consumer.highwater = lambda tp: 20
+    in_flight = message(14)  # retried by its hand-off while Temporal is down
+    consumer._unacked_messages.add(in_flight)
+    await consumer.reread_stalled()
+    await consumer.reread_stalled()
+    assert consumer.sought == []
+
+
 async def test_a_drop_already_handed_off_again_is_left_alone(
     consumer: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
