@@ -1,14 +1,21 @@
 """Who may read what. Towns see their jurisdiction's cases, departments the cases they lead
-or work on; operators, the leading group office, auditors and administrators see all."""
+or work on, and the cases whose joint punishment carries their measures (they acknowledge and
+lift them on the case page); operators, the leading group office, auditors and administrators
+see all."""
 
 from __future__ import annotations
+
+from functools import cache
 
 from sqlmodel import Session, select
 
 from api.errors import ApiError
 from infra import reference
+from infra.deadlines import load_enforcement
+from infra.settings import get_settings
 from models.actors import Actor, Role
 from models.cases import Case, CaseAssignment, ComplainantContact
+from models.credit import CreditEntry
 from models.institutions import Institution
 
 SEE_ALL = (Role.OPERATOR, Role.LEADING_OFFICE, Role.AUDITOR, Role.ADMIN)
@@ -31,7 +38,19 @@ def may_see(session: Session, actor: Actor, case: Case) -> bool:
         .where(CaseAssignment.case_id == case.id)
         .where(CaseAssignment.unit == actor.unit)
     ).first()
-    return assigned is not None
+    if assigned is not None:
+        return True
+    if actor.role is Role.DEPARTMENT and actor.unit in measure_departments():
+        entry = session.exec(select(CreditEntry.id).where(CreditEntry.case_id == case.id)).first()
+        return entry is not None
+    return False
+
+
+@cache
+def measure_departments() -> frozenset[str]:
+    """The member departments that apply joint-punishment measures (enforcement.toml)."""
+    policy = load_enforcement(get_settings().enforcement_file)
+    return frozenset(m.department for m in policy.measures)
 
 
 def may_see_complainant(

@@ -120,7 +120,7 @@ const CREDIT_ACTIONS = [
   { key: "credit_repair_review", label: "审核信用修复", path: "repair-review",
     fields: [["upheld", "审核结论", "select", { choices: () => ({ yes: "同意修复", no: "不同意" }) }], ["reason", "理由", "textarea", { max: 2000 }]],
     body: (v) => ({ upheld: v.upheld === "yes", reason: v.reason }),
-    rule: (x) => !!x.credit.repair_request && isLead(x) && !(x.credit.rules === "order-36" && x.me.role === "leading-office") },
+    rule: (x) => x.credit.status === "published" && !!x.credit.repair_request && isLead(x) && !(x.credit.rules === "order-36" && x.me.role === "leading-office") },
   { key: "credit_lifting", label: "反馈惩戒措施解除", path: "lifting-acknowledge", fields: [["note", "解除情况（可不填）", "textarea", { optional: true, max: 2000 }]],
     rule: (x) => (x.credit.lifting || []).includes(x.me.unit) },
 ];
