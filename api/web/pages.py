@@ -25,6 +25,7 @@ PAGES = {
     "inbox": ("/inbox", "待办案件"),
     "dashboard": ("/dashboard", "监管统计"),
     "bans": ("/bans", "禁入查询"),
+    "held": ("/held", "网上投诉分派"),
     "status": ("/status", "办理进度查询"),
     "login": ("/login", "登录"),
 }
@@ -81,6 +82,11 @@ def dashboard(request: Request) -> HTMLResponse:
 @router.get("/bans", response_class=HTMLResponse)
 def bans(request: Request) -> HTMLResponse:
     return page(request, "bans")
+
+
+@router.get("/held", response_class=HTMLResponse)
+def held(request: Request) -> HTMLResponse:
+    return page(request, "held")
 
 
 @router.get("/login", response_class=HTMLResponse)
