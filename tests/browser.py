@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from playwright.async_api import Page, expect
 
@@ -20,7 +21,10 @@ class Web:
         await self.page.fill("#name", credentials[0])
         await self.page.fill("#password", credentials[1])
         await self.page.click("#signin-submit")
-        await self.page.wait_for_url("**" + path.split("?")[0])
+        # The path itself, not a glob: "**/held" also matches the login page's own
+        # "/login?next=/held", which returned before the sign-in went through.
+        target = urlsplit(path).path
+        await self.page.wait_for_url(lambda url: urlsplit(url).path == target)
         await expect(self.page.locator("#who-name")).to_contain_text(credentials[0])
 
     async def shot(self, name: str) -> Path:

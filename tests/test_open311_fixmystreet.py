@@ -188,6 +188,31 @@ async def test_a_fixmystreet_report_with_only_lat_long_becomes_a_case_in_its_tow
     assert refused.value.response is not None and refused.value.response.status_code == 400
 
 
+async def test_a_fixmystreet_retry_after_a_lost_answer_is_the_same_case(
+    stack: Stack, http: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    """FixMyStreet sends a report again when it did not read the answer: the same form from
+    the same client is the same case and token, the case opened once; a different report
+    from the same client is a case of its own."""
+    base = f"http://{stack.settings.http_host}:{stack.settings.http_port}/open311/v2"
+    key = tokens.token("town", "street-dashizi")
+    form = fixmystreet_form(key, lat="26.566800", long="107.980800")
+    answers = await asyncio.gather(*(asyncio.to_thread(post, base, form) for _ in range(3)))
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+    given = {
+        (r["service_request_id"], r["token"]) for a in answers for r in simple(a.content)["request"]
+    }
+    assert len(given) == 1, given
+    [(case_id, _)] = given
+    await wait_for_case(http, case_id, status="dispatched")
+    other = fixmystreet_form(key, lat="26.566800", long="107.980800")  # another report URL
+    answer = await asyncio.to_thread(post, base, other)
+    assert simple(answer.content)["request"][0]["service_request_id"] != case_id
+    async with httpx.AsyncClient(timeout=30) as client:
+        listed = (await client.get(f"{base}/requests/{case_id}.json")).json()
+    assert [r["service_request_id"] for r in listed] == [case_id]
+
+
 async def test_a_place_in_no_town_is_held_for_the_hotline_centre(
     stack: Stack, http: httpx.AsyncClient, tokens: Tokens
 ) -> None:

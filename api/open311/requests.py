@@ -3,11 +3,16 @@ institution (`attribute[institution_id]`, the registry's town), or only a place:
 are looked up in the boundary file (infra/boundaries.py); a point in no polygon, or only an
 `address_string`, is held for the 12345 hotline centre to dispatch by hand
 (api/open311/desk.py). The reporter's contact (name, phone, email) is sealed by the vault at
-once, as a hotline caller's is; `media_url` is kept as a reference, never fetched."""
+once, as a hotline caller's is; `media_url` is kept as a reference, never fetched.
+
+A client that did not read the answer posts the same form again (FixMyStreet retries a send
+that failed): the same fields from the same client on the same day are that retry, and get
+the first answer (the same case number and token), not a second case."""
 
 from __future__ import annotations
 
-import uuid
+import hashlib
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +21,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from kafka.errors import KafkaError
 from pydantic import ValidationError
-from sqlmodel import Session
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
 
 from api.deps import AuditSessionDep, HasherDep, PublisherDep, SessionDep, VaultDep
 from api.open311 import form, listing
@@ -32,6 +38,7 @@ from models.cases import case_id_for
 from models.complaints import Channel, ComplaintReceived
 from models.institutions import Institution
 from models.open311 import Open311Request
+from models.timeutil import SHANGHAI
 
 router = APIRouter()
 HELD_NOTICE = "已受理。所报位置未能自动确定所属镇（街道），由12345热线中心人工分派。"
@@ -54,8 +61,12 @@ async def create_request(
     actor = submitter(session, settings, fields.get("api_key"), fmt)
     found = category(fields.get("service_code"), fmt)
     point = form.coordinates(fields, fmt)
+    event_id = submission_id(actor, fields, datetime.now(UTC))
+    first = _first(session, event_id)
+    if first is not None:
+        return _answer(fmt, hasher, first)
     town, located_by = _town(session, settings, fields, point, fmt)
-    complaint = _complaint(fields, found, town, point, fmt)
+    complaint = _complaint(fields, found, town, point, fmt, event_id)
     phone = complaint.complainant.phone if complaint.complainant else None
     if phone:
         complaint = complaint.model_copy(update={"caller_hash": phone_hash(hasher, phone)})
@@ -84,15 +95,45 @@ async def create_request(
             )
         except KafkaError as exc:
             raise Open311Error(503, "服务暂时不可用，请稍后重试", fmt) from exc
-    await run_in_threadpool(_keep, audit_session, row, actor)
-    notice = HELD_NOTICE if town is None else "已受理。"
+    try:
+        await run_in_threadpool(_keep, audit_session, row, actor)
+    except IntegrityError:  # the same retry at the same moment: the first one answers
+        audit_session.rollback()
+        first = _first(session, event_id)
+        if first is None:
+            raise
+        row = first
+    return _answer(fmt, hasher, row)
+
+
+def submission_id(actor: Actor, fields: form.Fields, now: datetime) -> str:
+    """The event id of this submission: a digest of the client, every field it sent (but its
+    key) and the local day."""
+    sent = {k: v for k, v in fields.values.items() if k != "api_key"}
+    canonical = json.dumps(
+        [actor.label, now.astimezone(SHANGHAI).date().isoformat(), sorted(sent.items()),
+         fields.media_urls, sorted(fields.attributes.items())],
+        ensure_ascii=False,
+    )  # fmt: skip
+    return "open311-" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+
+
+def _first(session: Session, event_id: str) -> Open311Request | None:
+    row = session.exec(select(Open311Request).where(Open311Request.event_id == event_id)).first()
+    session.rollback()
+    return row
+
+
+def _answer(fmt: str, hasher: Any, row: Open311Request) -> Response:
+    notice = HELD_NOTICE if row.held is not None else "已受理。"
+    case_id = row.service_request_id
     return render(
         fmt,
         "service_requests",
         [
             {
                 "service_request_id": case_id,
-                "token": complaint.event_id,
+                "token": row.event_id,
                 "service_notice": f"{notice}查询码 {hasher.tracking_code(case_id)}",
                 "account_id": None,
             }
@@ -138,6 +179,7 @@ def _complaint(
     town: str | None,
     point: tuple[float, float] | None,
     fmt: str,
+    event_id: str,
 ) -> ComplaintReceived:
     anonymous = fields.attributes.get("anonymous", "false").lower() == "true"
     name, phone, email = form.reporter_name(fields), fields.get("phone"), fields.get("email")
@@ -152,7 +194,7 @@ def _complaint(
     try:
         complaint = ComplaintReceived.model_validate(
             {
-                "event_id": f"open311-{uuid.uuid4()}",
+                "event_id": event_id,
                 "occurred_at": datetime.now(UTC),
                 "channel": Channel.OPEN311,
                 "category": found,
