@@ -37,6 +37,7 @@ from models.credit import (
     credit_entry_id,
 )
 from models.credit_repair import AcknowledgeLifting, CreditTiers, RecordCommitment
+from models.credit_steps import CreditStage
 from models.enforcement import Decide, Reinspect, SanctionKind, enforcement_workflow_id
 from models.integrity import IntegrityRecordPublic
 from models.notifications import NotificationKind
@@ -414,7 +415,9 @@ def _patches(path: Path) -> list[str]:
 def test_an_unknown_sanction_fails_the_plan_once_not_forever(case_env: CaseEnv) -> None:
     """The API refuses it (422 `unknown_sanction`); a start that bypasses it is not retried."""
     activities = CreditActivities(case_env.sessions, load_enforcement())
-    params = PlanCredit(start=datetime.now(UTC), stage="notice", serious=False, publicity_months=3)
+    params = PlanCredit(
+        start=datetime.now(UTC), stage=CreditStage.NOTICE, serious=False, publicity_months=3
+    )
     assert activities.plan_credit(params).tier is None  # two-tier: no tier
     params.order36, params.sanction = True, "no-such-sanction"
     with pytest.raises(ApplicationError) as caught:
