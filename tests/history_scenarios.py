@@ -156,7 +156,7 @@ async def _start_joint_punishment(ef: Handle, months: int) -> None:
 async def _joint_punishment(case_env: CaseEnv, months: int) -> Handle:
     case_id, ef = await _abuse(case_env, [])
     await _start_joint_punishment(ef, months)
-    jp = case_env.client.get_workflow_handle(f"credit-{case_id}")
+    jp = case_env.client.get_workflow_handle(credit_entry_id(case_id))
     await _until(jp, JointPunishmentWorkflow.state, lambda s: s.plan is not None)
     return jp
 

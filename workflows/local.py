@@ -1,9 +1,12 @@
-"""`local()`: a local activity called from a workflow, its argument and result typed.
+"""One typed way for a workflow to run a local activity. Deterministic: temporalio and stdlib.
 
-Every workflow here runs its database steps as local activities with the same timeout and
-retry policy; this gives mypy the activity's result where an `Any` helper hid it. Accepts an
-activity function or an (unbound) activity method, sync or async, as temporalio's own
-`execute_local_activity_method` overloads do; `opts` override the defaults.
+Local activities: a database write takes milliseconds, and running it inside the workflow
+task spares the server an activity task per step. `local(Activities.method, arg)` returns
+what the method returns, so mypy sees each activity's result type (a bare
+`execute_local_activity_method(method: Any, ...)` wrapper hid every one of them).
+
+The activities are methods of classes built with a session factory: `fn` is the unbound
+method (its first parameter is the instance the worker holds), sync or async.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from temporalio.common import RetryPolicy
 
 A = TypeVar("A")
 R = TypeVar("R")
-S = TypeVar("S")
 
 TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(
@@ -26,19 +28,33 @@ RETRY = RetryPolicy(
 
 
 @overload
-async def local(fn: Callable[[A], Awaitable[R]], arg: A, **opts: Any) -> R: ...
+async def local(
+    fn: Callable[[Any, A], Awaitable[R]],
+    arg: A,
+    *,
+    start_to_close_timeout: timedelta = TIMEOUT,
+    retry_policy: RetryPolicy = RETRY,
+) -> R: ...
 
 
 @overload
-async def local(fn: Callable[[S, A], Awaitable[R]], arg: A, **opts: Any) -> R: ...
+async def local(
+    fn: Callable[[Any, A], R],
+    arg: A,
+    *,
+    start_to_close_timeout: timedelta = TIMEOUT,
+    retry_policy: RetryPolicy = RETRY,
+) -> R: ...
 
 
-@overload
-async def local(fn: Callable[[S, A], R], arg: A, **opts: Any) -> R: ...
-
-
-async def local(fn: Callable[..., Any], arg: Any, **opts: Any) -> Any:
-    options: dict[str, Any] = {"start_to_close_timeout": TIMEOUT, "retry_policy": RETRY, **opts}
-    # `execute_local_activity_method` and `execute_local_activity` start the same command;
-    # the method form also takes an unbound method.
-    return await workflow.execute_local_activity_method(fn, arg, **options)
+async def local(
+    fn: Callable[[Any, A], Any],
+    arg: A,
+    *,
+    start_to_close_timeout: timedelta = TIMEOUT,
+    retry_policy: RetryPolicy = RETRY,
+) -> Any:
+    """Run `fn(arg)` as a local activity (named after the method, as Temporal records it)."""
+    return await workflow.execute_local_activity_method(
+        fn, arg, start_to_close_timeout=start_to_close_timeout, retry_policy=retry_policy
+    )
