@@ -1,5 +1,5 @@
-"""What the enforcement activities share: the system actor, unit names, a dispatch, and an
-audit record of a step on a case."""
+"""What the enforcement activities share: the system actor, unit names, a dispatch, the
+audit record of a step on a case, and its line in the institution's integrity file."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from typing import Any
 
 from sqlmodel import Session
 
-from infra import audit, reference
+from infra import audit, integrity, reference
+from models.actors import Actor
 from models.audit import AuditEntry
 from models.cases import Case
+from models.integrity import IntegrityKind
 from models.notifications import Notification, NotificationKind
 
 ACTOR = "system:enforcement"
@@ -56,20 +58,20 @@ def audit_step(
     key: str,
     case: Case,
     at: datetime,
+    /,
     *,
-    actor: str = ACTOR,
-    role: str = "system",
-    unit: str | None = None,
+    by: Actor | None = None,
     reason: str | None = None,
     person_hash: str | None = None,
     **details: Any,
 ) -> None:
+    """The step's audit record, by `by` (the system when none), once per `key`."""
     audit.append(
         session,
         AuditEntry(
-            actor=actor,
-            actor_role=role,
-            actor_unit=unit,
+            actor=by.label if by else ACTOR,
+            actor_role=by.role if by else "system",
+            actor_unit=by.unit if by else None,
             action=action,
             reason=reason,
             person_hash=person_hash,
@@ -79,4 +81,28 @@ def audit_step(
             idempotency_key=key,
             details=details,
         ),
+    )
+
+
+def file_line(
+    session: Session,
+    case: Case,
+    key: str,
+    kind: IntegrityKind,
+    summary: str,
+    at: datetime,
+    /,
+    **details: Any,
+) -> None:
+    """The step's line in the integrity file of the case's institution, once per `key`."""
+    integrity.append(
+        session,
+        key=key,
+        institution_key=case.institution_key,
+        institution_name=case.institution_name,
+        kind=kind,
+        case_id=case.id,
+        summary=summary,
+        occurred_at=at,
+        details=details,
     )

@@ -10,9 +10,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 from temporalio import activity
 
-from infra import audit, integrity
 from infra.db import SessionFactory
-from models.audit import AuditEntry
 from models.bans import Ban, BanRole, BanStatus
 from models.cases import Case
 from models.credit import EnforcementPolicy
@@ -21,7 +19,7 @@ from models.integrity import IntegrityKind
 from models.people import PersonRef
 from models.staff import Employment
 from workflows.enforcement import texts
-from workflows.enforcement.common import ACTOR, audit_step
+from workflows.enforcement.common import audit_step, file_line
 
 
 class BanActivities:
@@ -95,32 +93,27 @@ class BanActivities:
                 )
             )
             what = texts.PERPETRATOR if role is BanRole.PERPETRATOR else texts.DIRECT_MANAGER
-            audit.append(
+            audit_step(
                 session,
-                AuditEntry(
-                    actor=ACTOR,
-                    action="ban.issued",
-                    reason=params.reason,
-                    case_id=case.id,
-                    institution=case.institution_name,
-                    occurred_at=params.decided_at,
-                    idempotency_key=f"ban:{ban_id}",
-                    person_hash=person.id_hash,
-                    details={"ban_id": ban_id, "person": person.id_masked, "role": role},
-                ),
+                "ban.issued",
+                f"ban:{ban_id}",
+                case,
+                params.decided_at,
+                reason=params.reason,
+                person_hash=person.id_hash,
+                ban_id=ban_id,
+                person=person.id_masked,
+                role=role,
             )
-            integrity.append(
+            file_line(
                 session,
-                key=f"ban:{ban_id}",
-                institution_key=case.institution_key,
-                institution_name=case.institution_name,
-                kind=IntegrityKind.BAN,
-                case_id=case.id,
-                summary=texts.BAN_SUMMARY.format(
-                    what=what, name=person.name, masked=person.id_masked
-                ),
-                occurred_at=params.decided_at,
-                details={"ban_id": ban_id, "role": role},
+                case,
+                f"ban:{ban_id}",
+                IntegrityKind.BAN,
+                texts.BAN_SUMMARY.format(what=what, name=person.name, masked=person.id_masked),
+                params.decided_at,
+                ban_id=ban_id,
+                role=role,
             )
         return BanIssued(
             ban_id=ban_id,
@@ -151,26 +144,22 @@ class BanActivities:
                 f"ban-correction:{ban.id}",
                 case,
                 params.at,
-                actor=params.actor.label,
-                role=params.actor.role,
-                unit=params.actor.unit,
+                by=params.actor,
                 reason=params.reason,
                 person_hash=ban.person_hash,
                 ban_id=ban.id,
                 person=ban.person_masked,
             )
-            integrity.append(
+            file_line(
                 session,
-                key=f"ban-correction:{ban.id}",
-                institution_key=case.institution_key,
-                institution_name=case.institution_name,
-                kind=IntegrityKind.BAN,
-                case_id=case.id,
-                summary=texts.BAN_CORRECTED.format(
+                case,
+                f"ban-correction:{ban.id}",
+                IntegrityKind.BAN,
+                texts.BAN_CORRECTED.format(
                     name=ban.name, masked=ban.person_masked, reason=params.reason
                 ),
-                occurred_at=params.at,
-                details={"ban_id": ban.id},
+                params.at,
+                ban_id=ban.id,
             )
             session.commit()
         return True

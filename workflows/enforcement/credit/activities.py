@@ -28,7 +28,6 @@ from models.credit import (
 )
 from models.credit_steps import CreditStage
 from models.institutions import Institution
-from workflows.enforcement.common import audit_step
 from workflows.enforcement.credit import steps
 from workflows.enforcement.credit.steps import Facts
 
@@ -83,19 +82,7 @@ class CreditActivities:
                     entry = self._opened(step, case)
                 assert entry is not None
                 steps.apply(session, facts, case, entry, key)
-                audit_step(
-                    session,
-                    f"credit.{step.step}",
-                    key,
-                    case,
-                    step.at,
-                    actor=step.actor.label,
-                    role=step.actor.role,
-                    unit=step.actor.unit,
-                    reason=step.reason,
-                    entry_id=step.entry_id,
-                    pending=step.pending,
-                )
+                steps.audit(session, step, case, key)
                 notify.record(session, notifications, case.institution_name)
                 session.commit()
         # The platform's HTTP call stays out of the transaction (a SQLite writer would hold all

@@ -18,7 +18,6 @@ from models.credit import CreditEntry, EnforcementPolicy, case_of_credit_entry
 from models.credit_repair import RepairConditions, RepairStep
 from models.enforcement import Decision, RectificationStatus
 from workflows.enforcement import texts
-from workflows.enforcement.common import audit_step
 from workflows.enforcement.credit import steps
 from workflows.enforcement.credit.steps import Facts
 from workflows.enforcement.texts import SANCTION_NAMES
@@ -67,18 +66,6 @@ class CreditRepairActivities:
             notifications = steps.dispatches(facts, case, self._policy.measures, key)
             entry = session.get(CreditEntry, step.entry_id)
             steps.apply(session, facts, case, entry, key, pending=step.pending)
-            audit_step(
-                session,
-                f"credit.{step.step}",
-                key,
-                case,
-                step.at,
-                actor=step.actor.label,
-                role=step.actor.role,
-                unit=step.actor.unit,
-                reason=step.reason,
-                entry_id=step.entry_id,
-                pending=step.pending,
-            )
+            steps.audit(session, step, case, key)
             notify.record(session, notifications, case.institution_name)
             session.commit()

@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlmodel import Session
 
-from infra import integrity
 from models.cases import Case, UnitRecord, UnitRecordKind
 from models.credit import CreditEntry, CreditStatus, CreditStep, Measure
 from models.credit_repair import RepairStep
@@ -27,7 +26,14 @@ from models.integrity import IntegrityKind as I
 from models.notifications import Notification
 from models.notifications import NotificationKind as N
 from workflows.enforcement import texts
-from workflows.enforcement.common import LEADING_OFFICE, notice, unit_name, unit_names
+from workflows.enforcement.common import (
+    LEADING_OFFICE,
+    audit_step,
+    file_line,
+    notice,
+    unit_name,
+    unit_names,
+)
 from workflows.enforcement.texts import beijing
 
 
@@ -262,14 +268,28 @@ def apply(
             )
     if row.integrity is not None:
         kind, summary = row.integrity
-        integrity.append(
+        file_line(
             session,
-            key=key,
-            institution_key=case.institution_key,
-            institution_name=case.institution_name,
-            kind=kind,
-            case_id=case.id,
-            summary=summary.format(**_fields(f, case)),
-            occurred_at=f.at,
-            details={"entry_id": f.entry_id, **details},
+            case,
+            key,
+            kind,
+            summary.format(**_fields(f, case)),
+            f.at,
+            entry_id=f.entry_id,
+            **details,
         )
+
+
+def audit(session: Session, step: CreditStep | RepairStep, case: Case, key: str) -> None:
+    """The step's audit record: `credit.<step>`, by whoever took it."""
+    audit_step(
+        session,
+        f"credit.{step.step}",
+        key,
+        case,
+        step.at,
+        by=step.actor,
+        reason=step.reason,
+        entry_id=step.entry_id,
+        pending=step.pending,
+    )

@@ -8,7 +8,7 @@ from typing import Any
 
 from temporalio import activity
 
-from infra import audit, integrity, notify
+from infra import audit, notify
 from infra.db import SessionFactory
 from infra.workdays import add_working_days
 from models.cases import Case
@@ -24,7 +24,7 @@ from models.institutions import Institution
 from models.integrity import IntegrityKind
 from models.notifications import NotificationKind
 from workflows.enforcement import texts
-from workflows.enforcement.common import LEADING_OFFICE, audit_step, notice, unit_name
+from workflows.enforcement.common import LEADING_OFFICE, audit_step, file_line, notice, unit_name
 from workflows.enforcement.texts import SANCTION_NAMES, beijing
 
 
@@ -103,31 +103,25 @@ class DecisionActivities:
                 params.decision_id,
                 case,
                 params.decided_at,
-                actor=params.actor.label,
-                role=params.actor.role,
-                unit=params.actor.unit,
+                by=params.actor,
                 reason=d.reason,
                 kind=d.kind,
                 legal_basis=d.legal_basis,
             )
-            integrity.append(
+            file_line(
                 session,
-                key=f"decision:{params.decision_id}",
-                institution_key=case.institution_key,
-                institution_name=case.institution_name,
-                kind=IntegrityKind.DECISION,
-                case_id=case.id,
-                summary=texts.DECISION_SUMMARY.format(
+                case,
+                f"decision:{params.decision_id}",
+                IntegrityKind.DECISION,
+                texts.DECISION_SUMMARY.format(
                     unit=deciding_unit, sanction=sanction, reason=d.reason
                 ),
-                occurred_at=params.decided_at,
-                details={
-                    "decision_id": params.decision_id,
-                    "kind": d.kind,
-                    "legal_basis": d.legal_basis,
-                    "fine_yuan": str(d.fine_yuan) if d.fine_yuan else None,
-                    "rectify_by": rectify_by.isoformat() if rectify_by else None,
-                },
+                params.decided_at,
+                decision_id=params.decision_id,
+                kind=d.kind,
+                legal_basis=d.legal_basis,
+                fine_yuan=str(d.fine_yuan) if d.fine_yuan else None,
+                rectify_by=rectify_by.isoformat() if rectify_by else None,
             )
             notify.record(session, notifications, case.institution_name)
             session.commit()
@@ -205,24 +199,21 @@ class DecisionActivities:
                 key,
                 case,
                 params.at,
-                actor=params.actor.label,
-                role=params.actor.role,
-                unit=params.actor.unit,
+                by=params.actor,
                 reason=r.findings,
                 passed=r.passed,
             )
-            integrity.append(
+            file_line(
                 session,
-                key=f"reinspection:{r.decision_id}",
-                institution_key=case.institution_key,
-                institution_name=case.institution_name,
-                kind=IntegrityKind.REINSPECTION,
-                case_id=case.id,
-                summary=texts.REINSPECTION_SUMMARY.format(
+                case,
+                f"reinspection:{r.decision_id}",
+                IntegrityKind.REINSPECTION,
+                texts.REINSPECTION_SUMMARY.format(
                     result=texts.PASSED if r.passed else texts.FAILED, findings=r.findings
                 ),
-                occurred_at=params.at,
-                details={"decision_id": r.decision_id, "passed": r.passed},
+                params.at,
+                decision_id=r.decision_id,
+                passed=r.passed,
             )
             notify.record(session, notifications, case.institution_name)
             session.commit()
