@@ -5,6 +5,7 @@ repair (`credit/`). The workflows call each family's class directly."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from infra.credit_platform import CreditPlatform
@@ -16,22 +17,17 @@ from workflows.enforcement.credit.repair_activities import CreditRepairActivitie
 from workflows.enforcement.decisions.activities import DecisionActivities
 
 
+@dataclass(frozen=True)
 class EnforcementActivities:
-    def __init__(
-        self,
-        session_factory: SessionFactory,
-        policy: EnforcementPolicy,
-        platform: CreditPlatform | None = None,
-    ) -> None:
-        self.bans = BanActivities(session_factory, policy)
-        self.decisions = DecisionActivities(session_factory)
-        self.credit = CreditActivities(session_factory, policy, platform)
-        self.repair = CreditRepairActivities(session_factory, policy)
+    sessions: SessionFactory
+    policy: EnforcementPolicy
+    platform: CreditPlatform | None = None  # a real credit platform, when one is configured
 
     def all(self) -> list[Callable[..., Any]]:
-        return [
-            *self.bans.all(),
-            *self.decisions.all(),
-            *self.credit.all(),
-            *self.repair.all(),
-        ]
+        families = (
+            BanActivities(self.sessions, self.policy),
+            DecisionActivities(self.sessions),
+            CreditActivities(self.sessions, self.policy, self.platform),
+            CreditRepairActivities(self.sessions, self.policy),
+        )
+        return [activity for family in families for activity in family.all()]
