@@ -16,6 +16,7 @@ from api import (
     routes_actions,
     routes_attachments,
     routes_audit,
+    routes_bans,
     routes_cases,
     routes_codec,
     routes_complaints,
@@ -23,6 +24,7 @@ from api import (
     routes_desk,
     routes_enforcement,
     routes_intake,
+    routes_integrity,
     routes_public,
     routes_statistics,
     routes_workorder,
@@ -93,6 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_desk.router)
     app.include_router(routes_statistics.router)
     app.include_router(routes_enforcement.router)
+    app.include_router(routes_bans.router)
+    app.include_router(routes_integrity.router)
     app.include_router(routes_credit.router)
     app.include_router(routes_audit.router)
     app.include_router(routes_intake.router)

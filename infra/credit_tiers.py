@@ -6,6 +6,7 @@ from __future__ import annotations
 from infra.deadlines import add_months, after
 from models.credit import CreditPlan, EnforcementPolicy, PlanCredit
 from models.credit_repair import TIER_NAMES, CreditTier
+from models.credit_steps import CreditStage
 
 
 class UnknownSanction(ValueError):
@@ -40,9 +41,9 @@ def period_refusal(policy: EnforcementPolicy, tier: CreditTier, months: int) -> 
 
 def plan(policy: EnforcementPolicy, params: PlanCredit) -> CreditPlan:
     tier = tier_of(policy, params.sanction, params.serious)
-    if params.stage == "notice":
+    if params.stage is CreditStage.NOTICE:
         return CreditPlan(objection_by=after(params.start, policy.objection_window), tier=tier)
-    if params.stage == "lifting":
+    if params.stage is CreditStage.LIFTING:
         within = policy.lifting_within or policy.acknowledge_within
         lift_by = after(params.start, within)
         return CreditPlan(

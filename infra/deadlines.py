@@ -10,6 +10,7 @@ from pathlib import Path
 
 from infra.workdays import add_working_days
 from models.credit import CreditPlan, EnforcementPolicy, PlanCredit
+from models.credit_steps import CreditStage
 from models.deadlines import DeadlinePolicy, Duration, PlanRound, RoundDeadlines
 from models.timeutil import SHANGHAI
 
@@ -64,7 +65,7 @@ def plan_credit(policy: EnforcementPolicy, params: PlanCredit) -> CreditPlan:
         from infra import credit_tiers
 
         return credit_tiers.plan(policy, params)
-    if params.stage == "notice":
+    if params.stage is CreditStage.NOTICE:
         return CreditPlan(objection_by=after(params.start, policy.objection_window))
     acknowledge_by = after(params.start, policy.acknowledge_within)
     limits = policy.serious if params.serious else policy.ordinary

@@ -13,7 +13,20 @@ from sqlmodel import SQLModel
 from models.actors import Actor
 from models.bounds import Text
 from models.credit_repair import CreditTier, CreditTiers
+from models.credit_steps import CreditStage, CreditStepKind
 from models.deadlines import DurationField
+
+CREDIT_ENTRY_PREFIX = "credit-"
+
+
+def credit_entry_id(case_id: str) -> str:
+    """The credit entry of a case's joint punishment: its row's id and its workflow's id."""
+    return f"{CREDIT_ENTRY_PREFIX}{case_id}"
+
+
+def case_of_credit_entry(entry_id: str) -> str:
+    """The case a credit entry id names (the inverse of `credit_entry_id`)."""
+    return entry_id.removeprefix(CREDIT_ENTRY_PREFIX)
 
 
 class Measure(BaseModel):
@@ -124,7 +137,7 @@ class CreditPlan(BaseModel):
 
 class PlanCredit(BaseModel):
     start: AwareDatetime
-    stage: str = Field(description="notice, entry or lifting")
+    stage: CreditStage
     serious: bool
     publicity_months: int
     order36: bool = False
@@ -138,7 +151,7 @@ class CreditStep(BaseModel):
     """One step of a joint punishment, to persist, publish and announce."""
 
     entry_id: str
-    step: str  # notice, objected, withdrawn, published, reminded, escalated, removed, ...
+    step: CreditStepKind
     actor: Actor
     at: AwareDatetime
     reason: str | None = None

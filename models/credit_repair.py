@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from models.actors import Actor
 from models.bounds import Text
+from models.credit_steps import CreditStepKind
 
 
 class CreditTier(StrEnum):
@@ -128,7 +129,7 @@ class RepairStep(BaseModel):
     """One step of an Order 36 repair to persist, announce and publish."""
 
     entry_id: str
-    step: str  # committed, lifting, lifting-acknowledged, lifting-reminded, ...
+    step: CreditStepKind
     actor: Actor
     at: AwareDatetime
     reason: str | None = None

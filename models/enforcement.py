@@ -18,6 +18,11 @@ from models.complaints import Category
 from models.people import PersonIdentity, PersonRef
 
 
+def enforcement_workflow_id(case_id: str) -> str:
+    """The enforcement workflow of a substantiated case (started by the case workflow)."""
+    return f"enforcement-{case_id}"
+
+
 class SanctionKind(StrEnum):
     RECTIFICATION = "rectification"  # 责令整改, with a deadline and a re-inspection
     WARNING = "warning"  # 警告

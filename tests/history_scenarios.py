@@ -21,9 +21,16 @@ from infra.identity import IdentityHasher
 from models.actors import Actor, Role
 from models.case_actions import AcceptCase, AddNote, ReportResult, Supervise
 from models.cases import Outcome
-from models.credit import Acknowledge, RecordObjection, RequestRepair, Review
+from models.credit import Acknowledge, RecordObjection, RequestRepair, Review, credit_entry_id
 from models.credit_repair import AcknowledgeLifting, RecordCommitment
-from models.enforcement import CorrectBan, Decide, Reinspect, SanctionKind, StartJointPunishment
+from models.enforcement import (
+    CorrectBan,
+    Decide,
+    Reinspect,
+    SanctionKind,
+    StartJointPunishment,
+    enforcement_workflow_id,
+)
 from models.institutions import Institution, Registrar
 from models.people import PersonIdentity
 from models.workflow_io import CaseState
@@ -33,11 +40,9 @@ from tests.polling import eventually
 from tests.refusing import REFUSED_BY_DATABASE
 from workflows.cases.starter import submit_complaint
 from workflows.cases.workflows import CaseWorkflow
-from workflows.enforcement.workflows import (
-    BanCorrectionWorkflow,
-    EnforcementWorkflow,
-    JointPunishmentWorkflow,
-)
+from workflows.enforcement.bans.workflows import BanCorrectionWorkflow
+from workflows.enforcement.credit.workflows import JointPunishmentWorkflow
+from workflows.enforcement.decisions.workflows import EnforcementWorkflow
 from workflows.registry.workflows import EmploymentRecheckWorkflow
 
 HASHER = IdentityHasher(b"k" * 32)
@@ -82,7 +87,7 @@ async def _abuse(case_env: CaseEnv, persons: list[PersonIdentity]) -> tuple[str,
             persons=[HASHER.ref(p) for p in persons],
         ),
     )
-    ef = case_env.client.get_workflow_handle(f"enforcement-{state.case_id}")
+    ef = case_env.client.get_workflow_handle(enforcement_workflow_id(state.case_id))
     await _until(ef, EnforcementWorkflow.state, lambda s: len(s.bans) >= len(persons))
     # The case is not in these histories; left running, its reminders would each be fired
     # (and recorded) by a skip of months. Its enforcement is abandoned, not ended, with it.
@@ -105,7 +110,7 @@ async def _until(handle: Handle, query: Any, check: Callable[[Any], bool]) -> An
 
 
 async def enforcement(case_env: CaseEnv) -> Handle:
-    _, ef = await _abuse(case_env, [person("李保育员")])
+    case_id, ef = await _abuse(case_env, [person("李保育员")])
     decided = await ef.execute_update(
         EnforcementWorkflow.decide,
         Decide(
@@ -130,7 +135,7 @@ async def enforcement(case_env: CaseEnv) -> Handle:
     await _start_joint_punishment(ef, months=6)
     # Until the child has run a step: then it is known to `CaseEnv.end_workflows`, and not
     # left running with its timers when the next scenario skips months.
-    jp = case_env.client.get_workflow_handle(f"credit-{ef.id.removeprefix('enforcement-')}")
+    jp = case_env.client.get_workflow_handle(credit_entry_id(case_id))
     await _jp(jp, lambda s: s.plan is not None)
     return ef
 
@@ -151,7 +156,7 @@ async def _start_joint_punishment(ef: Handle, months: int) -> None:
 async def _joint_punishment(case_env: CaseEnv, months: int) -> Handle:
     case_id, ef = await _abuse(case_env, [])
     await _start_joint_punishment(ef, months)
-    jp = case_env.client.get_workflow_handle(f"credit-{case_id}")
+    jp = case_env.client.get_workflow_handle(credit_entry_id(case_id))
     await _until(jp, JointPunishmentWorkflow.state, lambda s: s.plan is not None)
     return jp
 

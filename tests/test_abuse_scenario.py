@@ -28,6 +28,7 @@ from infra.audit_export import verify_jsonl
 from infra.kafka import KafkaPublisher
 from models import topics
 from models.cases import case_id_for
+from models.credit import credit_entry_id
 from models.staff import Employment, StaffCheck
 from tests.auth import Tokens
 from tests.factories import ARABIC_INDIC, FULL_WIDTH, identity_number, registry_event, spelled
@@ -158,7 +159,7 @@ async def test_abuse_scenario_end_to_end_and_no_identity_number_in_clear_text(
     credit = TopicReader(stack.settings.kafka_bootstrap, topics.CREDIT_PLATFORM)
     try:
         [entry] = await credit.wait_for(
-            lambda r: json.loads(r.value)["entry_id"] == f"credit-{case_id}"
+            lambda r: json.loads(r.value)["entry_id"] == credit_entry_id(case_id)
         )
     finally:
         credit.close()

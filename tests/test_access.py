@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from infra.db import make_engine
+from models.credit import credit_entry_id
 from models.institutions import Registrar
 from models.integrity import IntegrityKind, IntegrityRecord
 from tests.auth import Tokens
@@ -70,7 +71,7 @@ async def test_credit_steps_need_a_case_the_caller_may_see(
 ) -> None:
     case_id = await lushan_case(http)
     wanchao = tokens.headers("town", "town-wanchao")
-    read = await http.get(f"/api/v1/credit/credit-{case_id}", headers=wanchao)
+    read = await http.get(f"/api/v1/credit/{credit_entry_id(case_id)}", headers=wanchao)
     assert read.status_code == 403
     for step, body in [
         ("objection", {"reason": "异议"}),
@@ -81,7 +82,7 @@ async def test_credit_steps_need_a_case_the_caller_may_see(
         ("commitment", {"commitment": "本机构承诺所提交材料真实有效。"}),
         ("lifting-acknowledge", {"note": "已解除"}),
     ]:
-        response = await http.post(f"/api/v1/credit/credit-{case_id}/{step}", json=body,
+        response = await http.post(f"/api/v1/credit/{credit_entry_id(case_id)}/{step}", json=body,
                                    headers=wanchao)  # fmt: skip
         assert response.status_code == 403, (step, response.text)
         assert response.json()["error"]["code"] == "forbidden"

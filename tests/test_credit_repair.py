@@ -34,9 +34,11 @@ from models.credit import (
     RecordObjection,
     RequestRepair,
     Review,
+    credit_entry_id,
 )
 from models.credit_repair import AcknowledgeLifting, CreditTiers, RecordCommitment
-from models.enforcement import Decide, Reinspect, SanctionKind
+from models.credit_steps import CreditStage
+from models.enforcement import Decide, Reinspect, SanctionKind, enforcement_workflow_id
 from models.integrity import IntegrityRecordPublic
 from models.notifications import NotificationKind
 from tests.case_env import LEADING_OFFICE, OPERATOR, CaseEnv, department, town
@@ -44,9 +46,10 @@ from tests.histories import HISTORIES, write_in_clear
 from tests.polling import eventually
 from tests.test_enforcement import HEALTH, start_joint_punishment, until_jp
 from workers.temporal_worker import WORKFLOWS
-from workflows.enforcement.activities import EnforcementActivities
-from workflows.enforcement.credit_repair import ORDER_36
-from workflows.enforcement.workflows import EnforcementWorkflow, JointPunishmentWorkflow
+from workflows.enforcement.credit.activities import CreditActivities
+from workflows.enforcement.credit.repair import ORDER_36
+from workflows.enforcement.credit.workflows import JointPunishmentWorkflow
+from workflows.enforcement.decisions.workflows import EnforcementWorkflow
 
 COMMITMENT = "本机构承诺所提交材料真实有效，已纠正失信行为，如有不实愿承担相应法律责任。"
 
@@ -112,7 +115,7 @@ async def test_tiers_follow_the_sanction_and_their_periods(case_env: CaseEnv) ->
     state = await until_jp(jp, lambda s: s.status == "not-published")
     assert state.tier == "minor" and state.rules == "order-36"
     assert not case_env.publisher.to(case_id, NotificationKind.PRIOR_NOTICE)
-    assert not [e for e in case_env.publisher.credit if e.entry_id == f"credit-{case_id}"]
+    assert not [e for e in case_env.publisher.credit if e.entry_id == credit_entry_id(case_id)]
 
     # General (a large fine): 3 months at least, counted from the finding.
     case_id, jp = await start_joint_punishment(case_env, months=6, sanction="fine-large")
@@ -121,7 +124,7 @@ async def test_tiers_follow_the_sanction_and_their_periods(case_env: CaseEnv) ->
     assert state.tier == "general"
     assert abs((state.plan.repair_from - add_months(found, 3)).total_seconds()) < 60
     assert abs((state.plan.publicity_until - add_months(found, 6)).total_seconds()) < 60
-    [entry] = [e for e in case_env.publisher.credit if e.entry_id == f"credit-{case_id}"]
+    [entry] = [e for e in case_env.publisher.credit if e.entry_id == credit_entry_id(case_id)]
     assert entry.tier == "general" and not entry.serious
     # Serious (revocation): no repair before a year, even with the commitment made.
     _, jp = await start_joint_punishment(case_env, months=36, sanction="revocation")
@@ -166,7 +169,7 @@ async def test_repair_needs_the_commitment_and_every_duty_and_the_finding_unit_d
     case_env: CaseEnv,
 ) -> None:
     case_id, jp = await start_joint_punishment(case_env, months=12, sanction="fine")
-    ef = case_env.client.get_workflow_handle(f"enforcement-{case_id}")
+    ef = case_env.client.get_workflow_handle(enforcement_workflow_id(case_id))
     decided = await ef.execute_update(
         EnforcementWorkflow.decide,
         Decide(
@@ -239,10 +242,10 @@ async def test_repair_needs_the_commitment_and_every_duty_and_the_finding_unit_d
         Review(actor=HEALTH, upheld=True, reason="已纠正失信行为、履行法定义务，同意修复"),
     )
     state = await until_jp(jp, lambda s: s.status == "removed")
-    removal = [e for e in case_env.publisher.credit if e.entry_id == f"credit-{case_id}"][-1]
+    removal = [e for e in case_env.publisher.credit if e.entry_id == credit_entry_id(case_id)][-1]
     assert removal.action == "removal" and removal.repaired and removal.sharing_stopped
     with case_env.sessions() as session:
-        row = session.get(CreditEntry, f"credit-{case_id}")
+        row = session.get(CreditEntry, credit_entry_id(case_id))
         assert row is not None and row.tier == "general" and row.commitment_at is not None
         records = [
             IntegrityRecordPublic.model_validate(r) for r in file_of(session, row.institution_key)
@@ -331,12 +334,12 @@ async def test_every_department_lifts_its_measures_at_once_and_a_late_one_is_cha
     )
     state = await until_jp(jp, lambda s: not s.lifting)
     assert sorted(state.lifted) == sorted(departments)
-    assert await eventually(lambda: _lifted(case_env, f"credit-{case_id}"))
+    assert await eventually(lambda: _lifted(case_env, credit_entry_id(case_id)))
     with case_env.sessions() as session:
-        row = session.get(CreditEntry, f"credit-{case_id}")
+        row = session.get(CreditEntry, credit_entry_id(case_id))
         assert row is not None
         keys = [r.key for r in file_of(session, row.institution_key)]
-    steps = [k.removeprefix(f"credit-{case_id}:") for k in keys]
+    steps = [k.removeprefix(f"{credit_entry_id(case_id)}:") for k in keys]
     lifting_steps = [s for s in steps if s.startswith("lifting") or s == "lifted"]
     assert lifting_steps[0] == "lifting" and lifting_steps[-1] == "lifted"
     assert {"lifting-reminded", "lifting-escalated", f"lifting-acknowledged:{late}"} <= set(
@@ -384,7 +387,7 @@ async def test_an_entry_published_under_the_two_tier_rules_keeps_its_period(
     await case_env.pass_time_until(state.plan.publicity_until)
     state = await until_jp(jp, lambda s: s.status == "removed")
     with case_env.sessions() as session:
-        row = session.get(CreditEntry, f"credit-{case_id}")
+        row = session.get(CreditEntry, credit_entry_id(case_id))
         assert row is not None and row.tier is None
         assert row.removal_reason == "公示期满，自动移出"
     assert case_env.publisher.to(case_id, NotificationKind.CREDIT_REMOVAL)
@@ -411,8 +414,10 @@ def _patches(path: Path) -> list[str]:
 
 def test_an_unknown_sanction_fails_the_plan_once_not_forever(case_env: CaseEnv) -> None:
     """The API refuses it (422 `unknown_sanction`); a start that bypasses it is not retried."""
-    activities = EnforcementActivities(case_env.sessions, load_enforcement())
-    params = PlanCredit(start=datetime.now(UTC), stage="notice", serious=False, publicity_months=3)
+    activities = CreditActivities(case_env.sessions, load_enforcement())
+    params = PlanCredit(
+        start=datetime.now(UTC), stage=CreditStage.NOTICE, serious=False, publicity_months=3
+    )
     assert activities.plan_credit(params).tier is None  # two-tier: no tier
     params.order36, params.sanction = True, "no-such-sanction"
     with pytest.raises(ApplicationError) as caught:

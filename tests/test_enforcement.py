@@ -20,7 +20,14 @@ from infra.integrity import file_of
 from models.bans import Ban, BanRole
 from models.case_actions import AcceptCase, ReportResult
 from models.cases import Outcome, UnitRecord
-from models.credit import Acknowledge, CreditEntry, RecordObjection, RequestRepair, Review
+from models.credit import (
+    Acknowledge,
+    CreditEntry,
+    RecordObjection,
+    RequestRepair,
+    Review,
+    credit_entry_id,
+)
 from models.credit_repair import RecordCommitment
 from models.enforcement import (
     Decide,
@@ -28,6 +35,7 @@ from models.enforcement import (
     Reinspect,
     SanctionKind,
     StartJointPunishment,
+    enforcement_workflow_id,
 )
 from models.institutions import Institution, Registrar
 from models.integrity import IntegrityKind
@@ -39,7 +47,8 @@ from tests.case_env import LEADING_OFFICE, OPERATOR, TASK_QUEUE, CaseEnv, depart
 from tests.factories import person
 from tests.polling import eventually
 from workflows.cases.workflows import CaseWorkflow
-from workflows.enforcement.workflows import EnforcementWorkflow, JointPunishmentWorkflow
+from workflows.enforcement.credit.workflows import JointPunishmentWorkflow
+from workflows.enforcement.decisions.workflows import EnforcementWorkflow
 from workflows.registry.starter import check_staff
 from workflows.registry.workflows import EmploymentRecheckWorkflow
 
@@ -105,7 +114,7 @@ async def substantiated_abuse(
 
 async def enforcement(case_env: CaseEnv, case_id: str, check: Any) -> EnforcementState:
     handle = case_env.client.get_workflow_handle(
-        f"enforcement-{case_id}", result_type=EnforcementState
+        enforcement_workflow_id(case_id), result_type=EnforcementState
     )
     deadline = time.monotonic() + 30
     while True:
@@ -208,7 +217,7 @@ async def test_decisions_reinspection_and_refusals(case_env: CaseEnv) -> None:
     )
     case_id = state.case_id
     await enforcement(case_env, case_id, lambda s: True)
-    ef = case_env.client.get_workflow_handle(f"enforcement-{case_id}")
+    ef = case_env.client.get_workflow_handle(enforcement_workflow_id(case_id))
 
     with pytest.raises(WorkflowUpdateFailedError):  # not the lead department
         await ef.execute_update(
@@ -279,7 +288,7 @@ async def start_joint_punishment(
     kindergarten = await register(case_env)
     case_id = await substantiated_abuse(case_env, kindergarten, [])
     await enforcement(case_env, case_id, lambda s: True)
-    ef = case_env.client.get_workflow_handle(f"enforcement-{case_id}")
+    ef = case_env.client.get_workflow_handle(enforcement_workflow_id(case_id))
     await ef.execute_update(
         EnforcementWorkflow.joint_punishment,
         StartJointPunishment(
@@ -291,7 +300,7 @@ async def start_joint_punishment(
             reason="虐童行为查实，情节严重",
         ),
     )
-    jp = case_env.client.get_workflow_handle(f"credit-{case_id}")
+    jp = case_env.client.get_workflow_handle(credit_entry_id(case_id))
     await until_jp(jp, lambda s: s.plan is not None)
     return case_id, jp
 
@@ -329,7 +338,7 @@ async def test_joint_punishment_notice_objection_entry_acknowledgments_and_repai
         Review(actor=HEALTH, upheld=False, reason="异议理由不成立"),
     )
     state = await until_jp(jp, lambda s: s.status == "published")
-    [entry] = [e for e in case_env.publisher.credit if e.entry_id == f"credit-{case_id}"]
+    [entry] = [e for e in case_env.publisher.credit if e.entry_id == credit_entry_id(case_id)]
     assert entry.action == "entry" and entry.serious and entry.tier == "serious"
     # The entry names every department's measures, as their dispatches do.
     policy = load_enforcement()
@@ -379,10 +388,10 @@ async def test_joint_punishment_notice_objection_entry_acknowledgments_and_repai
         Review(actor=HEALTH, upheld=True, reason="整改到位，同意修复"),
     )
     state = await until_jp(jp, lambda s: s.status == "removed")
-    removal = [e for e in case_env.publisher.credit if e.entry_id == f"credit-{case_id}"][-1]
+    removal = [e for e in case_env.publisher.credit if e.entry_id == credit_entry_id(case_id)][-1]
     assert removal.action == "removal" and removal.repaired and removal.sharing_stopped
     with case_env.sessions() as session:
-        row = session.get(CreditEntry, f"credit-{case_id}")
+        row = session.get(CreditEntry, credit_entry_id(case_id))
         assert (
             row is not None and row.status == "removed" and "信用修复" in (row.removal_reason or "")
         )
@@ -412,7 +421,7 @@ async def test_without_objection_the_entry_is_published_and_removed_when_publici
     await case_env.pass_time_until(state.plan.publicity_until)
     state = await until_jp(jp, lambda s: s.status == "removed")
     with case_env.sessions() as session:
-        row = session.get(CreditEntry, f"credit-{case_id}")
+        row = session.get(CreditEntry, credit_entry_id(case_id))
         assert row is not None and row.removal_reason == "最长公示期届满，自动停止公示、停止共享"
 
 
@@ -428,4 +437,4 @@ async def test_upheld_objection_withdraws_the_punishment(case_env: CaseEnv) -> N
     )
     state = await until_jp(jp, lambda s: s.status == "withdrawn")
     assert state.status == "withdrawn"
-    assert not [e for e in case_env.publisher.credit if e.entry_id == f"credit-{case_id}"]
+    assert not [e for e in case_env.publisher.credit if e.entry_id == credit_entry_id(case_id)]

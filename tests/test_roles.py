@@ -12,6 +12,7 @@ import httpx
 from sqlmodel import Session
 
 from infra.db import make_engine
+from models.credit import credit_entry_id
 from models.institutions import Institution, Registrar
 from tests.auth import Tokens
 from tests.factories import complaint_payload
@@ -172,7 +173,7 @@ PUBLIC = {
 def concrete(path: str, case: str) -> str:
     return (
         path.replace("{case_id}", case)
-        .replace("{entry_id}", f"credit-{case}")
+        .replace("{entry_id}", credit_entry_id(case))
         .replace("{code}", "town-lushan")
         .replace("{institution_id}", INSTITUTION)
         .replace("{ban_id}", "ban-none")

@@ -34,11 +34,9 @@ from workflows.cases import search
 from workflows.cases.activities import CaseActivities
 from workflows.cases.workflows import CaseWorkflow
 from workflows.enforcement.activities import EnforcementActivities
-from workflows.enforcement.workflows import (
-    BanCorrectionWorkflow,
-    EnforcementWorkflow,
-    JointPunishmentWorkflow,
-)
+from workflows.enforcement.bans.workflows import BanCorrectionWorkflow
+from workflows.enforcement.credit.workflows import JointPunishmentWorkflow
+from workflows.enforcement.decisions.workflows import EnforcementWorkflow
 from workflows.inspections.activities import InspectionActivities
 from workflows.inspections.workflows import InspectionWorkflow
 from workflows.parking.activities import ParkingActivities

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import timedelta
-from typing import Any
+from datetime import datetime
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from models.actors import SYSTEM, Actor
@@ -25,15 +23,15 @@ with workflow.unsafe.imports_passed_through():
         RepairConditions,
         RepairStep,
     )
-    from workflows.enforcement import credit_rules
-    from workflows.enforcement.credit_activities import CreditRepairActivities
+    from models.credit_steps import CreditStage
+    from models.credit_steps import CreditStepKind as Step
+    from workflows.enforcement import texts
+    from workflows.enforcement.credit import repair_rules
+    from workflows.enforcement.credit.repair_activities import CreditRepairActivities
+    from workflows.local import local
     from workflows.refusals import refuse
 
 ORDER_36 = "order-36-credit-repair"
-TIMEOUT = timedelta(seconds=30)
-RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
-)
 
 
 class Order36Repair:
@@ -42,21 +40,21 @@ class Order36Repair:
     _lock: asyncio.Lock
 
     # Provided by the workflow class.
-    async def _wait(self, done: Callable[[], bool], until: Any) -> bool:
+    async def _wait(self, done: Callable[[], bool], until: datetime | None) -> bool:
         raise NotImplementedError
 
-    async def _plan(self, stage: str) -> CreditPlan:
+    async def _plan(self, stage: CreditStage) -> CreditPlan:
         raise NotImplementedError
 
     async def _repair_step(
         self,
-        step: str,
+        step: Step,
         actor: Actor,
         reason: str | None,
         pending: list[str] | None = None,
-        due: Any = None,
+        due: datetime | None = None,
     ) -> None:
-        await workflow.execute_local_activity_method(
+        await local(
             CreditRepairActivities.record_repair_step,
             RepairStep(
                 entry_id=self._s.entry_id,
@@ -67,68 +65,63 @@ class Order36Repair:
                 pending=list(pending or []),
                 due=due,
             ),
-            start_to_close_timeout=TIMEOUT,
-            retry_policy=RETRY,
         )
 
     @workflow.update
     async def record_commitment(self, params: RecordCommitment) -> JointPunishmentState:
         async with self._lock:
-            refuse(credit_rules.commitment(self._s, params.actor))
-            await self._repair_step("committed", params.actor, params.commitment)
+            refuse(repair_rules.commitment(self._s, params.actor))
+            await self._repair_step(Step.COMMITTED, params.actor, params.commitment)
             self._s.commitment = params.commitment
         return self._s
 
     @record_commitment.validator
     def _validate_record_commitment(self, params: RecordCommitment) -> None:
-        refuse(credit_rules.commitment(self._s, params.actor))
+        refuse(repair_rules.commitment(self._s, params.actor))
 
     async def _check_grant(self) -> None:
         """Under the lock, at the moment of the grant: the period, the commitment, and the
         legal duties as the database knows them now (a re-inspection may have failed since
         the request)."""
         assert self._p is not None
-        refuse(credit_rules.grant(self._s, workflow.now()))
-        outstanding: list[str] = await workflow.execute_local_activity_method(
-            CreditRepairActivities.repair_conditions,
-            RepairConditions(case_id=self._p.case_id),
-            start_to_close_timeout=TIMEOUT,
-            retry_policy=RETRY,
+        refuse(repair_rules.grant(self._s, workflow.now()))
+        outstanding = await local(
+            CreditRepairActivities.repair_conditions, RepairConditions(case_id=self._p.case_id)
         )
-        refuse(credit_rules.duties(outstanding))
+        refuse(repair_rules.duties(outstanding))
 
     @workflow.update
     async def acknowledge_lifting(self, params: AcknowledgeLifting) -> JointPunishmentState:
         async with self._lock:
-            refuse(credit_rules.lifting(self._s, params.actor))
+            refuse(repair_rules.lifting(self._s, params.actor))
             unit = params.actor.unit or ""
             self._s.lifting.remove(unit)
             self._s.lifted.append(unit)
             await self._repair_step(
-                "lifting-acknowledged", params.actor, params.note, self._s.lifting
+                Step.LIFTING_ACKNOWLEDGED, params.actor, params.note, self._s.lifting
             )
         return self._s
 
     @acknowledge_lifting.validator
     def _validate_acknowledge_lifting(self, params: AcknowledgeLifting) -> None:
-        refuse(credit_rules.lifting(self._s, params.actor))
+        refuse(repair_rules.lifting(self._s, params.actor))
 
     async def _lift(self, reason: str) -> None:
         """Publication has ended and sharing stopped: every department lifts its measures at
         once; the late ones are reminded, then the leading group office is told."""
         s = self._s
-        lifting = await self._plan("lifting")
+        lifting = await self._plan(CreditStage.LIFTING)
         assert s.plan is not None
         s.plan.lift_by, s.plan.lift_final_by = lifting.lift_by, lifting.lift_final_by
         async with self._lock:
             s.lifting = list(lifting.departments)
-            await self._repair_step("lifting", SYSTEM, reason, s.lifting, lifting.lift_by)
+            await self._repair_step(Step.LIFTING, SYSTEM, reason, s.lifting, lifting.lift_by)
         if not await self._wait(lambda: not s.lifting, lifting.lift_by):
             async with self._lock:
                 await self._repair_step(
-                    "lifting-reminded",
+                    Step.LIFTING_REMINDED,
                     SYSTEM,
-                    "逾期未反馈惩戒措施解除情况",
+                    texts.UNLIFTED_REMINDED,
                     s.lifting,
                     lifting.lift_final_by,
                 )
@@ -136,9 +129,12 @@ class Order36Repair:
             if not await self._wait(lambda: not s.lifting, lifting.lift_final_by):
                 async with self._lock:
                     await self._repair_step(
-                        "lifting-escalated", SYSTEM, "逾期仍未解除，报领导小组办公室督办", s.lifting
+                        Step.LIFTING_ESCALATED,
+                        SYSTEM,
+                        texts.UNLIFTED_ESCALATED,
+                        s.lifting,
                     )
                     s.lifting_escalated = True
                 await workflow.wait_condition(lambda: not s.lifting)
         async with self._lock:
-            await self._repair_step("lifted", SYSTEM, "各成员单位惩戒措施已全部解除")
+            await self._repair_step(Step.LIFTED, SYSTEM, texts.ALL_LIFTED)
