@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import time
 import uuid
@@ -44,6 +45,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import func, select
 
+from bench.minimal_case import minimal_case_rate
 from bench.throughput import bare_signal_with_start, bench_settings, direct, whole_path
 from infra.db import SessionFactory, make_engine, session_factory
 from infra.kafka import KafkaPublisher
@@ -412,6 +414,22 @@ def report(result: dict[str, Any]) -> None:
             "",
         )
         table.add_row("ratio mix / bare", f"{result['ratio_to_bare']:.3f}", "")
+        for name in ("sandboxed", "unsandboxed"):
+            table.add_row(
+                f"minimal case-shaped workflow, {name}",
+                f"{result[f'minimal_case_{name}_per_s']} /s",
+                "",
+            )
+        table.add_row(
+            "whole path ÷ minimal case (unsandboxed)",
+            f"{result['ratio_to_minimal_unsandboxed']:.3f}",
+            ">= 0.9",
+        )
+        table.add_row(
+            "whole path ÷ minimal case (sandboxed)",
+            f"{result['ratio_to_minimal_sandboxed']:.3f}",
+            "",
+        )
     if "latency" in result:
         lat = result["latency"]
         rate = lat["rate_per_s"]
@@ -428,6 +446,8 @@ def report(result: dict[str, Any]) -> None:
                 f"{pct} % ({s['rss_mb_final'][name]} MB)",
                 "< 10 %",
             )
+    load = result["load_average_1min"]
+    table.add_row("load average (1 min) at start, end", f"{load['start']}, {load['end']}", "")
     console.print(table)
 
 
@@ -439,6 +459,8 @@ async def run(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
         _, token = add_user(session, "bench-operator", Role.OPERATOR, None)
     await mix(stack, probe, 100)  # warm-up: groups joined, workers hot
     result: dict[str, Any] = {"at": now(), "broker": args.broker, "database": "sqlite"}
+    # The machine is shared: every figure goes with the load it was measured under.
+    result["load_average_1min"] = {"start": round(os.getloadavg()[0], 2)}
     concurrency = settings.intake_max_in_flight
     if "mix" in args.parts:
         result["mix"] = await mix(stack, probe, args.n)
@@ -453,6 +475,14 @@ async def run(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
         result["ratio_to_bare"] = round(
             result["mix"]["events_per_s"] / result["bare_signal_with_start_per_s"], 3
         )
+        # The ceiling of a case-per-event design on this server: the smallest case-shaped
+        # workflow, run by a worker of its own, with and without the sandbox.
+        for name, sandboxed in (("sandboxed", True), ("unsandboxed", False)):
+            rate = await minimal_case_rate(settings, args.n, concurrency, sandboxed)
+            result[f"minimal_case_{name}_per_s"] = round(rate, 1)
+            result[f"ratio_to_minimal_{name}"] = round(
+                result["complaints_whole_path_per_s"] / rate, 3
+            )
     # Half of the capacity measured here, or of the figure given when the mix is skipped.
     half = result["mix"]["events_per_s"] / 2 if "mix" in result else args.capacity / 2
     if "latency" in args.parts:
@@ -462,7 +492,14 @@ async def run(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
     if args.soak_minutes > 0:
         result["soak"] = await soak(stack, probe, half, args.soak_minutes)
     engine.dispose()
+    result["load_average_1min"]["end"] = round(os.getloadavg()[0], 2)
     return result
+
+
+def start_stack(args: argparse.Namespace) -> Stack:
+    """The stack every part runs against: embedded servers on free ports, a temporary data
+    dir. (Other topologies are chosen here.)"""
+    return Stack(bench_settings(args.broker), temporal_ui=False).start()
 
 
 def main() -> None:
@@ -485,7 +522,7 @@ def main() -> None:
     parser.add_argument("--broker", default="tansu", choices=["tansu", "kafka"])
     parser.add_argument("--out", type=Path, default=Path("bench/results/harness.json"))
     args = parser.parse_args()
-    stack = Stack(bench_settings(args.broker), temporal_ui=False).start()
+    stack = start_stack(args)
     try:
         result = asyncio.run(run(args, stack))
     finally:
