@@ -264,6 +264,7 @@ async def burst(
         "alarms": alarms,
         "devices": len(devices),
         "registration_s": round(registered_s, 1),
+        "target_send_s": seconds,
         "send_s": round(sent_s, 2),
         "sent_per_s": round(alarms / sent_s, 1),
         "answered_200": len(ok),
