@@ -74,6 +74,7 @@ WORKFLOWS = [
 # from disk after the start with older activities (docs/operations.md). The tests and the
 # replay tests run the same workflows under the default, stricter sandbox, which still catches
 # a non-deterministic call in workflow code.
+# TUOYU_TEMPORAL_SANDBOX_PASSTHROUGH=false goes back to the default (the bench compares both).
 PASSED_THROUGH = ("workflows", "models")
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSED_THROUGH)
@@ -132,7 +133,11 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
                 ],
                 activity_executor=executor,
                 interceptors=[DeterministicErrors()],
-                workflow_runner=WORKFLOW_RUNNER,
+                workflow_runner=(
+                    WORKFLOW_RUNNER
+                    if settings.temporal_sandbox_passthrough
+                    else SandboxedWorkflowRunner()
+                ),
                 max_concurrent_workflow_tasks=settings.temporal_max_workflow_tasks,
                 max_concurrent_local_activities=threads,
                 max_concurrent_activities=threads,
