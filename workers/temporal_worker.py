@@ -105,12 +105,14 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     # Case workflows upsert these; on a server without them every case's task would fail.
     await search.register(client, settings.temporal_namespace)
     # The activities write what they publish into the outbox; this thread sends it to Kafka.
+    readers = make_engine(settings.resolved_database_url, writer=False)
     relay = Relay(
         sessions,
         engine,
         publisher,
         batch=settings.outbox_batch,
         retention=timedelta(days=settings.outbox_retention_days),
+        readers=session_factory(readers),
     )
     relay_stop = threading.Event()
     relaying = asyncio.create_task(
@@ -153,6 +155,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         relay_stop.set()
         await relaying
         publisher.close()
+        readers.dispose()
         engine.dispose()
 
 
