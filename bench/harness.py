@@ -209,7 +209,8 @@ def report(result: dict[str, Any]) -> None:
         table.add_row("  answered 200", str(b["answered_200"]), str(b["alarms"]))
         table.add_row("  answered 200 and on the topic", str(b["answered_200_on_topic"]), "all")
         table.add_row("  answered 200 and in a case", str(b["answered_200_in_a_case"]), "all")
-        table.add_row("  drain: last 200 OK -> last in its case", f"{b['drain_s']} s", "")
+        drained = "" if b["drained"] else " (stopped at the drain limit)"
+        table.add_row("  drain: last 200 OK -> last in its case", f"{b['drain_s']} s{drained}", "")
     if "soak" in result:
         s = result["soak"]
         for name, pct in s["growth_percent"].items():

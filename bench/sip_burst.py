@@ -190,7 +190,11 @@ def alarms_on_topic(
 
 
 async def burst(
-    stack: Stack, alarms: int, seconds: float, per_institution: int = 10
+    stack: Stack,
+    alarms: int,
+    seconds: float,
+    per_institution: int = 10,
+    drain_limit: float = 1800.0,
 ) -> dict[str, Any]:
     settings = stack.settings
     target = (settings.sip_host, settings.sip_port)
@@ -246,7 +250,7 @@ async def burst(
         return {i.split(":")[1] for i in ids} & ok
 
     reached: set[str] = set()
-    deadline = time.perf_counter() + 1800
+    deadline = time.perf_counter() + drain_limit
     while len(reached) < len(ok) and time.perf_counter() < deadline:
         reached = await asyncio.to_thread(in_cases)
         await asyncio.sleep(0.2)
@@ -275,6 +279,7 @@ async def burst(
         "answered_200_on_topic": len(ok & on_topic),
         "answered_200_in_a_case": len(reached),
         "drain_s": round(drain, 1),
+        "drained": len(reached) == len(ok),  # false: stopped at the drain limit
         "cases_per_s_in_drain": round(len(reached) / (drained_at - began), 1),
     }
 
@@ -290,6 +295,9 @@ def main() -> None:
     )
     parser.add_argument("--alarms", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument(
+        "--drain-limit", type=float, default=1800, help="seconds to wait for the cases"
+    )
     parser.add_argument("--broker", default="tansu", choices=["tansu", "kafka"])
     parser.add_argument("--out", type=Path, default=Path("bench/results/sip_burst.json"))
     args = parser.parse_args()
@@ -298,7 +306,7 @@ def main() -> None:
     stack = Stack(bench_settings(args.broker), temporal_ui=False).start()
     load = [os.getloadavg()[0]]
     try:
-        result = asyncio.run(burst(stack, args.alarms, args.seconds))
+        result = asyncio.run(burst(stack, args.alarms, args.seconds, drain_limit=args.drain_limit))
     finally:
         stack.stop()
     load.append(os.getloadavg()[0])
