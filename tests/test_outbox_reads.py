@@ -1,7 +1,7 @@
 """The outbox relay reads the unsent rows beside the writers, not behind them: on SQLite the
 writer engine has one connection and begins with BEGIN IMMEDIATE, so a relay reading through
 it waited for every activity transaction queued before it, and each dispatch with it (the
-bench's 202 -> dispatch p99 had 89 ms of it at 5/s)."""
+harness's outbox -> topic p99 at 5/s: 57 ms so, 35 ms reading on a reader engine)."""
 
 from __future__ import annotations
 
