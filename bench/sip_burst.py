@@ -4,7 +4,8 @@
     python -m bench.sip_burst --alarms 2000 --seconds 2      # its own stack
     python -m bench.harness --parts burst                    # as a part of the harness
 
-N devices are registered in the registry (with the SIP password's HA1) and REGISTER with
+N devices are registered in the registry (with the SIP password's HA1; 10 to an institution,
+`--per-institution`) and REGISTER with
 digest authentication, as GB/T 28181 devices do; then each sends one alarm MESSAGE, all of
 them spread evenly over the given seconds, from one UDP socket. Like a device, the sender
 retransmits a MESSAGE that got no final answer (RFC 3261 timer E: 0.5 s doubling up to 4 s,
@@ -296,6 +297,12 @@ def main() -> None:
     parser.add_argument("--alarms", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument(
+        "--per-institution",
+        type=int,
+        default=10,
+        help="devices per institution: alarms of one institution join its open case",
+    )
+    parser.add_argument(
         "--drain-limit", type=float, default=1800, help="seconds to wait for the cases"
     )
     parser.add_argument("--broker", default="tansu", choices=["tansu", "kafka"])
@@ -306,7 +313,9 @@ def main() -> None:
     stack = Stack(bench_settings(args.broker), temporal_ui=False).start()
     load = [os.getloadavg()[0]]
     try:
-        result = asyncio.run(burst(stack, args.alarms, args.seconds, drain_limit=args.drain_limit))
+        result = asyncio.run(
+            burst(stack, args.alarms, args.seconds, args.per_institution, args.drain_limit)
+        )
     finally:
         stack.stop()
     load.append(os.getloadavg()[0])
