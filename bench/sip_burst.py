@@ -5,9 +5,9 @@
     python -m bench.harness --parts burst                    # as a part of the harness
 
 N devices are registered in the registry (with the SIP password's HA1; 10 to an institution,
-`--per-institution`) and REGISTER with
-digest authentication, as GB/T 28181 devices do; then each sends one alarm MESSAGE, all of
-them spread evenly over the given seconds, from one UDP socket. Like a device, the sender
+`--per-institution`) and REGISTER with digest authentication, as GB/T 28181 devices do; then
+each sends one alarm MESSAGE, all of them spread evenly over the given seconds, from one UDP
+socket. Like a device, the sender
 retransmits a MESSAGE that got no final answer (RFC 3261 timer E: 0.5 s doubling up to 4 s,
 for 32 s at most) and answers the platform's own requests 200. One alarm per device: each
 alarm is the first of its storm window, so each opens a case (or joins one of the
