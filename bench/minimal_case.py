@@ -48,11 +48,12 @@ class MinimalCase:
         self._complaint = text
 
     @workflow.run
-    async def run(self) -> None:
+    async def run(self, local_activities: int = 1) -> None:
         await workflow.wait_condition(lambda: self._complaint is not None)
-        await workflow.execute_local_activity(
-            record, self._complaint or "", start_to_close_timeout=timedelta(seconds=30)
-        )
+        for _ in range(local_activities):  # one after the other, in the one workflow task
+            await workflow.execute_local_activity(
+                record, self._complaint or "", start_to_close_timeout=timedelta(seconds=30)
+            )
         await workflow.sleep(timedelta(days=1))  # the acceptance deadline
 
 
@@ -78,11 +79,14 @@ async def serve(settings: Settings, task_queue: str, n: int, sandboxed: bool) ->
         await worker.run()
 
 
-async def minimal_case_rate(settings: Settings, n: int, concurrency: int, sandboxed: bool) -> float:
-    """Workflows per second from the first start to the N-th local activity done."""
+async def minimal_case_rate(
+    settings: Settings, n: int, concurrency: int, sandboxed: bool, local_activities: int = 1
+) -> float:
+    """Workflows per second from the first start to the last local activity done.
+    `local_activities=2` prices a second step at a case's opening (open, then record)."""
     task_queue = f"bench-minimal-{uuid.uuid4().hex[:8]}"
     argv = [sys.executable, "-m", "bench.minimal_case", "--worker", "--task-queue", task_queue]
-    argv += ["--n", str(n)] + ([] if sandboxed else ["--unsandboxed"])
+    argv += ["--n", str(n * local_activities)] + ([] if sandboxed else ["--unsandboxed"])
     from workers.stack import child_env
 
     proc = await asyncio.create_subprocess_exec(
@@ -102,6 +106,7 @@ async def minimal_case_rate(settings: Settings, n: int, concurrency: int, sandbo
                 i = queue.get_nowait()
                 await client.start_workflow(
                     NAME,
+                    local_activities,
                     id=f"{task_queue}-{i}",
                     task_queue=task_queue,
                     start_signal="complaint",

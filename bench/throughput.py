@@ -16,7 +16,9 @@ Starts its own stack (embedded defaults, free ports, a temporary data dir), then
    workflow task with one local activity, then a timer) run by a worker process of their
    own, sandboxed and unsandboxed: the ceiling of a case-per-event design on this server,
    against which the whole path is measured.
-Prints events/s and the ratios; writes the figures as JSON.
+Prints events/s and the ratios; writes the figures as JSON. The machine may be shared:
+`--rounds k` runs every measure k times, each round's ratios taken within the round (the
+minimal case right after the whole path), and prints the medians with the load average.
 """
 
 from __future__ import annotations
@@ -24,11 +26,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import statistics
 import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import func, select
 from temporalio import workflow
@@ -177,11 +182,79 @@ async def direct(settings: Settings, n: int, concurrency: int) -> float:
     return n / (time.perf_counter() - begin)
 
 
+MEASURES = {
+    "whole_path": "whole path (Kafka -> dispatch)",
+    "intake": "  of which intake (-> started)",
+    "direct": "direct signal-with-start (-> dispatch)",
+    "bare": "bare signal-with-start (no worker)",
+    "minimal_sandboxed": "minimal case, sandboxed",
+    "minimal_unsandboxed": "minimal case, unsandboxed",
+}
+
+
+def restart_temporal_worker(stack: Stack, passthrough: bool) -> None:
+    worker = stack.workers["temporal-worker"]
+    worker.stop()
+    env = {"TUOYU_TEMPORAL_SANDBOX_PASSTHROUGH": str(passthrough).lower()}
+    stack.start_worker("temporal-worker", "workers.temporal_worker", env)
+
+
+async def one_round(
+    stack: Stack, n: int, concurrency: int, compare_sandbox: bool
+) -> dict[str, float]:
+    """Every measure once, the minimal case right after the whole path so that both see
+    nearly the same load on a shared machine. `compare_sandbox`: the whole path also with
+    the worker's workflow modules imported afresh per run (the default sandbox)."""
+    settings = stack.settings
+    rates: dict[str, float] = {}
+    rates["intake"], rates["whole_path"] = await whole_path(settings, n)
+    if compare_sandbox:
+        await asyncio.to_thread(restart_temporal_worker, stack, False)
+        await whole_path(settings, 20)  # the new worker polling
+        _, rates["whole_path_default_sandbox"] = await whole_path(settings, n)
+        await asyncio.to_thread(restart_temporal_worker, stack, True)
+        await whole_path(settings, 20)
+    rates["minimal_unsandboxed"] = await minimal_case_rate(settings, n, concurrency, False)
+    rates["minimal_sandboxed"] = await minimal_case_rate(settings, n, concurrency, True)
+    rates["direct"] = await direct(settings, n, concurrency)
+    rates["bare"] = await bare_signal_with_start(settings, n, concurrency)
+    rates["load_1min"] = os.getloadavg()[0]
+    return rates
+
+
+def summarise(rounds: list[dict[str, float]]) -> dict[str, float]:
+    """Medians of the rates and of each round's ratios (a ratio is taken within one round)."""
+    out = {k: statistics.median(r[k] for r in rounds) for k in [*MEASURES, "load_1min"]}
+    if all("whole_path_default_sandbox" in r for r in rounds):
+        out["whole_path_default_sandbox"] = statistics.median(
+            r["whole_path_default_sandbox"] for r in rounds
+        )
+        out["ratio_default_sandbox_to_minimal_unsandboxed"] = statistics.median(
+            r["whole_path_default_sandbox"] / r["minimal_unsandboxed"] for r in rounds
+        )
+    for name, base in (
+        ("direct", "direct"),
+        ("bare", "bare"),
+        ("minimal_sandboxed", "minimal_sandboxed"),
+        ("minimal_unsandboxed", "minimal_unsandboxed"),
+    ):
+        out[f"ratio_to_{name}"] = statistics.median(r["whole_path"] / r[base] for r in rounds)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="every measure this many times; medians printed"
+    )
+    parser.add_argument(
+        "--compare-sandbox",
+        action="store_true",
+        help="also the whole path with TUOYU_TEMPORAL_SANDBOX_PASSTHROUGH=false, each round",
+    )
     parser.add_argument("--broker", default="tansu", choices=["tansu", "kafka"])
     parser.add_argument("--out", type=Path, default=Path("bench/results/throughput.json"))
     args = parser.parse_args()
@@ -189,46 +262,61 @@ def main() -> None:
     settings = bench_settings(args.broker)
     stack = Stack(settings, temporal_ui=False).start()
     concurrency = settings.intake_max_in_flight
+    load = [os.getloadavg()[0]]  # the machine is shared: every figure goes with its load
+    rounds: list[dict[str, float]] = []
     try:
         asyncio.run(whole_path(settings, 50))  # warm-up: consumer group joined, workers hot
-        intake_rate, path_rate = asyncio.run(whole_path(settings, args.n))
-        direct_rate = asyncio.run(direct(settings, args.n, concurrency))
-        bare_rate = asyncio.run(bare_signal_with_start(settings, args.n, concurrency))
-        sandboxed = asyncio.run(minimal_case_rate(settings, args.n, concurrency, True))
-        unsandboxed = asyncio.run(minimal_case_rate(settings, args.n, concurrency, False))
+        for _ in range(args.rounds):
+            rounds.append(asyncio.run(one_round(stack, args.n, concurrency, args.compare_sandbox)))
     finally:
         stack.stop()
-    result = {
+    load.append(os.getloadavg()[0])
+    m = summarise(rounds)
+    result: dict[str, Any] = {
         "n": args.n,
+        "rounds": args.rounds,
         "broker": args.broker,
         "database": "sqlite",
-        "whole_path_events_per_s": round(path_rate, 1),
-        "intake_events_per_s": round(intake_rate, 1),
-        "direct_signal_with_start_per_s": round(direct_rate, 1),
-        "bare_signal_with_start_per_s": round(bare_rate, 1),
-        "ratio_to_direct": round(path_rate / direct_rate, 3),
-        "ratio_to_bare": round(path_rate / bare_rate, 3),
-        "minimal_case_sandboxed_per_s": round(sandboxed, 1),
-        "minimal_case_unsandboxed_per_s": round(unsandboxed, 1),
-        "ratio_to_minimal_sandboxed": round(path_rate / sandboxed, 3),
-        "ratio_to_minimal_unsandboxed": round(path_rate / unsandboxed, 3),
+        "whole_path_events_per_s": round(m["whole_path"], 1),
+        "intake_events_per_s": round(m["intake"], 1),
+        "direct_signal_with_start_per_s": round(m["direct"], 1),
+        "bare_signal_with_start_per_s": round(m["bare"], 1),
+        "minimal_case_sandboxed_per_s": round(m["minimal_sandboxed"], 1),
+        "minimal_case_unsandboxed_per_s": round(m["minimal_unsandboxed"], 1),
+        "ratio_to_direct": round(m["ratio_to_direct"], 3),
+        "ratio_to_bare": round(m["ratio_to_bare"], 3),
+        "ratio_to_minimal_sandboxed": round(m["ratio_to_minimal_sandboxed"], 3),
+        "ratio_to_minimal_unsandboxed": round(m["ratio_to_minimal_unsandboxed"], 3),
+        **{
+            k: round(m[k], 3)
+            for k in ("whole_path_default_sandbox", "ratio_default_sandbox_to_minimal_unsandboxed")
+            if k in m
+        },
+        "load_average_1min": {"before": round(load[0], 2), "after": round(load[1], 2)},
+        "per_round": [{k: round(v, 2) for k, v in r.items()} for r in rounds],
         "at": datetime.now(UTC).isoformat(),
     }
-    rows = [
-        ("whole path (Kafka -> dispatch)", path_rate),
-        ("  of which intake (-> started)", intake_rate),
-        ("direct signal-with-start (-> dispatch)", direct_rate),
-        ("bare signal-with-start (no worker)", bare_rate),
-        ("minimal case, sandboxed", sandboxed),
-        ("minimal case, unsandboxed", unsandboxed),
-    ]
     print(f"{'measure':<42}{'events/s':>10}")
-    for name, rate in rows:
-        print(f"{name:<42}{rate:>10.1f}")
-    print(f"{'ratio to direct (target >= 0.9)':<42}{path_rate / direct_rate:>10.3f}")
-    print(f"{'ratio to bare':<42}{path_rate / bare_rate:>10.3f}")
-    print(f"{'ratio to minimal case, sandboxed':<42}{path_rate / sandboxed:>10.3f}")
-    print(f"{'ratio to minimal, unsandboxed (target >= 0.9)':<42}{path_rate / unsandboxed:>10.3f}")
+    for key, name in MEASURES.items():
+        print(f"{name:<42}{m[key]:>10.1f}")
+    print(f"{'ratio to direct (target >= 0.9)':<42}{m['ratio_to_direct']:>10.3f}")
+    print(f"{'ratio to bare':<42}{m['ratio_to_bare']:>10.3f}")
+    print(
+        f"{'whole path ÷ minimal case (unsandboxed)':<42}{m['ratio_to_minimal_unsandboxed']:>10.3f}"
+    )
+    print(f"{'  target':<42}{'>= 0.9':>10}")
+    if "whole_path_default_sandbox" in m:
+        print(
+            f"{'whole path, default sandbox (before)':<42}{m['whole_path_default_sandbox']:>10.1f}"
+        )
+        ratio = m["ratio_default_sandbox_to_minimal_unsandboxed"]
+        print(f"{'  ÷ minimal case (unsandboxed)':<42}{ratio:>10.3f}")
+    print(f"{'whole path ÷ minimal case (sandboxed)':<42}{m['ratio_to_minimal_sandboxed']:>10.3f}")
+    print(f"{'load average (1 min) before, after':<42}{load[0]:>5.2f}{load[1]:>5.2f}")
+    if args.rounds > 1:
+        print("per round (events/s; load):")
+        for r in rounds:
+            print("  " + ", ".join(f"{k} {v:.1f}" for k, v in r.items()))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
 

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # outlasts the workflow task timeout; left on the server it waits at no cost.
     temporal_max_workflow_tasks: int = Field(default=16, ge=2)
     temporal_activity_threads: int = Field(default=8, ge=1)
+    # Our workflow packages and models are imported once per worker, not per workflow run
+    # (workers/temporal_worker.py); false restores the default sandbox's per-run import.
+    temporal_sandbox_passthrough: bool = True
     temporal_embedded: bool = True  # false: TUOYU_TEMPORAL_ADDRESS is an existing cluster
     temporal_ui_port: int | None = None  # default: Temporal's own (frontend port + 1000)
     database_url: str | None = None

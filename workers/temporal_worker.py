@@ -11,7 +11,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from temporalio.worker import Worker
+from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 import models
 import workflows
@@ -62,6 +63,21 @@ WORKFLOWS = [
     AlarmWorkflow,
 ]
 
+# The sandbox imports each workflow's module afresh for every run unless it is passed through:
+# measured with py-spy under the throughput bench, re-executing workflows/cases/workflows.py
+# (its class body and `@workflow.defn`'s inspection of every method) took 29 % of the worker's
+# busy time. Our workflow packages and models are deterministic and side-effect free at import
+# (workflow modules import only temporalio, stdlib and models; no module-level state), so
+# they are imported once, by this process. It also means a run never mixes workflow code read
+# from disk after the start with older activities (docs/operations.md). The tests and the
+# replay tests run the same workflows under the default, stricter sandbox, which still catches
+# a non-deterministic call in workflow code.
+# TUOYU_TEMPORAL_SANDBOX_PASSTHROUGH=false goes back to the default (the bench compares both).
+PASSED_THROUGH = ("workflows", "models")
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSED_THROUGH)
+)
+
 log = logging.getLogger("tuoyu.temporal_worker")
 CHECKPOINT_EVERY = 60.0  # seconds
 
@@ -87,12 +103,14 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     # Case workflows upsert these; on a server without them every case's task would fail.
     await search.register(client, settings.temporal_namespace)
     # The activities write what they publish into the outbox; this thread sends it to Kafka.
+    readers = make_engine(settings.resolved_database_url, writer=False)
     relay = Relay(
         sessions,
         engine,
         publisher,
         batch=settings.outbox_batch,
         retention=timedelta(days=settings.outbox_retention_days),
+        readers=session_factory(readers),
     )
     relay_stop = threading.Event()
     relaying = asyncio.create_task(
@@ -115,7 +133,21 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
                 ],
                 activity_executor=executor,
                 interceptors=[DeterministicErrors()],
+                workflow_runner=(
+                    WORKFLOW_RUNNER
+                    if settings.temporal_sandbox_passthrough
+                    else SandboxedWorkflowRunner()
+                ),
                 max_concurrent_workflow_tasks=settings.temporal_max_workflow_tasks,
+                # The SDK's default is 5 polls, 1 of them on the task queue itself (the rest on
+                # this worker's sticky queue): behind a backlog (a burst of 2,000 alarms) the
+                # server then hands out one new workflow's task per poll round trip, 0.85 to
+                # 2.4 a second measured, with this worker idle. One poll per task slot, half
+                # on the task queue.
+                workflow_task_poller_behavior=PollerBehaviorSimpleMaximum(
+                    settings.temporal_max_workflow_tasks
+                ),
+                nonsticky_to_sticky_poll_ratio=1.0,
                 max_concurrent_local_activities=threads,
                 max_concurrent_activities=threads,
             )
@@ -130,6 +162,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         relay_stop.set()
         await relaying
         publisher.close()
+        readers.dispose()
         engine.dispose()
 
 
