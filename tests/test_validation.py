@@ -17,7 +17,7 @@ from models.complaints import Category
 from models.notifications import DeadLetter, DeadLetterSource
 from models.workflow_io import Routing
 from tests.factories import complaint_payload
-from workers.cli import event_schemas
+from workers.cli_schema import event_schemas
 from workflows.cases.routing import route
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
