@@ -10,13 +10,13 @@ from functools import cache
 from sqlmodel import Session, select
 
 from api.errors import ApiError
-from infra import reference
 from infra.deadlines import load_enforcement
 from infra.settings import get_settings
 from models.actors import Actor, Role
 from models.cases import Case, CaseAssignment, ComplainantContact
 from models.credit import CreditEntry
 from models.institutions import Institution
+from workflows.cases import routing
 
 SEE_ALL = (Role.OPERATOR, Role.LEADING_OFFICE, Role.AUDITOR, Role.ADMIN)
 BAN_REGISTRY_UNITS = ("health", "psb")
@@ -31,7 +31,7 @@ def may_see(session: Session, actor: Actor, case: Case) -> bool:
         return True
     if actor.unit is None:
         return False
-    if case.town == actor.unit or actor.unit in reference.catalogue()[case.category].lead:
+    if routing.answerable(actor.unit, case.town, case.category):
         return True
     assigned = session.exec(
         select(CaseAssignment.unit)
@@ -93,7 +93,7 @@ def led_categories(unit: str | None) -> list[str]:
     readable by it (`may_see`)."""
     if unit is None:
         return []
-    return [code for code, info in reference.catalogue().items() if unit in info.lead]
+    return routing.led_by(unit)
 
 
 def inbox_unit(actor: Actor, requested: str | None) -> str | None:

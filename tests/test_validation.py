@@ -17,8 +17,8 @@ from models.complaints import Category
 from models.notifications import DeadLetter, DeadLetterSource
 from models.workflow_io import Routing
 from tests.factories import complaint_payload
-from workers.cli import event_schemas
-from workflows.cases.activities import route
+from workers.cli_schema import event_schemas
+from workflows.cases.routing import route
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 

@@ -1,4 +1,8 @@
-"""The whole stack as child processes: what `tuoyu up` runs and what the tests start."""
+"""The whole stack as child processes: what `tuoyu up` runs and what the tests start.
+
+A little over 300 lines, kept whole: starting, supervising, recording (the pid file) and
+reporting (`status`) read the same children and settings, and the test fixtures and the
+cluster set-up change `Stack` as one piece."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ from models.inspections import (
 from models.institutions import Institution
 from models.notifications import DeadLetter, DeadLetterSource
 from models.timeutil import SHANGHAI
-from workflows.registry.activities import institution_of
+from workflows.registry.queries import institution_of
 
 ACTOR = "system:camera"
 KIND_NAMES = {

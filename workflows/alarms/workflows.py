@@ -3,20 +3,15 @@ it resolves the alarm to its institution and opens (or joins) the case as a chil
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from models.camera import DeviceAlarm
     from models.complaints import ComplaintReceived
     from workflows.alarms.activities import AlarmActivities
+    from workflows.local import local
     from workflows.parking.park import ACTIVITY_FAILED, failed_for_good, open_case, park
 
-RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
-)
 # workflow.patched: histories from before the stream stopped waiting on the alarm's result
 ALARM_OPENS_CASE = "alarm-opens-its-case"
 
@@ -49,9 +44,4 @@ class AlarmWorkflow:
 
     @staticmethod
     async def _resolve(alarm: DeviceAlarm) -> ComplaintReceived | None:
-        return await workflow.execute_local_activity_method(
-            AlarmActivities.resolve_alarm,
-            alarm,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RETRY,
-        )
+        return await local(AlarmActivities.resolve_alarm, alarm)

@@ -1,31 +1,24 @@
 """The case workflow's work-order steps (12345 hotline rules), as a mixin of `CaseWorkflow`:
-return review (退单审核), extensions (延期申请), redo by the same unit (重办), the reminder
-cycle after 通报约谈, and direct answers at the desk (直接答复); supervision orders (督办) are
-in `supervision`.
+return review (退单审核), extensions (延期申请) and redo by the same unit (重办); supervision
+orders (督办) are in `supervision`, the reminder cycle after 通报约谈 in `escalation`, direct
+answers at the desk (直接答复) in `opening`.
 Deterministic like the workflow itself; the rules are in `workorder`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from models.actors import SYSTEM, Actor, Role
+    from models.actors import Actor
     from models.case_actions import (
         DecideExtension,
         RecordFollowUp,
-        Refusal,
         RequestExtension,
         ReturnCase,
         ReviewReturn,
     )
-    from models.cases import CaseStatus, Level, Outcome
-    from models.complaints import ComplaintReceived
-    from models.deadlines import RoundDeadlines
+    from models.cases import Level
     from models.notifications import NotificationKind
     from models.workflow_io import (
         CaseState,
@@ -36,24 +29,13 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.cases import workorder
     from workflows.cases.activities import CaseActivities
+    from workflows.cases.steps import LEADING_OFFICE
     from workflows.cases.supervision import SupervisionOrders
+    from workflows.local import local
     from workflows.refusals import refuse
-
-LEADING_OFFICE = "leading-office"
 
 
 class WorkOrders(SupervisionOrders):
-    _s: CaseState
-
-    if TYPE_CHECKING:
-        # Provided by CaseWorkflow.
-        _act: Callable[
-            [Callable[[], Refusal | None], Callable[[], Awaitable[None]]], Awaitable[CaseState]
-        ]
-        _record: Callable[..., Awaitable[None]]
-        _start_round: Callable[..., Awaitable[None]]
-        _local: Callable[[Any, Any], Awaitable[Any]]
-
     @workflow.query
     def allowed_actions(self, actor: Actor) -> list[str]:
         """What `actor` may do now: the validators' own rules (the pages show these buttons)."""
@@ -211,7 +193,7 @@ class WorkOrders(SupervisionOrders):
         assert asked is not None
         s.extension_pending = None
         if params.approve and s.deadlines.resolve_by is not None:
-            resolve_by = await self._local(
+            resolve_by = await local(
                 CaseActivities.deadline_after,
                 DeadlineAfter(start=s.deadlines.resolve_by, working_days=asked.working_days),
             )
@@ -258,51 +240,4 @@ class WorkOrders(SupervisionOrders):
             ],
             new_round=True,
             round_end_reason="redo",
-        )
-
-    # -- after 通报约谈: a reminder cycle until resolved ----------------------------------------
-
-    async def _notice_clock(self) -> RoundDeadlines:
-        resolve_by: datetime = await self._local(
-            CaseActivities.deadline_after,
-            DeadlineAfter(start=workflow.now(), policy="notice_reminder_every"),
-        )
-        return RoundDeadlines(resolve_by=resolve_by)
-
-    async def _notice_reminder(self) -> None:
-        s = self._s
-        s.deadlines = await self._notice_clock()
-        note = "通报约谈后仍未办结，请领导小组办公室督促，承办单位尽快办结并反馈结果。"
-        await self._record(
-            "case.notice-reminder",
-            SYSTEM,
-            reason=note,
-            details={"unit": s.handler, "next": s.deadlines.resolve_by},
-            notify=[
-                NotificationSpec(
-                    kind=NotificationKind.SUPERVISION,
-                    recipient=u,
-                    note=note,
-                    due_at=s.deadlines.resolve_by,
-                )
-                for u in dict.fromkeys([LEADING_OFFICE, s.handler or ""])
-            ],
-        )
-
-    # -- 直接答复 ------------------------------------------------------------------------------
-
-    async def _answer_directly(self, first: ComplaintReceived) -> None:
-        """A consultation answered at the desk: recorded and closed, never dispatched."""
-        s, answer = self._s, first.direct_answer
-        assert answer is not None
-        now = workflow.now()
-        s.status, s.direct_answer = CaseStatus.CLOSED, True
-        s.outcome, s.findings, s.closed_at = Outcome.ANSWERED, answer.answer, now
-        s.resolved_at = now
-        operator = Actor(name=first.taken_by or "hotline", role=Role.OPERATOR)
-        await self._record(
-            "case.answered-directly",
-            operator,
-            reason=answer.answer,
-            details={"knowledge_id": answer.knowledge_id},
         )

@@ -1,41 +1,31 @@
 """The case workflow's supervision orders (督办), as a mixin of `CaseWorkflow` (through
-`WorkOrders`): the leading office's order with comments and a deadline, and the deadline as a
-timer of the case. Deterministic like the workflow itself; the rules are in `workorder`.
+`WorkOrders` and `Escalation`): the leading office's order with comments and a deadline, and
+the deadline as a timer of the case. Deterministic like the workflow itself; the rules are
+in `workorder`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from models.actors import SYSTEM
-    from models.case_actions import Refusal, Supervise
+    from models.case_actions import Supervise
     from models.cases import UnitRecordKind
     from models.notifications import NotificationKind
     from models.workflow_io import CaseState, NotificationSpec, SupervisionOrder, UnitRecordSpec
     from workflows.cases import rules, workorder
+    from workflows.cases.steps import LEADING_OFFICE, CaseSteps
     from workflows.refusals import refuse
 
-LEADING_OFFICE = "leading-office"
 # workflow.patched: a supervision order's deadline is a timer; passing it unanswered flags the
 # order (督办逾期), tells the unit and the leading office and counts against the unit.
 SUPERVISION_TIMER = "supervision-order-timer"
 
 
-class SupervisionOrders:
-    _s: CaseState
-
-    if TYPE_CHECKING:
-        # Provided by CaseWorkflow.
-        _act: Callable[
-            [Callable[[], Refusal | None], Callable[[], Awaitable[None]]], Awaitable[CaseState]
-        ]
-        _record: Callable[..., Awaitable[None]]
-
+class SupervisionOrders(CaseSteps):
     @workflow.update
     async def supervise(self, params: Supervise) -> CaseState:
         return await self._act(

@@ -23,7 +23,7 @@ from models.inspections import (
 )
 from models.notifications import Notification, NotificationKind
 from models.timeutil import SHANGHAI
-from workflows.inspections.rules import KIND_NAMES, findings_to_complaints
+from workflows.inspections.rules import KIND_NAMES, findings_to_complaints, severity_of
 
 ACTOR = "system:inspections"
 
@@ -50,7 +50,7 @@ class InspectionActivities:
         rows: list[InspectionFinding] = []
         for i, finding in enumerate(report.findings):
             info = catalogue[finding.code]
-            severity = finding.severity or info.severity
+            severity = severity_of(finding)
             serious = severity is Severity.SERIOUS
             rows.append(
                 InspectionFinding(

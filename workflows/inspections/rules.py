@@ -53,6 +53,10 @@ def findings_to_complaints(report: InspectionReport) -> list[ComplaintReceived]:
     ]
 
 
-def is_serious(finding: Finding) -> bool:
+def severity_of(finding: Finding) -> Severity:
     """The inspector's severity when stated, else the catalogue's default for the code."""
-    return (finding.severity or reference.findings()[finding.code].severity) is Severity.SERIOUS
+    return finding.severity or reference.findings()[finding.code].severity
+
+
+def is_serious(finding: Finding) -> bool:
+    return severity_of(finding) is Severity.SERIOUS

@@ -3,19 +3,14 @@ joined) as cases, each a child workflow."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from models.inspections import InspectionReport
     from workflows.inspections.activities import InspectionActivities, InspectionResult
+    from workflows.local import local
     from workflows.parking.park import ACTIVITY_FAILED, failed_for_good, open_case, park
 
-RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
-)
 # workflow.patched: histories from before the stream stopped waiting on the report's result
 INSPECTION_OPENS_CASES = "inspection-opens-its-cases"
 
@@ -46,9 +41,4 @@ class InspectionWorkflow:
 
     @staticmethod
     async def _record(report: InspectionReport) -> InspectionResult:
-        return await workflow.execute_local_activity_method(
-            InspectionActivities.record_inspection,
-            report,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RETRY,
-        )
+        return await local(InspectionActivities.record_inspection, report)

@@ -1,65 +1,30 @@
-"""Registry activities: the staff registry's reporting lines and every check against bans."""
+"""Registry activities: institutions, devices and the staff registry's reporting lines, applied
+once per event; the checks against bans are in `ban_checks`, what they read in `queries`."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from temporalio import activity
 
-from infra import audit, notify
+from infra import audit
 from infra.db import SessionFactory
 from models.audit import AuditEntry
-from models.bans import Ban, BanStatus
-from models.camera import Device, FaceMatch
-from models.complaints import Category, Channel, ComplaintReceived
+from models.camera import Device
 from models.institutions import Institution
-from models.notifications import Notification
 from models.registry import (
     DeviceRegistered,
     InstitutionRegistered,
     RegistryCommand,
     StaffCheckResult,
-    StaffCommand,
 )
-from models.staff import CheckResult, Employment, StaffCheck, StaffRole
-from models.workflow_io import RecheckEmployment
-from workflows.registry.alerts import ban_alerts
-
-ACTOR = "system:registry"
+from models.staff import Employment
+from workflows.registry.ban_checks import ACTOR, BanChecks, audit_staff
+from workflows.registry.queries import current_employment
 
 
-def institution_of(
-    session: Session, device_id: str, institution_id: str | None
-) -> Institution | None:
-    """The institution an alarm concerns: as stated, else the one its device serves."""
-    if institution_id is None:
-        device = session.get(Device, device_id)
-        institution_id = device.institution_id if device is not None else None
-    return session.get(Institution, institution_id) if institution_id else None
-
-
-def active_bans(session: Session, person_hash: str) -> list[Ban]:
-    return list(
-        session.exec(
-            select(Ban).where(Ban.person_hash == person_hash).where(Ban.status == BanStatus.ACTIVE)
-        ).all()
-    )
-
-
-def current_employment(session: Session, person_hash: str, institution_id: str) -> list[Employment]:
-    return list(
-        session.exec(
-            select(Employment)
-            .where(Employment.person_hash == person_hash)
-            .where(Employment.institution_id == institution_id)
-            .where(col(Employment.valid_to).is_(None))
-        ).all()
-    )
-
-
-class RegistryActivities:
+class RegistryActivities(BanChecks):
     def __init__(self, session_factory: SessionFactory) -> None:
         self._sessions = session_factory
 
@@ -108,7 +73,7 @@ class RegistryActivities:
                             source_event_id=staff.event_id,
                         )
                     )
-            self._audit(session, staff, f"staff.{staff.type.replace('staff-', '')}")
+            audit_staff(session, staff, f"staff.{staff.type.replace('staff-', '')}")
             session.commit()
         return None
 
@@ -164,205 +129,4 @@ class RegistryActivities:
                 idempotency_key=event.event_id,
                 details={"device_id": event.device_id, "institution_id": event.institution_id},
             ),
-        )
-
-    def _check_and_hire(self, staff: StaffCommand) -> StaffCheckResult:
-        person = staff.person
-        alerts: list[Notification] = []
-        with self._sessions() as session:
-            bans = active_bans(session, person.id_hash)
-            institution = session.get(Institution, staff.institution_id or "")
-            if bans:
-                alerts = ban_alerts(
-                    key=staff.event_id,
-                    person_masked=person.id_masked,
-                    name=person.name,
-                    institution_id=staff.institution_id,
-                    institution_name=institution.name if institution else None,
-                    town=institution.town if institution else None,
-                    reason="hiring" if staff.type == "staff-hired" else "api",
-                    at=staff.occurred_at,
-                )
-            recorded = False
-            if session.get(StaffCheck, staff.event_id) is None:
-                session.add(
-                    StaffCheck(
-                        id=staff.event_id,
-                        person_hash=person.id_hash,
-                        person_masked=person.id_masked,
-                        institution_id=staff.institution_id,
-                        reason="hiring" if staff.type == "staff-hired" else "api",
-                        result=CheckResult.BANNED if bans else CheckResult.CLEAR,
-                        checked_at=datetime.now(UTC),
-                    )
-                )
-                if staff.type == "staff-hired" and not bans and institution is not None:
-                    session.add(
-                        Employment(
-                            person_hash=person.id_hash,
-                            person_masked=person.id_masked,
-                            name=person.name,
-                            institution_id=institution.id,
-                            role=staff.role or StaffRole.OTHER,
-                            manager_hash=staff.manager.id_hash if staff.manager else None,
-                            valid_from=staff.occurred_at,
-                            source_event_id=staff.event_id,
-                        )
-                    )
-                    recorded = True
-                action = (
-                    "staff.rejected" if bans else ("staff.hired" if recorded else "staff.checked")
-                )
-                self._audit(session, staff, action, bans=[b.id for b in bans])
-                notify.record(session, alerts, institution.name if institution else None)
-                session.commit()
-        if bans:
-            message = "该人员已被终身禁入，不得录用；已通知卫生健康、公安部门和属地镇（街道）。"
-        elif staff.type == "staff-hired" and institution is None:
-            message = "核查通过，但该机构尚未登记，未记录入职。"
-        else:
-            message = "核查通过，未发现禁入记录。"
-        return StaffCheckResult(
-            eligible=not bans,
-            person_masked=person.id_masked,
-            bans=[b.id for b in bans],
-            recorded=recorded,
-            message=message,
-        )
-
-    @staticmethod
-    def _audit(session: Session, staff: StaffCommand, action: str, **details: Any) -> None:
-        audit.append(
-            session,
-            AuditEntry(
-                actor=ACTOR,
-                action=action,
-                channel=staff.channel,
-                occurred_at=staff.occurred_at,
-                idempotency_key=staff.event_id,
-                person_hash=staff.person.id_hash,
-                details={
-                    "institution_id": staff.institution_id,
-                    "person": staff.person.id_masked,
-                    "manager": staff.manager.id_masked if staff.manager else None,
-                    **details,
-                },
-            ),
-        )
-
-    @activity.defn
-    def recheck_employment(self, params: RecheckEmployment) -> int:
-        """Check everyone currently employed (or only `person_hashes`) against active bans;
-        alert for each match. Returns how many were found."""
-        with self._sessions() as session:
-            query = (
-                select(Employment, Ban, Institution)
-                .join(Ban, col(Ban.person_hash) == col(Employment.person_hash))
-                .join(Institution, col(Institution.id) == col(Employment.institution_id))
-                .where(col(Employment.valid_to).is_(None))
-                .where(Ban.status == BanStatus.ACTIVE)
-            )
-            if params.person_hashes:
-                query = query.where(col(Employment.person_hash).in_(params.person_hashes))
-            matches = {e.id: (e, i) for e, _, i in session.exec(query).all()}
-            total = session.exec(
-                select(Employment.id).where(col(Employment.valid_to).is_(None))
-            ).all()
-            alerts = [
-                alert
-                for employment, institution in matches.values()
-                for alert in ban_alerts(
-                    key=f"{params.key}:{employment.id}",
-                    person_masked=employment.person_masked,
-                    name=employment.name,
-                    institution_id=institution.id,
-                    institution_name=institution.name,
-                    town=institution.town,
-                    reason=params.reason,
-                    at=params.at,
-                    case_id=params.case_id,
-                )
-            ]
-            for employment, institution in matches.values():
-                key = f"{params.key}:{employment.id}"
-                if session.get(StaffCheck, key) is None:
-                    session.add(
-                        StaffCheck(
-                            id=key,
-                            person_hash=employment.person_hash,
-                            person_masked=employment.person_masked,
-                            institution_id=institution.id,
-                            reason=params.reason,
-                            result=CheckResult.BANNED,
-                            checked_at=params.at,
-                        )
-                    )
-            notify.record(session, alerts, None)
-            audit.append(
-                session,
-                AuditEntry(
-                    actor=ACTOR,
-                    action="staff.rechecked",
-                    occurred_at=params.at,
-                    case_id=params.case_id,
-                    idempotency_key=params.key,
-                    details={
-                        "reason": params.reason,
-                        "checked": len(total) if not params.person_hashes else None,
-                        "banned_found": len(matches),
-                    },
-                ),
-            )
-            session.commit()
-        activity.logger.info("recheck %s: %d banned person(s) employed", params.key, len(matches))
-        return len(matches)
-
-    @activity.defn
-    def check_face_match(self, match: FaceMatch) -> ComplaintReceived | None:
-        """A face seen by a camera: a banned person is reported at once and becomes a
-        critical case (returned as the complaint to open it with)."""
-        with self._sessions() as session:
-            bans = active_bans(session, match.person.id_hash)
-            institution = institution_of(session, match.device_id, match.institution_id)
-            if not bans or institution is None:
-                return None
-            person = match.person
-            alerts = ban_alerts(
-                key=f"camera:{match.event_id}",
-                person_masked=person.id_masked,
-                name=person.name,
-                institution_id=institution.id,
-                institution_name=institution.name,
-                town=institution.town,
-                reason="camera",
-                at=match.occurred_at,
-            )
-            # A replayed alarm finds its check and adds nothing.
-            if session.get(StaffCheck, f"camera:{match.event_id}") is None:
-                session.add(
-                    StaffCheck(
-                        id=f"camera:{match.event_id}",
-                        person_hash=person.id_hash,
-                        person_masked=person.id_masked,
-                        institution_id=institution.id,
-                        reason="camera",
-                        result=CheckResult.BANNED,
-                        checked_at=match.occurred_at,
-                    )
-                )
-                notify.record(session, alerts, institution.name)
-                session.commit()
-        return ComplaintReceived(
-            event_id=f"camera:{match.event_id}",
-            occurred_at=match.occurred_at,
-            channel=Channel.CAMERA,
-            category=Category.BANNED_PERSON,
-            town=institution.town,
-            institution_id=institution.id,
-            institution_name=institution.name,
-            description=(
-                f"视频监控人脸识别（设备 {match.device_id}）发现终身禁入人员 "
-                f"{person.name}（{person.id_masked}）出现在{institution.name}。"
-            ),
-            anonymous=True,
         )

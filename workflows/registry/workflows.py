@@ -6,34 +6,21 @@ starts."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from models.camera import FaceMatch
     from models.complaints import ComplaintReceived
     from models.registry import RegistryCommand, RegistryStream, StaffCheckResult, registry_key
     from models.workflow_io import RecheckEmployment
+    from workflows.local import RETRY, local
     from workflows.parking.park import ACTIVITY_FAILED, failed_for_good, open_case, park
     from workflows.registry.activities import RegistryActivities
 
-RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30)
-)
 SEEN_KEPT = 1000  # event ids remembered across continue-as-new, for replays of the topic
 # workflow.patched: histories from before the stream stopped waiting on face matches
 FACE_MATCH_OPENS_CASE = "face-match-opens-its-case"
-
-
-def apply_once(command: RegistryCommand) -> Any:
-    return workflow.execute_local_activity_method(
-        RegistryActivities.apply_registry_event,
-        command,
-        start_to_close_timeout=timedelta(seconds=30),
-        retry_policy=RETRY,
-    )
 
 
 @workflow.defn
@@ -78,7 +65,7 @@ class InstitutionRegistryWorkflow:
                 )
             command = self._queue[0]
             try:
-                await apply_once(command)
+                await local(RegistryActivities.apply_registry_event, command)
             except ACTIVITY_FAILED as err:
                 if failed_for_good(err) is None:
                     raise
@@ -99,12 +86,7 @@ class InstitutionRegistryWorkflow:
 class RegistryEventWorkflow:
     @workflow.run
     async def run(self, command: RegistryCommand) -> StaffCheckResult | None:
-        return await workflow.execute_local_activity_method(
-            RegistryActivities.apply_registry_event,
-            command,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RETRY,
-        )
+        return await local(RegistryActivities.apply_registry_event, command)
 
 
 @workflow.defn
@@ -135,19 +117,9 @@ class FaceMatchWorkflow:
     async def run(self, match: FaceMatch) -> ComplaintReceived | None:
         """A banned person opens a critical case, started from here as a child."""
         if not workflow.patched(FACE_MATCH_OPENS_CASE):
-            return await workflow.execute_local_activity_method(
-                RegistryActivities.check_face_match,
-                match,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=RETRY,
-            )
+            return await local(RegistryActivities.check_face_match, match)
         try:
-            complaint: ComplaintReceived | None = await workflow.execute_local_activity_method(
-                RegistryActivities.check_face_match,
-                match,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=RETRY,
-            )
+            complaint = await local(RegistryActivities.check_face_match, match)
         except ACTIVITY_FAILED as err:
             if failed_for_good(err) is None:
                 raise
