@@ -24,10 +24,10 @@ from models.enforcement import enforcement_workflow_id
 REPO = Path(__file__).resolve().parent.parent
 FAMILY = sorted((REPO / "workflows" / "enforcement").rglob("*.py"))
 ROUTES = [REPO / "api" / f"routes_{n}.py" for n in ("enforcement", "bans", "credit", "integrity")]
-# Where ids could be built by hand: every caller of the enforcement family. (The case
-# workflow, which starts the enforcement workflow, is in workflows/cases/.)
+# Where ids could be built by hand: every caller of the enforcement family, the case
+# workflow (which starts the enforcement workflow) among them.
 CALLERS = [
-    *FAMILY,
+    *sorted((REPO / "workflows").rglob("*.py")),
     *sorted((REPO / "api").rglob("*.py")),
     *sorted((REPO / "workers").rglob("*.py")),
     *sorted((REPO / "tests").glob("*.py")),

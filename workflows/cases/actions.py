@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
         ReturnCase,
     )
     from models.cases import CaseStatus, Level, Outcome
-    from models.enforcement import EnforcementInput
+    from models.enforcement import EnforcementInput, enforcement_workflow_id
     from models.notifications import NotificationKind
     from models.workflow_io import CaseState, NotificationSpec
     from workflows.cases import rules, workorder
@@ -157,7 +157,7 @@ class OfficerActions(WorkOrders):
         """Sanctions, bans and joint punishment outlive the case: a workflow of their own."""
         s = self._s
         assert s.category is not None and s.received_at is not None and s.town is not None
-        s.enforcement = f"enforcement-{s.case_id}"
+        s.enforcement = enforcement_workflow_id(s.case_id)
         await workflow.start_child_workflow(
             "EnforcementWorkflow",
             EnforcementInput(
