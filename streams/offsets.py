@@ -29,6 +29,11 @@ short when the generation changes, a delivery cancelled when the flow stops), so
 timer also rewinds a stalled head: a partition with events past its committed offset on the
 broker, none of them in the agent's hands, and the commit not moved for `STALL_SECONDS`.
 
+A partition never committed (a new topic, a new group) has no committed offset to hold the
+head against; faust then commits from the first offset done, so on a three-broker cluster a
+dropped offset 0 was passed over for good (committed 2). Its head is the log's first offset,
+asked of the broker once; until it is known nothing of the partition is committed.
+
 Every hand-off is idempotent, so what a rewind reads twice is harmless.
 """
 
@@ -90,6 +95,7 @@ class HandedOffConsumer(driver.Consumer):
         self._rewinding: set[asyncio.Task[None]] = set()
         self._dropped: dict[TP, tuple[int, float]] = {}  # lowest dropped offset, when
         self._heads: dict[TP, tuple[int | None, float]] = {}  # committed offset, since when
+        self._log_start: dict[TP, int] = {}  # the head of a partition never committed
 
     def ack(self, message: Message) -> bool:
         if message.topic in INBOUND and message not in _done:
@@ -105,8 +111,34 @@ class HandedOffConsumer(driver.Consumer):
 
     @Service.timer(DROP_CHECK_SECONDS)
     async def _reread_dropped_timer(self) -> None:
+        await self.learn_log_starts()
         await self.reread_dropped()
         await self.reread_stalled()
+
+    def head(self, tp: TP) -> int | None:
+        """The first offset not yet done: the committed one, or the log's first offset."""
+        committed: int | None = self._committed_offset[tp]
+        return committed if committed is not None else self._log_start.get(tp)
+
+    async def learn_log_starts(self) -> None:
+        """Ask the broker where the never-committed partitions' logs begin."""
+        assigned = self.assignment()
+        for tp in set(self._log_start) - assigned:
+            del self._log_start[tp]  # revoked: retention may move its start meanwhile
+        unknown = [
+            tp
+            for tp in assigned
+            if tp.topic in INBOUND
+            and self._committed_offset[tp] is None
+            and tp not in self._log_start
+        ]
+        if unknown:
+            try:
+                found = await self.earliest_offsets(*unknown)
+            except Exception as exc:  # the broker busy or gone: the next round asks again
+                log.warning("earliest offsets of %s unknown: %r", unknown, exc)
+                return
+            self._log_start.update({tp: o for tp, o in found.items() if o is not None})
 
     async def reread_dropped(self) -> None:
         """Rewind each partition whose dropped event was not handed off since."""
@@ -114,7 +146,7 @@ class HandedOffConsumer(driver.Consumer):
             return
         assigned, now = self.assignment(), time.monotonic()
         for tp, (offset, at) in list(self._dropped.items()):
-            committed = self._committed_offset[tp]
+            committed = self.head(tp)
             if tp not in assigned or (committed is not None and offset < committed):
                 del self._dropped[tp]  # its next owner reads from the commit; or it was done
             elif now - at >= DROP_SETTLE_SECONDS:
@@ -140,7 +172,7 @@ class HandedOffConsumer(driver.Consumer):
         for tp in set(self._heads) - assigned:
             del self._heads[tp]
         for tp in assigned:
-            committed = self._committed_offset[tp]
+            committed = self.head(tp)
             head, since = self._heads.get(tp, (None, now))
             if committed != head or tp in in_flight or committed in self._acked[tp]:
                 self._heads[tp] = (committed, now)  # moved, or being handed off
@@ -168,7 +200,9 @@ class HandedOffConsumer(driver.Consumer):
     def _new_offset(self, tp: TP) -> int | None:
         if tp.topic in INBOUND:
             acked = self._acked[tp]
-            committed = self._committed_offset[tp]
+            committed = self.head(tp)
+            if acked and committed is None:
+                return None  # never committed, and where its log begins is not known yet
             if acked and committed is not None and min(acked) > committed:
                 if self._missing_head(tp, committed, min(acked)):
                     return None

@@ -152,6 +152,33 @@ async def test_a_drop_already_handed_off_again_is_left_alone(
     assert consumer.sought == []
 
 
+async def test_a_partition_never_committed_holds_its_head_at_the_log_start(
+    consumer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cluster leg lost offset 0 of a new topic for good: no committed offset to hold the
+    head against, so faust committed 2 from offsets 1 done. Nothing is committed until the
+    log's start is known; then the missing head is read again."""
+    consumer.assignment = lambda: {HEAD}
+    asked: list[tuple[TP, ...]] = []
+
+    async def earliest_offsets(*tps: TP) -> dict[TP, int]:
+        asked.append(tps)
+        return {tp: 0 for tp in tps}
+
+    consumer.earliest_offsets = earliest_offsets
+    assert consumer._committed_offset[HEAD] is None
+    await finish(consumer, message(1))
+    assert consumer._new_offset(HEAD) is None  # the log's start is not known yet
+    await consumer.learn_log_starts()
+    await consumer.learn_log_starts()
+    assert asked == [(HEAD,)]  # asked once
+    assert consumer._new_offset(HEAD) is None
+    await _settle()
+    assert consumer.sought == [(HEAD, 0)]
+    await finish(consumer, message(0))
+    assert consumer._new_offset(HEAD) == 2
+
+
 async def test_a_run_from_the_committed_offset_commits(consumer: Any) -> None:
     consumer._committed_offset[HEAD] = 14
     for offset in (14, 15, 17):
