@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from infra.process import ManagedProcess, free_port
@@ -164,12 +165,12 @@ def start_cluster(settings: Settings, cluster: KafkaCluster) -> list[ManagedProc
     """All three at once: a node alone has no quorum and never becomes ready."""
     procs: list[ManagedProcess] = []
     try:
+        # Formatting is a JVM start of its own per node: the three at once.
         with ThreadPoolExecutor(max_workers=NODES) as pool:
-            formatted = list(pool.map(lambda n: prepare_node(settings, cluster, n), cluster.nodes))
-        del formatted
+            list(pool.map(partial(prepare_node, settings, cluster), cluster.nodes))
         procs = [spawn_node(settings, cluster, node) for node in cluster.nodes]
         for proc, node in zip(procs, cluster.nodes, strict=True):
-            proc.wait_until(lambda n=node: _broker_ready(n.address), 240, "answering Kafka")
+            proc.wait_until(partial(_broker_ready, node.address), 240, "answering Kafka")
     except BaseException:
         for proc in procs:
             proc.stop(grace=5)
