@@ -46,7 +46,10 @@ class KafkaCluster:
 
     @classmethod
     def on_free_ports(cls, host: str = "127.0.0.1", count: int = NODES) -> KafkaCluster:
-        nodes = tuple(KafkaNode(i, host, free_port(), free_port()) for i in range(1, count + 1))
+        ports = free_ports(2 * count)
+        nodes = tuple(
+            KafkaNode(i, host, ports[2 * i - 2], ports[2 * i - 1]) for i in range(1, count + 1)
+        )
         return cls(nodes, new_cluster_id())
 
     @property
@@ -59,6 +62,18 @@ class KafkaCluster:
 
     def node(self, name: str) -> KafkaNode:
         return next(n for n in self.nodes if n.name == name)
+
+
+def free_ports(count: int, taken: set[int] | None = None) -> list[int]:
+    """`count` ports free now and distinct (free_port draws at random: two draws can meet)."""
+    seen = set(taken or ())
+    ports: list[int] = []
+    while len(ports) < count:
+        port = free_port()
+        if port not in seen:
+            seen.add(port)
+            ports.append(port)
+    return ports
 
 
 def node_config(settings: Settings, cluster: KafkaCluster, node: KafkaNode) -> list[str]:

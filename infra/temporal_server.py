@@ -21,7 +21,8 @@ from pathlib import Path
 from google.protobuf.duration_pb2 import Duration
 from sqlalchemy import make_url
 
-from infra.process import ManagedProcess, free_port
+from infra.cluster import free_ports
+from infra.process import ManagedProcess, ProcessFailed
 from infra.servers import run_tool, temporal_healthy
 from infra.settings import Settings
 from models.search_attributes import CASE_SEARCH_ATTRIBUTES, KEYWORD
@@ -87,7 +88,11 @@ class TemporalPorts:
 
     @classmethod
     def free(cls, frontend: int) -> TemporalPorts:
-        return cls(frontend, *(free_port() for _ in range(9)))
+        return cls(frontend, *free_ports(9, {frontend}))
+
+    def redrawn(self) -> TemporalPorts:
+        """New internal ports, the same frontend (the address every client has)."""
+        return TemporalPorts.free(self.frontend)
 
 
 def setup_schema(settings: Settings) -> None:
@@ -195,6 +200,22 @@ def config_yaml(settings: Settings, ports: TemporalPorts) -> str:
     }
     # JSON is YAML: no YAML library needed to write it.
     return json.dumps(config, indent=2)
+
+
+def start_server_on_free_ports(
+    settings: Settings, ports: TemporalPorts, attempts: int = 3
+) -> tuple[ManagedProcess, TemporalPorts]:
+    """Start the server; when one of its internal ports was taken meanwhile (free ports are
+    drawn before the server binds them, and others draw from the same range), draw them
+    again. Returns the process and the ports it runs on."""
+    for attempt in range(attempts):
+        try:
+            return start_server(settings, ports), ports
+        except ProcessFailed as exc:
+            if "address already in use" not in str(exc) or attempt == attempts - 1:
+                raise
+            ports = ports.redrawn()
+    raise AssertionError("unreachable")
 
 
 def start_server(settings: Settings, ports: TemporalPorts) -> ManagedProcess:

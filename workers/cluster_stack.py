@@ -15,7 +15,7 @@ from infra import cluster, temporal_server
 from infra.cluster import KafkaCluster
 from infra.kafka import client_options, ensure_topics
 from infra.migrate import prepare_database
-from infra.process import CHILD_UMASK, make_private
+from infra.process import CHILD_UMASK, ManagedProcess, make_private
 from infra.settings import Settings
 from infra.temporal_server import TemporalPorts
 from models import topics
@@ -49,15 +49,14 @@ class ClusterStack(Stack):
         make_private(s.data_dir)
         reap_previous_run(s)
         temporal_server.ensure_server(s)
-        ports = self.temporal_ports or TemporalPorts.free(s.temporal_host_port[1])
-        self.temporal_ports = ports
+        if self.temporal_ports is None:
+            self.temporal_ports = TemporalPorts.free(s.temporal_host_port[1])
         # The schema and the Temporal server while the three JVMs start.
         with ThreadPoolExecutor(max_workers=1) as pool:
 
             def temporal() -> None:
                 temporal_server.setup_schema(s)
-                proc = temporal_server.start_server(s, ports)
-                self.servers.append(proc)
+                self.servers.append(self.start_temporal())
 
             started = pool.submit(temporal)
             nodes = cluster.start_cluster(s, self.kafka)
@@ -65,7 +64,7 @@ class ClusterStack(Stack):
             started.result()
         for node in self.kafka.nodes:
             self.starters[node.name] = cluster.node_starter(s, self.kafka, node)
-        self.starters["temporal"] = lambda: temporal_server.start_server(s, ports)
+        self.starters["temporal"] = self.start_temporal
         units = prepare_database(s.resolved_database_url)
         created = ensure_topics(
             s.kafka_bootstrap,
@@ -77,3 +76,10 @@ class ClusterStack(Stack):
         )
         log.info("database migrated, %d units loaded; topics created: %s", units, created or "none")
         make_private(s.data_dir)
+
+    def start_temporal(self) -> ManagedProcess:
+        assert self.temporal_ports is not None
+        proc, self.temporal_ports = temporal_server.start_server_on_free_ports(
+            self.settings, self.temporal_ports
+        )
+        return proc
