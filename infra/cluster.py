@@ -45,8 +45,10 @@ class KafkaCluster:
     cluster_id: str
 
     @classmethod
-    def on_free_ports(cls, host: str = "127.0.0.1", count: int = NODES) -> KafkaCluster:
-        ports = free_ports(2 * count)
+    def on_free_ports(
+        cls, host: str = "127.0.0.1", count: int = NODES, taken: set[int] | None = None
+    ) -> KafkaCluster:
+        ports = free_ports(2 * count, taken)
         nodes = tuple(
             KafkaNode(i, host, ports[2 * i - 2], ports[2 * i - 1]) for i in range(1, count + 1)
         )
@@ -64,14 +66,18 @@ class KafkaCluster:
         return next(n for n in self.nodes if n.name == name)
 
 
+_drawn: set[int] = set()
+
+
 def free_ports(count: int, taken: set[int] | None = None) -> list[int]:
-    """`count` ports free now and distinct (free_port draws at random: two draws can meet)."""
-    seen = set(taken or ())
+    """`count` ports free now, distinct from each other, from `taken` and from every port
+    drawn here before: free_port draws at random and a port drawn is free until its server
+    binds it, so two draws can meet (seen twice in a row with 25 ports drawn at once)."""
     ports: list[int] = []
     while len(ports) < count:
         port = free_port()
-        if port not in seen:
-            seen.add(port)
+        if port not in _drawn and port not in (taken or ()):
+            _drawn.add(port)
             ports.append(port)
     return ports
 

@@ -87,8 +87,8 @@ class TemporalPorts:
     metrics: int
 
     @classmethod
-    def free(cls, frontend: int) -> TemporalPorts:
-        return cls(frontend, *free_ports(9, {frontend}))
+    def free(cls, frontend: int, taken: set[int] | None = None) -> TemporalPorts:
+        return cls(frontend, *free_ports(9, {frontend, *(taken or ())}))
 
     def redrawn(self) -> TemporalPorts:
         """New internal ports, the same frontend (the address every client has)."""

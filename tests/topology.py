@@ -9,7 +9,7 @@ from pathlib import Path
 
 from infra.cluster import KafkaCluster
 from infra.settings import Settings
-from workers.cluster_stack import ClusterStack, cluster_settings
+from workers.cluster_stack import ClusterStack, cluster_settings, settings_ports
 from workers.stack import Stack
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,7 +28,9 @@ def for_topology(settings: Settings) -> Settings:
     assert settings.database_url and settings.database_url.startswith("postgresql"), (
         "the cluster topology runs Temporal on PostgreSQL: TUOYU_TEST_DATABASE=postgresql"
     )
-    kafka = KafkaCluster.on_free_ports()
+    taken = settings_ports(settings) | {settings.kafka_host_port[1]}
+    taken |= {settings.stream_metrics_port + 1, settings.temporal_metrics_port + 1}
+    kafka = KafkaCluster.on_free_ports(taken=taken)
     bin_dir = os.environ.get("TUOYU_TEMPORAL_SERVER_BIN_DIR", str(REPO / ".tuoyu" / "bin"))
     made = cluster_settings(settings, kafka).model_copy(
         update={

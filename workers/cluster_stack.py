@@ -37,6 +37,19 @@ def cluster_settings(settings: Settings, kafka: KafkaCluster) -> Settings:
     )
 
 
+def settings_ports(settings: Settings) -> set[int]:
+    """The ports the settings name (the API's, the SIP gateway's, the metrics', Temporal's):
+    cluster ports are drawn apart from them."""
+    ports = {settings.temporal_host_port[1], settings.http_port, settings.sip_port}
+    ports |= {settings.sip_metrics_port}
+    for base, count in (
+        (settings.temporal_metrics_port, settings.temporal_workers),
+        (settings.stream_metrics_port, settings.stream_workers),
+    ):
+        ports |= {base + i for i in range(count)}
+    return ports
+
+
 @dataclass
 class ClusterStack(Stack):
     kafka: KafkaCluster = field(default_factory=KafkaCluster.on_free_ports)
@@ -50,7 +63,7 @@ class ClusterStack(Stack):
         reap_previous_run(s)
         temporal_server.ensure_server(s)
         if self.temporal_ports is None:
-            self.temporal_ports = TemporalPorts.free(s.temporal_host_port[1])
+            self.temporal_ports = TemporalPorts.free(s.temporal_host_port[1], settings_ports(s))
         # The schema and the Temporal server while the three JVMs start.
         with ThreadPoolExecutor(max_workers=1) as pool:
 
