@@ -65,10 +65,17 @@ def ensure_server(settings: Settings) -> Path:
     module_dir = Path(json.loads(found.stdout)["Dir"])
     schema = target / "temporal-schema"
     shutil.rmtree(schema, ignore_errors=True)
-    shutil.copytree(module_dir / "schema" / "postgresql" / "v12", schema)
+    # The module cache is read-only; the copy is made writable so a later build replaces it.
+    shutil.copytree(module_dir / "schema" / "postgresql" / "v12", schema, copy_function=_copy)
+    for folder in [schema, *(p for p in schema.rglob("*") if p.is_dir())]:
+        folder.chmod(0o755)
     marker.write_text(f"{MODULE}@{VERSION}\n")
     print(f"Temporal server {VERSION} built in {time.monotonic() - began:.0f}s into {target}")
     return target
+
+
+def _copy(source: str, target: str) -> None:
+    shutil.copyfile(source, target)
 
 
 @dataclass(frozen=True)

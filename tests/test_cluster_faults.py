@@ -16,6 +16,7 @@ letter, every dispatch recorded once and sent at least once.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
 from collections.abc import AsyncIterator
@@ -87,7 +88,16 @@ async def explain(mix: Mix, counts: dict[str, Any]) -> str:
             )
         ).all()
     client = await connect(mix.settings)
-    lines = [f"parked: {parked}", f"committed offsets of {topics.INSPECTIONS}: {committed}"]
+    letters = [
+        letter.get("reason")
+        for letter in (json.loads(r.value) for r in mix._read(topics.DEAD_LETTER))
+        if any(m.encode() in base64.b64decode(letter.get("original_base64", "")) for m in missing)
+    ]
+    lines = [
+        f"parked: {parked}",
+        f"dead letters: {letters}",
+        f"committed offsets of {topics.INSPECTIONS}: {committed}",
+    ]
     for event_id in missing:
         try:
             described = await client.get_workflow_handle(f"inspection-{event_id}").describe()
