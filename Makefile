@@ -71,8 +71,12 @@ temporal-server: install
 # PostgreSQL, two stream and two Temporal worker processes; the crash tests and the cluster's
 # own faults (a broker, a stream worker, a Temporal worker, the Temporal server killed).
 CLUSTER_TESTS := tests/test_cluster_faults.py tests/test_crash.py
+# Not part of `make test` yet: tests/test_cluster_faults.py finds partitions left unread after
+# a broker is SIGKILLed (docs/operations.md, "The cluster leg").
 cluster: install system-deps kafka-jars temporal-server
-	TUOYU_TEST_TOPOLOGY=cluster TUOYU_TEST_BROKER=kafka TUOYU_TEST_DATABASE=postgresql $(PY) -m pytest -q $(CLUSTER_TESTS)
+	@start=$$(date +%s); \
+	TUOYU_TEST_TOPOLOGY=cluster TUOYU_TEST_BROKER=kafka TUOYU_TEST_DATABASE=postgresql $(PY) -m pytest -q $(CLUSTER_TESTS); \
+	rc=$$?; echo "leg cluster: $$(( $$(date +%s) - start ))s"; exit $$rc
 
 # Unit tests and the integration tests on Tansu + SQLite, then the integration tests again on
 # Apache Kafka + PostgreSQL: each broker and each database once. Then the fault matrix on the
