@@ -57,12 +57,16 @@ def ensure_topics(
     partitions: int,
     names: Iterable[str] = topics.ALL,
     options: dict[str, Any] | None = None,
+    replication: int = 1,
+    min_insync: int | None = None,
 ) -> list[str]:
     """Create the contract's topics that do not exist yet; returns the ones created.
 
     Must run before any producer or agent: a broker that auto-creates topics picks its own
-    partition count, and faust tables then fail on the mismatch.
+    partition count, and faust tables then fail on the mismatch. On a cluster each topic
+    has `replication` copies and refuses an `acks=all` write held by fewer than `min_insync`.
     """
+    configs = {"min.insync.replicas": str(min_insync)} if min_insync else {}
     admin = KafkaAdminClient(
         bootstrap_servers=bootstrap, request_timeout_ms=30000, **(options or {})
     )
@@ -73,7 +77,14 @@ def ensure_topics(
         for name in wanted:
             try:
                 admin.create_topics(
-                    [NewTopic(name, num_partitions=partitions, replication_factor=1)]
+                    [
+                        NewTopic(
+                            name,
+                            num_partitions=partitions,
+                            replication_factor=replication,
+                            topic_configs=configs,
+                        )
+                    ]
                 )
                 created.append(name)
             except TopicAlreadyExistsError:

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # (workers/temporal_worker.py); false restores the default sandbox's per-run import.
     temporal_sandbox_passthrough: bool = True
     temporal_embedded: bool = True  # false: TUOYU_TEMPORAL_ADDRESS is an existing cluster
+    # The Temporal server built from its Go module (`make temporal-server`; default
+    # DATA_DIR/bin): the cluster topology's server on PostgreSQL (infra/temporal_server.py).
+    temporal_server_bin_dir: Path | None = None
     temporal_ui_port: int | None = None  # default: Temporal's own (frontend port + 1000)
     database_url: str | None = None
     http_host: str = "127.0.0.1"
@@ -95,6 +98,11 @@ class Settings(BaseSettings):
     sip_sweep_interval: float = Field(default=5.0, gt=0, le=300)
 
     topic_partitions: int = Field(default=4, ge=1)
+    # Copies of each topic's partitions, and how many must hold an `acks=all` write before it
+    # is acknowledged (a three-node cluster: 3 and 2; one broker: 1 and the broker's default).
+    topic_replication: int = Field(default=1, ge=1)
+    topic_min_insync_replicas: int | None = Field(default=None, ge=1)
+    stream_workers: int = Field(default=1, ge=1, le=8)  # stream worker processes, one group
     stream_app_id: str = "tuoyu-streams"
     stream_rebalance_timeout: float = 3.0  # seconds
     # How long a fetch may wait at the broker for records (see streams/transport.py).

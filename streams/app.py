@@ -35,10 +35,11 @@ settings = get_settings()
 
 app = App(
     settings.stream_app_id,
-    broker=f"kafka://{settings.kafka_bootstrap}",
+    # faust takes several brokers as URLs separated by `;`.
+    broker=";".join(f"kafka://{b.strip()}" for b in settings.kafka_bootstrap.split(",")),
     store="memory://",
     datadir=str(settings.data_dir / "streams"),
-    topic_replication_factor=1,
+    topic_replication_factor=settings.topic_replication,
     topic_partitions=settings.topic_partitions,
     # Topics are created by `tuoyu up` before any worker starts, with the contract's counts.
     topic_allow_declare=False,

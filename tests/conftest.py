@@ -1,7 +1,8 @@
 """Real servers, started once per test session on free ports.
 
 `TUOYU_TEST_BROKER` (tansu | kafka) and `TUOYU_TEST_DATABASE` (sqlite | postgresql) pick the
-leg of the matrix; `make test` runs both legs.
+leg of the matrix; `TUOYU_TEST_TOPOLOGY=cluster` the production shape (tests/topology.py);
+`make test` runs every leg.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from infra.settings import Settings
 from infra.signing import write_pin
 from infra.temporal import connect
 from infra.vault import load_vault
+from tests import topology
 from tests.auth import Tokens
 from tests.browser import Web
 from tests.case_env import TASK_QUEUE, CaseEnv, RecordingPublisher, WorkflowsSeen
@@ -146,12 +148,12 @@ def settings(
     pin = tmp_path_factory.mktemp("audit-pin") / "audit-public.key"
     write_pin(made, pin)
     made.audit_public_key_file = pin
-    return made
+    return topology.for_topology(made)
 
 
 @pytest.fixture(scope="session")
 def stack(settings: Settings) -> Iterator[Stack]:
-    stack = Stack(settings, temporal_ui=False).start()
+    stack = topology.make_stack(settings).start()
     try:
         yield stack
     finally:

@@ -1,7 +1,8 @@
 """Crashes during a 2,000-event run, on Apache Kafka and PostgreSQL: kill -9 the stream worker,
 then the Temporal worker, then restart the broker and the Temporal server. Afterwards exactly
 the expected cases exist (none lost, none duplicated), every dispatch was sent at least once
-and recorded once.
+and recorded once. On the cluster topology (tests/topology.py) the broker restarted is one of
+the three nodes, and the stream and Temporal workers killed are the first of two.
 
 Runs on the Apache Kafka leg only: Tansu keeps its log in memory, so a Tansu restart loses
 the topics by design."""
@@ -18,7 +19,6 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from infra import servers
 from infra.kafka import KafkaPublisher
 from models import topics
 from models.cases import Case
@@ -26,6 +26,7 @@ from models.notifications import NotificationRecord
 from tests.factories import case_id_of, complaint_payload
 from tests.kafka_reader import TopicReader
 from tests.polling import eventually
+from tests.topology import broker_names
 from workers.stack import Stack
 
 pytestmark = pytest.mark.skipif(
@@ -77,18 +78,17 @@ async def test_no_case_lost_or_duplicated_through_crashes_and_restarts(
     )
 
     await until(db, run, 3 * EVENTS // 5)
-    broker = next(p for p in stack.servers if p.name in ("kafka", "tansu"))
+    # One broker, or one node of the cluster (the last: not the one first in the bootstrap).
+    name = broker_names(stack)[-1]
+    broker = stack.children()[name]
     await asyncio.to_thread(broker.stop)
-    restarted = await asyncio.to_thread(servers.start_broker, stack.settings)
-    assert restarted is not None
-    stack.servers[stack.servers.index(broker)] = restarted
+    stack.replace(name, await asyncio.to_thread(stack.starters[name]))
 
     await until(db, run, 4 * EVENTS // 5)
-    temporal = next(p for p in stack.servers if p.name == "temporal")
+    # The dev server, or the cluster's Temporal server (all four services in one process).
+    temporal = stack.children()["temporal"]
     await asyncio.to_thread(temporal.stop)
-    stack.servers[stack.servers.index(temporal)] = await asyncio.to_thread(
-        servers.start_temporal, stack.settings, False
-    )
+    stack.replace("temporal", await asyncio.to_thread(stack.starters["temporal"]))
 
     await until(db, run, EVENTS)
     dead = [p.name for p in stack.dead()]

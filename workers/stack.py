@@ -98,6 +98,8 @@ class Stack:
             self.settings.topic_partitions,
             [*topics.ALL, *topics.changelog_topics(self.settings.stream_app_id)],
             client_options(self.settings),
+            self.settings.topic_replication,
+            self.settings.topic_min_insync_replicas,
         )
         log.info("database migrated, %d units loaded; topics created: %s", units, created or "none")
         make_private(self.settings.data_dir)
@@ -134,7 +136,12 @@ class Stack:
                 "workers.temporal_worker",
                 {"TUOYU_TEMPORAL_METRICS_PORT": str(self.settings.temporal_metrics_port + i - 1)},
             )
-        self.start_worker("stream-worker", "workers.stream_worker")
+        for i in range(1, self.settings.stream_workers + 1):  # one consumer group
+            self.start_worker(
+                "stream-worker" if i == 1 else f"stream-worker-{i}",
+                "workers.stream_worker",
+                {"TUOYU_STREAM_METRICS_PORT": str(self.settings.stream_metrics_port + i - 1)},
+            )
         self.start_worker("sip-gateway", "workers.sip_gateway")
         self.start_worker("api", "workers.api_server")
         self.workers["api"].wait_until(self.api_healthy, 60, "serving HTTP")
