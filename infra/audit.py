@@ -82,8 +82,12 @@ def checkpoint(
 ) -> AuditCheckpoint | None:
     """Extend the Merkle log to the chain's tip and sign its tree head, unless signed
     already; the caller commits. A head behind what was already stored or witnessed is
-    never signed: that is a truncated trail, not a new tip."""
-    head = session.get(AuditHead, 1)
+    never signed: that is a truncated trail, not a new tip.
+
+    The head row is locked as appends lock it: two Temporal workers running the round at the
+    same moment (the cluster leg runs two) both extended the tree, and the second failed on
+    a unique violation of `audit_tree_nodes`; now the second waits and finds it signed."""
+    head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
     if head is None or head.seq == 0:
         return None
     point = session.get(AuditCheckpoint, head.seq)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
 
 from temporalio.client import Client
@@ -11,6 +13,8 @@ from temporalio.service import TLSConfig
 from infra.codec import data_converter
 from infra.settings import Settings
 from infra.vault import load_vault
+
+log = logging.getLogger(__name__)
 
 
 async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
@@ -24,6 +28,21 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
         tls=tls_config(settings),
         api_key=api_key.get_secret_value() if api_key else None,
     )
+
+
+async def connect_when_up(settings: Settings, runtime: Runtime | None = None) -> Client:
+    """`connect`, waiting for a server that is not up yet (started together with it, or
+    restarted meanwhile): a worker that gave up at once stayed dead in the cluster leg when
+    it was started while the Temporal server restarted."""
+    delay = 0.5
+    while True:
+        try:
+            return await connect(settings, runtime)
+        except RuntimeError as exc:  # the bridge's "Failed client connect"
+            log.warning("Temporal at %s not reachable (%s); retrying in %.1fs",
+                        settings.temporal_address, exc, delay)  # fmt: skip
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 10.0)
 
 
 def tls_config(settings: Settings) -> TLSConfig | bool:

@@ -10,6 +10,7 @@ import json
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -105,6 +106,32 @@ def trail(tmp_path: Path, database_url: str) -> Iterator[Trail]:
     made.checkpoint()
     yield made
     engine.dispose()
+
+
+def test_two_workers_signing_at_once_sign_the_head_once(trail: Trail) -> None:
+    """Two Temporal workers run the checkpoint round at the same moment: the second waits
+    for the first and finds the head signed (before: a unique violation of the tree)."""
+    trail.append("第11条", "第12条")
+    signer = load_signer(trail.settings)
+    sessions = session_factory(trail.engine)
+    outcome: list[object] = []
+
+    def second() -> None:
+        try:
+            with sessions() as session:
+                outcome.append(audit.checkpoint(session, signer))
+                session.commit()
+        except Exception as exc:  # what the first version raised
+            outcome.append(exc)
+
+    with sessions() as first:
+        assert audit.checkpoint(first, signer) is not None  # signed, not yet committed
+        racer = threading.Thread(target=second)
+        racer.start()
+        racer.join(2.0)  # its chance to collide with the open transaction: it must wait
+        first.commit()
+    racer.join()
+    assert outcome == [None]
 
 
 def record_hash(trail: Trail, seq: int) -> str:

@@ -27,7 +27,7 @@ from infra.outbox import Relay
 from infra.poison import DeterministicErrors
 from infra.settings import Settings, get_settings
 from infra.signing import AuditSigner, load_signer
-from infra.temporal import connect, runtime_with_metrics
+from infra.temporal import connect_when_up, runtime_with_metrics
 from infra.vault import load_vault
 from workflows.alarms.activities import AlarmActivities
 from workflows.alarms.workflows import AlarmWorkflow
@@ -83,7 +83,7 @@ CHECKPOINT_EVERY = 60.0  # seconds
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
-    client = await connect(settings, runtime_with_metrics(settings))
+    client = await connect_when_up(settings, runtime_with_metrics(settings))
     engine = make_engine(settings.resolved_database_url)
     publisher = KafkaPublisher.for_settings(settings)
     sessions = session_factory(engine)
