@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from temporalio.client import Client
 
+from models.timeutil import SHANGHAI
 from tests.auth import Tokens
 from tests.factories import complaint_payload
 from tests.polling import eventually_async, wait_for_case
@@ -118,7 +119,7 @@ async def test_return_review_extension_supervision_through_the_api(
     rows = (await http.get("/api/v1/cases", headers=town)).json()
     [row] = [c for c in rows if c["id"] == case_id]
     assert row["supervisions"] == 1 and row["supervised_until"] is not None
-    today = datetime.now(UTC).date().isoformat()
+    today = datetime.now(SHANGHAI).date().isoformat()  # statistics count local days
     stats = (
         await http.get("/api/v1/statistics", params={"start": today, "end": today}, headers=office)
     ).json()
