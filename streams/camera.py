@@ -161,6 +161,31 @@ _reported: set[tuple[str, float]] = set()
 _raised: set[tuple[str, float]] = set()
 
 
+class Watch:
+    """Since when this process has read the partitions it holds. A device is silent only for
+    as long as it has been watched: a worker that takes over partitions (the other one died,
+    a rebalance) holds their `last_heard` as the changelog left it, and the keepalives sent
+    meanwhile still wait on its new partitions. Counting from `last_heard` alone, the cluster
+    leg raised four devices "silent for 40 s" the moment a stream worker took over, false
+    findings each opening a case."""
+
+    def __init__(self) -> None:
+        self.assignment: frozenset[object] = frozenset()
+        self.since = time.time()
+
+    def seen(self, assignment: frozenset[object], now: float) -> float:
+        if assignment != self.assignment:
+            self.assignment, self.since = assignment, now
+        return self.since
+
+
+watch = Watch()
+
+
+def silent_for(heard: float, watched_since: float, now: float) -> float:
+    return now - max(heard, watched_since)
+
+
 @app.timer(interval=settings.camera_check_interval)
 async def check_devices() -> None:
     """Storm counts of windows that have passed, and devices gone silent. Both are idempotent
@@ -191,10 +216,13 @@ async def check_devices() -> None:
             log.exception("storm report for %s failed; next round retries", device)
     _reported.intersection_update({(d, s) for (d, (s, _)) in list(alarm_storms.table.keys())})
     _opened.intersection_update({(d, s) for (d, (s, _)) in list(alarm_storms.table.keys())})
+    since = watch.seen(frozenset(app.consumer.assignment()), now)
     silent = [
         (device, heard)
         for device, heard in list(last_heard.items())
-        if heard and now - heard >= timeout_of(device) and (device, heard) not in _raised
+        if heard
+        and silent_for(heard, since, now) >= timeout_of(device)
+        and (device, heard) not in _raised
     ]
     limit = asyncio.Semaphore(settings.intake_max_in_flight)
 
