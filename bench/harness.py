@@ -5,8 +5,13 @@ directly in the same run.
                                                     # a 2,000-alarm SIP burst
     python -m bench.harness --soak-minutes 30       # and a 30-minute soak at half capacity
     python -m bench.harness --parts drain --backlog 10000   # one part alone
+    python -m bench.harness --topology both --n 300 --latency-seconds 30
+                          # the embedded stack, then the cluster: throughput and latency,
+                          # one column each
 
-Starts its own stack (embedded defaults, free ports, a temporary data dir) and measures:
+Starts its own stack (free ports, a temporary data dir; `--topology` embedded, the default,
+or cluster: three Kafka nodes, the Temporal server on PostgreSQL, two stream and two Temporal
+workers, bench/topologies.py) and measures:
 
 1. mix throughput: complaints (70 %), inspection reports with a serious and a minor finding
    (10 %), camera alarms (10 %) and staff-hired registry events (10 %) produced to their topics,
@@ -27,7 +32,10 @@ Starts its own stack (embedded defaults, free ports, a temporary data dir) and m
 5. soak: half-capacity load for the given minutes, the RSS of every process sampled (target
    growth < 10 %).
 
-Prints a table and writes everything to `bench/results/harness.json`.
+`throughput` is the part of 1 the topologies are compared on: the complaints' whole path
+and the minimal case, sandboxed and unsandboxed, without the mix, direct and bare.
+Prints a table (a column per topology) and writes everything to
+`bench/results/harness.json` (with `both`: topology -> its figures).
 """
 
 from __future__ import annotations
@@ -38,18 +46,18 @@ import json
 import os
 import time
 import uuid
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import psutil
-from rich.console import Console
-from rich.table import Table
 
-from bench import sip_burst
+from bench import sip_burst, topologies
+from bench.harness_table import report
 from bench.latency import latency
 from bench.load import Probe, complaint, mix, now, wait
 from bench.minimal_case import minimal_case_rate
-from bench.throughput import bare_signal_with_start, bench_settings, direct, whole_path
+from bench.throughput import bare_signal_with_start, direct, whole_path
 from infra.db import make_engine, session_factory
 from infra.kafka import KafkaPublisher
 from infra.users import add_user
@@ -57,7 +65,8 @@ from models import topics
 from models.actors import Role
 from workers.stack import Stack
 
-console = Console()
+# What the topologies are compared on: the SIP burst and the drain are the embedded stack's.
+COMPARED = {"throughput", "latency"}
 
 
 async def drain_backlog(stack: Stack, probe: Probe, backlog: int) -> dict[str, Any]:
@@ -142,102 +151,31 @@ async def soak(stack: Stack, probe: Probe, rate: float, minutes: float) -> dict[
     }
 
 
-def report(result: dict[str, Any]) -> None:
-    table = Table(title="tuoyu bench harness", show_lines=False)
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    table.add_column("target", justify="right")
-    if "mix" in result:
-        m = result["mix"]
-        table.add_row("mix through the whole path", f"{m['events_per_s']} events/s", "")
-        table.add_row(
-            "complaints through the whole path",
-            f"{result['complaints_whole_path_per_s']} /s",
-            "",
-        )
-        table.add_row(
-            "same complaints by direct signal-with-start",
-            f"{result['complaints_direct_per_s']} /s",
-            "",
-        )
-        table.add_row("ratio whole path / direct", f"{result['ratio_to_direct']:.3f}", ">= 0.9")
-        table.add_row(
-            "bare signal-with-start (no worker)",
-            f"{result['bare_signal_with_start_per_s']} /s",
-            "",
-        )
-        table.add_row("ratio mix / bare", f"{result['ratio_to_bare']:.3f}", "")
-        for name in ("sandboxed", "unsandboxed"):
-            table.add_row(
-                f"minimal case-shaped workflow, {name}",
-                f"{result[f'minimal_case_{name}_per_s']} /s",
-                "",
-            )
-        table.add_row(
-            "whole path ÷ minimal case (unsandboxed)",
-            f"{result['ratio_to_minimal_unsandboxed']:.3f}",
-            ">= 0.9",
-        )
-        table.add_row(
-            "whole path ÷ minimal case (sandboxed)",
-            f"{result['ratio_to_minimal_sandboxed']:.3f}",
-            "",
-        )
-    if "latency" in result:
-        lat = result["latency"]
-        rate = lat["rate_per_s"]
-        table.add_row(f"HTTP 202 -> dispatch p50 @ {rate}/s", f"{lat['p50_s']} s", "")
-        table.add_row(f"HTTP 202 -> dispatch p99 @ {rate}/s", f"{lat['p99_s']} s", "< 0.25 s")
-        table.add_row(
-            "  202 -> in the outbox p50, p99",
-            f"{lat['to_outbox_p50_s']}, {lat['to_outbox_p99_s']} s",
-            "",
-        )
-        table.add_row(
-            "  outbox -> on the topic p50, p99", f"{lat['relay_p50_s']}, {lat['relay_p99_s']} s", ""
-        )
-    if "drain" in result:
-        d = result["drain"]
-        table.add_row(f"drain of a {d['backlog']}-event backlog", f"{d['seconds']} s", "")
-    if "burst" in result:
-        b = result["burst"]
-        table.add_row(
-            f"SIP burst: {b['alarms']} alarms sent in",
-            f"{b['send_s']} s",
-            f"{b['target_send_s']} s",
-        )
-        table.add_row("  answered 200", str(b["answered_200"]), str(b["alarms"]))
-        table.add_row("  answered 200 and on the topic", str(b["answered_200_on_topic"]), "all")
-        table.add_row("  answered 200 and in a case", str(b["answered_200_in_a_case"]), "all")
-        drained = "" if b["drained"] else " (stopped at the drain limit)"
-        table.add_row("  drain: last 200 OK -> last in its case", f"{b['drain_s']} s{drained}", "")
-    if "soak" in result:
-        s = result["soak"]
-        for name, pct in s["growth_percent"].items():
-            table.add_row(
-                f"RSS growth over {s['minutes']} min: {name}",
-                f"{pct} % ({s['rss_mb_final'][name]} MB)",
-                "< 10 %",
-            )
-    load = result["load_average_1min"]
-    table.add_row("load average (1 min) at start, end", f"{load['start']}, {load['end']}", "")
-    console.print(table)
-
-
-async def run(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
+async def run(args: argparse.Namespace, topology: str, stack: Stack) -> dict[str, Any]:
     settings = stack.settings
     engine = make_engine(settings.resolved_database_url, writer=False)
     probe = Probe(session_factory(engine))
     with session_factory(make_engine(settings.resolved_database_url))() as session:
         _, token = add_user(session, "bench-operator", Role.OPERATOR, None)
     await mix(stack, probe, 100)  # warm-up: groups joined, workers hot
-    result: dict[str, Any] = {"at": now(), "broker": args.broker, "database": "sqlite"}
+    result: dict[str, Any] = {
+        "at": now(),
+        "topology": topology,
+        "broker": args.broker,
+        "database": args.database,
+        "stream_workers": settings.stream_workers,
+        "temporal_workers": settings.temporal_workers,
+        "partitions": settings.topic_partitions,
+    }
     # The machine is shared: every figure goes with the load it was measured under.
     result["load_average_1min"] = {"start": round(os.getloadavg()[0], 2)}
     concurrency = settings.intake_max_in_flight
+    throughput = bool(args.parts & {"mix", "throughput"})
     if "mix" in args.parts:
         result["mix"] = await mix(stack, probe, args.n)
+    if throughput:
         result["complaints_whole_path_per_s"] = round((await whole_path(settings, args.n))[1], 1)
+    if "mix" in args.parts:
         result["complaints_direct_per_s"] = round(await direct(settings, args.n, concurrency), 1)
         result["bare_signal_with_start_per_s"] = round(
             await bare_signal_with_start(settings, args.n, concurrency), 1
@@ -248,6 +186,7 @@ async def run(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
         result["ratio_to_bare"] = round(
             result["mix"]["events_per_s"] / result["bare_signal_with_start_per_s"], 3
         )
+    if throughput:
         # The ceiling of a case-per-event design on this server: the smallest case-shaped
         # workflow, run by a worker of its own, with and without the sandbox.
         for name, sandboxed in (("sandboxed", True), ("unsandboxed", False)):
@@ -256,8 +195,14 @@ async def run(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
             result[f"ratio_to_minimal_{name}"] = round(
                 result["complaints_whole_path_per_s"] / rate, 3
             )
-    # Half of the capacity measured here, or of the figure given when the mix is skipped.
-    half = result["mix"]["events_per_s"] / 2 if "mix" in result else args.capacity / 2
+    # Half of the capacity measured here (the mix, else the complaints' whole path), or of
+    # the figure given when neither is run.
+    if "mix" in result:
+        half = result["mix"]["events_per_s"] / 2
+    elif throughput:
+        half = result["complaints_whole_path_per_s"] / 2
+    else:
+        half = args.capacity / 2
     if "latency" in args.parts:
         result["latency"] = await latency(stack, probe, token, half, args.latency_seconds)
     if "drain" in args.parts:
@@ -271,10 +216,10 @@ async def run(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
     return result
 
 
-def start_stack(args: argparse.Namespace) -> Stack:
-    """The stack every part runs against: embedded servers on free ports, a temporary data
-    dir. (Other topologies are chosen here.)"""
-    return Stack(bench_settings(args.broker), temporal_ui=False).start()
+def start_stack(args: argparse.Namespace, topology: str) -> AbstractContextManager[Stack]:
+    """The stack every part runs against, on free ports and a temporary data dir: `embedded`
+    or `cluster` (bench/topologies.py), with its own database."""
+    return topologies.running(topology, args.broker, args.database)
 
 
 def main() -> None:
@@ -286,27 +231,53 @@ def main() -> None:
     parser.add_argument("--backlog", type=int, default=10_000)
     parser.add_argument("--soak-minutes", type=float, default=0)
     parser.add_argument(
+        "--topology",
+        default="embedded",
+        choices=[*topologies.TOPOLOGIES, "both"],
+        help="both: the embedded stack, then the cluster, with the same parts and N",
+    )
+    parser.add_argument(
         "--parts",
         type=lambda v: set(v.split(",")),
-        default={"mix", "latency", "drain", "burst"},
-        help="comma-separated, of mix,latency,drain,burst (the soak runs when --soak-minutes > 0)",
+        default=None,
+        help="comma-separated, of mix,throughput,latency,drain,burst (throughput: the whole "
+        "path and the minimal case, a part of mix; the soak runs when --soak-minutes > 0). "
+        "Default: mix,latency,drain,burst on the embedded stack, throughput,latency otherwise",
     )
     parser.add_argument("--burst-alarms", type=int, default=2000)
     parser.add_argument("--burst-seconds", type=float, default=2.0)
     parser.add_argument(
         "--capacity", type=float, default=20.0, help="events/s assumed when mix is not run"
     )
-    parser.add_argument("--broker", default="tansu", choices=["tansu", "kafka"])
+    parser.add_argument(
+        "--broker",
+        default=None,
+        choices=["tansu", "kafka"],
+        help="the embedded stack's broker (default: tansu; kafka when the cluster is measured)",
+    )
+    parser.add_argument(
+        "--database",
+        default=None,
+        choices=["sqlite", "postgresql"],
+        help="the application's database (default: sqlite; postgresql when the cluster is "
+        "measured, so that the columns differ in their topology only)",
+    )
     parser.add_argument("--out", type=Path, default=Path("bench/results/harness.json"))
     args = parser.parse_args()
-    stack = start_stack(args)
-    try:
-        result = asyncio.run(run(args, stack))
-    finally:
-        stack.stop()
-    report(result)
+    embedded_only = args.topology == "embedded"
+    if args.parts is None:
+        args.parts = {"mix", "latency", "drain", "burst"} if embedded_only else COMPARED
+    args.broker = args.broker or ("tansu" if embedded_only else "kafka")
+    args.database = args.database or ("sqlite" if embedded_only else "postgresql")
+    results: dict[str, dict[str, Any]] = {}
+    for topology in topologies.TOPOLOGIES if args.topology == "both" else [args.topology]:
+        with start_stack(args, topology) as stack:
+            results[topology] = asyncio.run(run(args, topology, stack))
+    report(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    # One topology: its figures, as before; both: topology -> its figures.
+    written = results if len(results) > 1 else next(iter(results.values()))
+    args.out.write_text(json.dumps(written, indent=2, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":
