@@ -158,13 +158,24 @@ class Vault:
             return raw  # not JSON (or nested past the parser's depth): no contact field
         if not isinstance(event, dict) or not event.get("complainant"):
             return raw
-        event_id = event.get("event_id") if isinstance(event.get("event_id"), str) else ""
+        given = event.get("event_id")
+        event_id: str = given if isinstance(given, str) else ""
+        if not event_id.isascii() and not _utf8(event_id):
+            event_id = ""  # a lone surrogate (fuzzed): bound to no id, as when it has none
         try:
             contact = _json_bytes(event.pop("complainant"))
         except RecursionError:  # nested past any contact's shape: not kept at all
             contact = b"null"
         event["complainant_sealed"] = self.seal(contact, f"{CONTACT}:{event_id}").model_dump()
         return _json_bytes(event)
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _json_bytes(value: object) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 from pathlib import Path
 
@@ -73,6 +74,16 @@ def test_a_rejected_complaint_is_dead_lettered_with_its_contact_sealed() -> None
     kept = vault.redact_contact(raw)
     assert b"139 0000 1234" not in kept and "测试来电人".encode() not in kept
     assert vault.redact_contact(b"\xff not json 139") == b"\xff not json 139"
+
+
+def test_a_rejected_complaint_whose_event_id_is_not_utf8_keeps_its_bytes_sealed() -> None:
+    """Found by the stream fuzz test: an `event_id` with a lone surrogate made sealing fail,
+    and the dead letter kept no bytes at all."""
+    vault = Vault(os.urandom(32))
+    raw = b'{"event_id": "\\ud800x", "complainant": {"phone": "139 0000 1234"}, "d": 1}'
+    kept = vault.redact_contact(raw)
+    assert b"139 0000 1234" not in kept
+    assert json.loads(kept)["d"] == 1 and "complainant_sealed" in json.loads(kept)
 
 
 def test_the_key_file_is_made_once_private_and_shared(tmp_path: Path) -> None:
