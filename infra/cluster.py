@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 
 from infra.process import ManagedProcess, free_port
-from infra.servers import _broker_ready, ensure_kafka_jars, new_cluster_id, run_tool
+from infra.servers import KAFKA_LOG4J, _broker_ready, ensure_kafka_jars, new_cluster_id, run_tool
 from infra.settings import Settings
 
 NODES = 3
@@ -127,14 +127,7 @@ def prepare_node(
     config = home / "server.properties"
     config.write_text("\n".join(node_config(settings, cluster, node)))
     log4j = home / "log4j2.properties"
-    log4j.write_text(
-        "status = warn\n"
-        "appender.out.type = Console\nappender.out.name = out\n"
-        "appender.out.layout.type = PatternLayout\n"
-        "appender.out.layout.pattern = [%d] %p %m (%c)%n\n"
-        "rootLogger.level = warn\nrootLogger.appenderRef.out.ref = out\n"
-        "logger.server.name = kafka.server\nlogger.server.level = info\n"
-    )
+    log4j.write_text(KAFKA_LOG4J)
     java = [
         "java",
         # Three JVMs on a 2-core machine: small heaps, one GC thread pool each.

@@ -120,6 +120,17 @@ def start_apache_kafka(settings: Settings) -> ManagedProcess:
     return proc
 
 
+# The broker's log: warnings, and the server's own start and stop lines.
+KAFKA_LOG4J = (
+    "status = warn\n"
+    "appender.out.type = Console\nappender.out.name = out\n"
+    "appender.out.layout.type = PatternLayout\n"
+    "appender.out.layout.pattern = [%d] %p %m (%c)%n\n"
+    "rootLogger.level = warn\nrootLogger.appenderRef.out.ref = out\n"
+    "logger.server.name = kafka.server\nlogger.server.level = info\n"
+)
+
+
 def prepare_apache_kafka(
     settings: Settings, cluster_id: str | None = None
 ) -> tuple[list[str], Path]:
@@ -158,14 +169,7 @@ def prepare_apache_kafka(
         )
     )
     log4j = home / "log4j2.properties"
-    log4j.write_text(
-        "status = warn\n"
-        "appender.out.type = Console\nappender.out.name = out\n"
-        "appender.out.layout.type = PatternLayout\n"
-        "appender.out.layout.pattern = [%d] %p %m (%c)%n\n"
-        "rootLogger.level = warn\nrootLogger.appenderRef.out.ref = out\n"
-        "logger.server.name = kafka.server\nlogger.server.level = info\n"
-    )
+    log4j.write_text(KAFKA_LOG4J)
     java = [
         "java",
         "-Xms256m",
