@@ -70,25 +70,28 @@ temporal-server: install
 # The production shape (tests/topology.py): three Kafka nodes, the Temporal server on
 # PostgreSQL, two stream and two Temporal worker processes; the crash tests and the cluster's
 # own faults (a broker, a stream worker, a Temporal worker, the Temporal server killed).
+# The last leg of `make test`.
 CLUSTER_TESTS := tests/test_cluster_faults.py tests/test_crash.py
-# Not part of `make test` yet: after a broker's SIGKILL, devices whose keepalives wait on the
-# lagging partitions are reported offline (docs/operations.md, "The cluster leg").
+CLUSTER_LEG := TUOYU_TEST_TOPOLOGY=cluster TUOYU_TEST_BROKER=kafka TUOYU_TEST_DATABASE=postgresql $(PY) -m pytest -q $(CLUSTER_TESTS)
 cluster: install system-deps kafka-jars temporal-server
 	@start=$$(date +%s); \
-	TUOYU_TEST_TOPOLOGY=cluster TUOYU_TEST_BROKER=kafka TUOYU_TEST_DATABASE=postgresql $(PY) -m pytest -q $(CLUSTER_TESTS); \
+	$(CLUSTER_LEG); \
 	rc=$$?; echo "leg cluster: $$(( $$(date +%s) - start ))s"; exit $$rc
 
 # Unit tests and the integration tests on Tansu + SQLite, then the integration tests again on
 # Apache Kafka + PostgreSQL: each broker and each database once. Then the fault matrix on the
-# default stack (Apache Kafka + SQLite): every process killed in turn under load.
-test: install system-deps kafka-jars lint
+# default stack (Apache Kafka + SQLite): every process killed in turn under load. Last the
+# cluster leg (`make cluster`): the production shape, each of its processes killed.
+test: install system-deps kafka-jars temporal-server lint
 	@start=$$(date +%s); \
 	TUOYU_TEST_BROKER=tansu TUOYU_TEST_DATABASE=sqlite $(PY) -m pytest -q && \
 	leg=$$(date +%s) && echo "leg tansu+sqlite: $$(( leg - start ))s" && \
 	TUOYU_TEST_BROKER=kafka TUOYU_TEST_DATABASE=postgresql $(PY) -m pytest -q -m "integration or database" && \
 	echo "leg kafka+postgresql: $$(( $$(date +%s) - leg ))s" && leg=$$(date +%s) && \
 	TUOYU_TEST_BROKER=kafka TUOYU_TEST_DATABASE=sqlite $(PY) -m pytest -q tests/test_fault_matrix.py && \
-	echo "leg fault matrix: $$(( $$(date +%s) - leg ))s" && \
+	echo "leg fault matrix: $$(( $$(date +%s) - leg ))s" && leg=$$(date +%s) && \
+	$(CLUSTER_LEG) && \
+	echo "leg cluster: $$(( $$(date +%s) - leg ))s" && \
 	echo "make test: $$(( $$(date +%s) - start ))s of tests"
 
 clean:

@@ -39,6 +39,9 @@ def bin_dir(settings: Settings) -> Path:
     return settings.temporal_server_bin_dir or settings.data_dir / "bin"
 
 
+NO_GO = "no `go` on PATH (install it from https://go.dev/dl/ into /usr/local/go)"
+
+
 def ensure_server(settings: Settings) -> Path:
     """Build `server` and the SQL tool once with `go install` (GOBIN: the bin dir), and copy
     the PostgreSQL schemas beside them; later starts reuse all three."""
@@ -47,6 +50,9 @@ def ensure_server(settings: Settings) -> Path:
     if marker.exists():
         return target
     target.mkdir(parents=True, exist_ok=True)
+    if shutil.which("go") is None:
+        # Debian's golang-go (1.19) cannot fetch the newer toolchain the module asks for.
+        raise RuntimeError(f"the cluster leg builds the Temporal server with Go >= 1.21: {NO_GO}")
     began = time.monotonic()
     env = {**os.environ, "GOBIN": str(target.resolve()), "GOTOOLCHAIN": TOOLCHAIN}
     packages = [f"{MODULE}/cmd/server@{VERSION}", f"{MODULE}/cmd/tools/sql@{VERSION}"]

@@ -22,7 +22,8 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 from faust import Stream
-from faust.types import EventT, StreamT
+from faust.types import TP, EventT, StreamT
+from kafka.partitioner.default import murmur2
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
@@ -30,12 +31,15 @@ from infra.identity import redact
 from infra.intake import InvalidEvent, parse_camera_alarm
 from infra.metrics import CAMERA_CHECK_ROUNDS
 from models.camera import AlarmStorm, CameraAlarm, CameraAlarmKind, DeviceAlarm, FaceMatch
+from models.topics import CAMERA_ALARMS
 from streams import topics
 from streams.app import app, settings
 from streams.handoff import hand_off, temporal
 from streams.ordered_acks import OrderedAcker
 from streams.registry import hasher
+from streams.silence import Silence, behind
 from streams.tables import alarm_storms, last_heard, offline_after
+from streams.transport import Consumer
 from workflows.alarms.starter import report_storm, submit_alarm
 from workflows.registry.starter import handle_face_match
 
@@ -109,6 +113,8 @@ def route(event: EventT[Any]) -> Any:
         return hand_off(event, already(parsed), submit_face, redact)
     device = parsed.device_id
     heard = event.message.timestamp
+    _routed[event.message.tp] = event.message.offset + 1
+    _partition[device] = event.message.partition
     # Only devices that register or send keepalives are watched; an alarm also shows one
     # is alive.
     if parsed.kind in (CameraAlarmKind.KEEPALIVE, CameraAlarmKind.REGISTERED):
@@ -161,29 +167,31 @@ _reported: set[tuple[str, float]] = set()
 _raised: set[tuple[str, float]] = set()
 
 
-class Watch:
-    """Since when this process has read the partitions it holds. A device is silent only for
-    as long as it has been watched: a worker that takes over partitions (the other one died,
-    a rebalance) holds their `last_heard` as the changelog left it, and the keepalives sent
-    meanwhile still wait on its new partitions. Counting from `last_heard` alone, the cluster
-    leg raised four devices "silent for 40 s" the moment a stream worker took over, false
-    findings each opening a case."""
-
-    def __init__(self) -> None:
-        self.assignment: frozenset[object] = frozenset()
-        self.since = time.time()
-
-    def seen(self, assignment: frozenset[object], now: float) -> float:
-        if assignment != self.assignment:
-            self.assignment, self.since = assignment, now
-        return self.since
+# The partition each device was last heard on, and the offset after the last event routed on
+# each partition: what `streams.silence` judges silence by.
+_partition: dict[str, int] = {}
+_routed: dict[TP, int] = {}
+silence = Silence()
 
 
-watch = Watch()
+def partition_of(device: str) -> TP:
+    """Where the device's events are: as last read, or where kafka-python's default
+    partitioner (the SIP gateway's and the API's producers) puts its key."""
+    found = _partition.get(device)
+    if found is None:
+        found = (murmur2(device.encode()) & 0x7FFFFFFF) % settings.topic_partitions
+    return TP(CAMERA_ALARMS, found)
 
 
-def silent_for(heard: float, watched_since: float, now: float) -> float:
-    return now - max(heard, watched_since)
+def watch_partitions(now: float) -> None:
+    consumer = cast(Consumer, app.consumer)
+
+    def is_behind(tp: TP) -> bool:
+        highwater, fetched_at = consumer.fetched(tp)
+        return behind(highwater, fetched_at, _routed.get(tp), consumer.head(tp), now)
+
+    assigned = [tp for tp in consumer.assignment() if tp.topic == CAMERA_ALARMS]
+    silence.watch({tp: is_behind(tp) for tp in assigned}, now)
 
 
 @app.timer(interval=settings.camera_check_interval)
@@ -192,7 +200,13 @@ async def check_devices() -> None:
     downstream (signal and workflow ids by device and time), so a restart that repeats them
     is harmless."""
     now = time.time()
-    client = await temporal()
+    try:
+        client = await temporal()
+    except (ConnectionError, RuntimeError) as exc:
+        # An exception here would crash the whole worker (faust stops the app when a timer
+        # raises): a stream worker started during a Temporal outage did so.
+        log.warning("cannot reach Temporal (%r); devices are looked at next round", exc)
+        return
     for (device, (start, end)), count in list(alarm_storms.table.items()):
         if end > now or count < 2 or (device, start) in _reported:
             continue
@@ -216,13 +230,11 @@ async def check_devices() -> None:
             log.exception("storm report for %s failed; next round retries", device)
     _reported.intersection_update({(d, s) for (d, (s, _)) in list(alarm_storms.table.keys())})
     _opened.intersection_update({(d, s) for (d, (s, _)) in list(alarm_storms.table.keys())})
-    since = watch.seen(frozenset(app.consumer.assignment()), now)
+    watch_partitions(now)
     silent = [
-        (device, heard)
-        for device, heard in list(last_heard.items())
-        if heard
-        and silent_for(heard, since, now) >= timeout_of(device)
-        and (device, heard) not in _raised
+        found
+        for found in silence.silent(list(last_heard.items()), partition_of, timeout_of, now)
+        if found not in _raised
     ]
     limit = asyncio.Semaphore(settings.intake_max_in_flight)
 

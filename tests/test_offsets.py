@@ -215,3 +215,23 @@ async def _settle() -> None:
 
     for _ in range(3):
         await asyncio.sleep(0)
+
+
+async def test_a_jump_in_the_read_offset_is_not_taken_as_a_gap_in_the_log(consumer: Any) -> None:
+    """The cluster leg lost a bad registry event so (registry-3, offset 39, never
+    dead-lettered; commits 37, 39, 41): after a rebalance the worker read 38, then 40. faust
+    takes such a jump for offsets with nothing to read (transaction markers) and fills them
+    in as acknowledged (`Consumer._add_gap`), so the commit passed 39. The inbound topics
+    have no such offsets: a jump there is an event lost on the way, read again."""
+    consumer._committed_offset[HEAD] = 37
+    for offset in (37, 38):
+        await finish(consumer, message(offset))
+    await consumer._add_gap(HEAD, 39, 40)  # 40 read right after 38
+    await finish(consumer, message(40))
+    assert consumer._new_offset(HEAD) == 39
+    consumer._committed_offset[HEAD] = 39
+    assert consumer._new_offset(HEAD) is None  # 39 is not done
+    await _settle()
+    assert consumer.sought == [(HEAD, 39)]
+    await finish(consumer, message(39))
+    assert consumer._new_offset(HEAD) == 41

@@ -16,7 +16,7 @@ from infra import servers
 from infra.kafka import KafkaPublisher
 from models import topics
 from tests.factories import case_id_of, complaint_payload
-from tests.polling import eventually_async, wait_for_case
+from tests.polling import eventually, eventually_async, wait_for_case
 from tests.test_metrics import sample
 from workers.stack import Stack
 
@@ -86,3 +86,32 @@ async def test_complaints_survive_a_temporal_outage(
     for payload in payloads:
         case = await wait_for_case(http, case_id_of(payload), assigned_units=["town-panghai"])
         assert case["handler"] == "town-panghai"
+
+
+async def test_a_stream_worker_started_during_a_temporal_outage_keeps_running(
+    stack: Stack, producer: KafkaPublisher, http: httpx.AsyncClient
+) -> None:
+    """Its camera check round asked for a Temporal client first and raised when it could
+    not connect; faust stops the whole app when a timer raises, so the worker died at its
+    first round and the events waiting for it stayed waiting."""
+    temporal = next(p for p in stack.servers if p.name == "temporal")
+    temporal.stop()
+    try:
+        stack.workers["stream-worker"].stop()
+        stream = stack.start_worker("stream-worker", "workers.stream_worker")
+        payload = complaint_payload(town="town-panghai")
+        producer.placed(topics.COMPLAINTS, [(payload["event_id"], json.dumps(payload).encode())])
+        log = stack.logs / "stream-worker.log"
+
+        def rounds_failed() -> int:
+            return log.read_text(errors="replace").count("devices are looked at next round")
+
+        # Dead, or two rounds that could not reach Temporal and went on.
+        assert await eventually(lambda: not stream.alive() or rounds_failed() >= 2, 120)
+        assert stream.alive(), stream.tail()
+    finally:
+        restarted = await asyncio.to_thread(servers.start_temporal, stack.settings, False)
+        stack.servers[stack.servers.index(temporal)] = restarted
+    case = await wait_for_case(http, case_id_of(payload), assigned_units=["town-panghai"])
+    assert case["handler"] == "town-panghai"
+    assert stream.alive()
