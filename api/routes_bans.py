@@ -18,7 +18,6 @@ from api.errors import ApiError
 from api.identity import ActorDep, WriterDep, require
 from infra import audit
 from models.actors import Actor, Role
-from models.audit import AuditEntry
 from models.bans import Ban, BanPublic, BanStatus
 from models.bounds import Line
 from models.enforcement import CorrectBan, CorrectionBody
@@ -99,18 +98,12 @@ def list_bans(
     if status is not None:
         q = q.where(Ban.status == status)
     bans = list(session.exec(q).all())
-    audit.append(
+    audit.viewed(
         audit_session,
-        AuditEntry(
-            actor=actor.label,
-            actor_role=actor.role,
-            actor_unit=actor.unit,
-            action="bans.viewed",
-            channel="http",
-            occurred_at=datetime.now(UTC),
-            reason="查看终身禁入名单",
-            details={"shown": len(bans), "status": status},
-        ),
+        actor,
+        "bans.viewed",
+        "查看终身禁入名单",
+        details={"shown": len(bans), "status": status},
     )
     audit_session.commit()
     return bans

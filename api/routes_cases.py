@@ -19,7 +19,6 @@ from api.identity import ActorDep
 from infra import audit, reference
 from infra.vault import VaultError
 from models.actors import Role
-from models.audit import AuditEntry
 from models.cases import CasePublic, CaseStatus, ComplainantContact, UnitRecord
 from models.sealed import Sealed
 from models.units import Unit, UnitPublic
@@ -153,19 +152,13 @@ def read_complainant(
         raise ApiError(403, "forbidden", "无权查看来电人信息。")
     if contact is None:
         raise ApiError(404, "no_complainant", "该案件为匿名投诉或未留联系方式。")
-    audit.append(
+    audit.viewed(
         audit_session,
-        AuditEntry(
-            actor=actor.label,
-            actor_role=actor.role,
-            actor_unit=actor.unit,
-            action="complainant.viewed",
-            channel="http",
-            case_id=case_id,
-            institution=case.institution_name,
-            occurred_at=datetime.now(UTC),
-            reason="查看来电人联系方式",
-        ),
+        actor,
+        "complainant.viewed",
+        "查看来电人联系方式",
+        case_id=case_id,
+        institution=case.institution_name,
     )
     name, phone = contact.name, contact.phone  # a row from before contacts were sealed
     email = None

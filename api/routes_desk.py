@@ -5,7 +5,7 @@ the institution's open cases."""
 from __future__ import annotations
 
 import unicodedata
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -18,7 +18,6 @@ from infra import audit, knowledge
 from infra.duplicates import JOINABLE
 from infra.identity import IdentityHasher
 from models.actors import Actor, Role
-from models.audit import AuditEntry
 from models.cases import Case, CaseStatus, ComplainantContact
 from models.knowledge import KnowledgeHit
 
@@ -90,18 +89,12 @@ def caller_history(
         .order_by(col(Case.received_at).desc())
         .limit(50)
     ).all()
-    audit.append(
+    audit.viewed(
         audit_session,
-        AuditEntry(
-            actor=actor.label,
-            actor_role=actor.role,
-            actor_unit=actor.unit,
-            action="caller.history-viewed",
-            channel="http",
-            occurred_at=datetime.now(UTC),
-            reason="受理来电时查看来电历史",
-            details={"phone_hash": key, "found": len(rows)},
-        ),
+        actor,
+        "caller.history-viewed",
+        "受理来电时查看来电历史",
+        details={"phone_hash": key, "found": len(rows)},
     )
     audit_session.commit()
     open_cases = [c for c in rows if c.status in OPEN_STATUSES]

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlmodel import Session, col, func, select
 
 from infra import audit_tree, merkle
 from infra.signing import AuditSigner, bytes_signed, signature_valid, tree_head_message
+from models.actors import Actor
 from models.audit import (
     GENESIS_HASH,
     AuditCheckpoint,
@@ -50,6 +52,35 @@ def append(session: Session, entry: AuditEntry) -> AuditRecord:
     session.add(record)
     session.add(head)
     return record
+
+
+def viewed(
+    session: Session,
+    actor: Actor,
+    action: str,
+    reason: str,
+    *,
+    case_id: str | None = None,
+    institution: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditRecord:
+    """A person's view of protected data over HTTP (a contact, the ban list, a caller's
+    history), in the caller's transaction."""
+    return append(
+        session,
+        AuditEntry(
+            actor=actor.label,
+            actor_role=actor.role,
+            actor_unit=actor.unit,
+            action=action,
+            channel="http",
+            case_id=case_id,
+            institution=institution,
+            occurred_at=datetime.now(UTC),
+            reason=reason,
+            details=details or {},
+        ),
+    )
 
 
 def exists(session: Session, idempotency_key: str) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -12,6 +14,26 @@ from infra.settings import get_settings
 
 users_app = typer.Typer(help="People who use tuoyu and their access tokens.", no_args_is_help=True)
 console = Console()
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+
+@contextmanager
+def _session(*refusals: type[Exception]) -> Iterator[Session]:
+    """A session on the database; a refusal (a user or password error) is printed in red and
+    exits with status 2."""
+    from infra.db import make_engine, session_factory
+
+    engine = make_engine(get_settings().resolved_database_url)
+    try:
+        with session_factory(engine)() as session:
+            yield session
+    except refusals as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
 
 
 def _read_password(stdin: bool) -> str:
@@ -45,7 +67,6 @@ def users_add(
 ) -> None:
     """Add a user and print their bearer token (shown only this once); with --password or
     --password-stdin also set a password for the web pages."""
-    from infra.db import make_engine, session_factory
     from infra.passwords import PasswordError, hash_password
     from infra.users import UserError, add_user
     from models.actors import Role
@@ -62,55 +83,32 @@ def users_add(
         except PasswordError as exc:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(2) from None
-    engine = make_engine(get_settings().resolved_database_url)
-    try:
-        with session_factory(engine)() as session:
-            user, token = add_user(session, name, parsed, unit)
-            if hashed is not None:
-                user.password_hash = hashed
-                session.add(user)
-                session.commit()
-    except UserError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-    finally:
-        engine.dispose()
+    with _session(UserError) as session:
+        user, token = add_user(session, name, parsed, unit)
+        if hashed is not None:
+            user.password_hash = hashed
+            session.add(user)
+            session.commit()
     typer.echo(token)
 
 
 @users_app.command("disable")
 def users_disable(name: Annotated[str, typer.Argument(help="the user's login name")]) -> None:
     """Disable a user: their token stops working at once (the user stays, for the record)."""
-    from infra.db import make_engine, session_factory
     from infra.users import UserError, disable_user
 
-    engine = make_engine(get_settings().resolved_database_url)
-    try:
-        with session_factory(engine)() as session:
-            user = disable_user(session, name)
-    except UserError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-    finally:
-        engine.dispose()
+    with _session(UserError) as session:
+        user = disable_user(session, name)
     console.print(f"disabled {user.name} at {user.disabled_at}")
 
 
 @users_app.command("rotate")
 def users_rotate(name: Annotated[str, typer.Argument(help="the user's login name")]) -> None:
     """Issue a new token and print it (shown only this once); the old one stops working."""
-    from infra.db import make_engine, session_factory
     from infra.users import UserError, rotate_token
 
-    engine = make_engine(get_settings().resolved_database_url)
-    try:
-        with session_factory(engine)() as session:
-            token = rotate_token(session, name)
-    except UserError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-    finally:
-        engine.dispose()
+    with _session(UserError) as session:
+        token = rotate_token(session, name)
     typer.echo(token)
 
 
@@ -122,18 +120,10 @@ def users_passwd(
     ] = False,
 ) -> None:
     """Set a user's web password; their open sessions end."""
-    from infra.db import make_engine, session_factory
     from infra.passwords import PasswordError, set_password
 
-    engine = make_engine(get_settings().resolved_database_url)
-    try:
-        with session_factory(engine)() as session:
-            set_password(session, name, _read_password(password_stdin))
-    except PasswordError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-    finally:
-        engine.dispose()
+    with _session(PasswordError) as session:
+        set_password(session, name, _read_password(password_stdin))
     typer.echo(f"password of {name} set")
 
 
