@@ -195,6 +195,16 @@ async def run(args: argparse.Namespace, topology: str, stack: Stack) -> dict[str
             result[f"ratio_to_minimal_{name}"] = round(
                 result["complaints_whole_path_per_s"] / rate, 3
             )
+        # The same with tuoyu's opening writes in its local activity: what those writes
+        # alone leave of the ceiling for any design that keeps them in the Temporal worker.
+        rate = await minimal_case_rate(settings, args.n, concurrency, False, writes=True)
+        result["minimal_case_with_opening_writes_per_s"] = round(rate, 1)
+        result["minimal_with_writes_to_minimal_unsandboxed"] = round(
+            rate / result["minimal_case_unsandboxed_per_s"], 3
+        )
+        result["ratio_to_minimal_with_opening_writes"] = round(
+            result["complaints_whole_path_per_s"] / rate, 3
+        )
     # Half of the capacity measured here (the mix, else the complaints' whole path), or of
     # the figure given when neither is run.
     if "mix" in result:

@@ -58,6 +58,24 @@ def throughput_rows(result: dict[str, Any]) -> list[Row]:
                 "",
             ),
         ]
+    if "minimal_case_with_opening_writes_per_s" in result:
+        rows += [
+            (
+                "minimal case + tuoyu's opening writes",
+                f"{result['minimal_case_with_opening_writes_per_s']} /s",
+                "",
+            ),
+            (
+                "  ÷ minimal case (unsandboxed): the ceiling",
+                f"{result['minimal_with_writes_to_minimal_unsandboxed']:.3f}",
+                "",
+            ),
+            (
+                "whole path ÷ minimal case + writes",
+                f"{result['ratio_to_minimal_with_opening_writes']:.3f}",
+                "",
+            ),
+        ]
     return rows
 
 

@@ -22,6 +22,9 @@ def figures(whole_path: float, p99: float, partitions: int) -> dict[str, Any]:
         "minimal_case_unsandboxed_per_s": 40.0,
         "ratio_to_minimal_sandboxed": round(whole_path / 30, 3),
         "ratio_to_minimal_unsandboxed": round(whole_path / 40, 3),
+        "minimal_case_with_opening_writes_per_s": 20.0,
+        "minimal_with_writes_to_minimal_unsandboxed": 0.5,
+        "ratio_to_minimal_with_opening_writes": round(whole_path / 20, 3),
         "latency": {
             "rate_per_s": whole_path / 2,
             "p50_s": 0.06,
@@ -57,3 +60,13 @@ def test_a_measure_one_topology_lacks_is_blank(monkeypatch: Any) -> None:
     harness_table.report({"embedded": embedded, "cluster": figures(10.1, 0.6, 6)})
     line = next(r for r in console.export_text().splitlines() if "drain of a 1000" in r)
     assert line.count("12.5 s") == 1
+
+
+def test_the_ceiling_the_opening_writes_leave_is_printed(monkeypatch: Any) -> None:
+    console = Console(record=True, width=160)
+    monkeypatch.setattr(harness_table, "console", console)
+    harness_table.report({"embedded": figures(15.0, 0.285, 4)})
+    text = console.export_text().splitlines()
+    assert "20.0 /s" in next(r for r in text if "minimal case + tuoyu's opening writes" in r)
+    assert "0.500" in next(r for r in text if "the ceiling" in r)
+    assert "0.750" in next(r for r in text if "whole path ÷ minimal case + writes" in r)
