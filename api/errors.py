@@ -94,6 +94,24 @@ FIELD_NAMES = {
     "comment": "回访意见",
     "legal_basis": "法律依据",
     "name": "姓名",
+    "phone": "联系电话",
+    "email": "电子邮箱",
+    "complainant": "来电人信息",
+    "category": "问题类别",
+    "channel": "来源渠道",
+    "anonymous": "是否匿名",
+    "confidential": "是否保密",
+    "urgent": "是否紧急",
+    "id_number": "身份证号码",
+    "persons": "当事人",
+    "outcome": "核查结论",
+    "password": "密码",
+    "key": "机构标识",
+    "unit": "单位",
+    "to_unit": "改派单位",
+    "satisfied": "是否满意",
+    "resolved": "问题是否解决",
+    "approve": "是否同意",
     "start": "起始日期",
     "end": "截止日期",
     "since": "起始时间",
@@ -101,6 +119,16 @@ FIELD_NAMES = {
 }
 PROBLEMS = {
     "control_character": "含有不允许的控制字符（如 NUL 空字符）",
+    "format_character": "含有不可见的格式字符（如零宽空格、文字方向控制符），请删除后重新输入",
+    "phone_number": "格式不正确（只能包含数字、空格、“+”和“-”，至少3位数字）",
+    "string_pattern_mismatch": "格式不正确",
+    "bool_type": "应为“是”或“否”（JSON 的 true 或 false）",
+    "bool_parsing": "应为“是”或“否”（JSON 的 true 或 false）",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "model_type": "应为一组字段（JSON 对象）",
+    "model_attributes_type": "应为一组字段（JSON 对象）",
+    "list_type": "应为列表",
     "date_out_of_range": "超出允许范围（须带时区，在 2000-01-01 至当前时间后一天之内）",
     "string_too_long": "过长",
     "string_too_short": "过短或为空",
@@ -116,6 +144,7 @@ PROBLEMS = {
     "json_invalid": "不是有效的 JSON",
     "string_type": "应为文本",
     "unknown_code": "不是已知的代码",
+    "duplicate_key": "在请求中出现了不止一次（同一字段只能填写一次）",
 }
 
 QUERY_DATE_PROBLEM = "超出允许范围（须在 2000-01-01 至 2100-01-01 之间）"
@@ -129,6 +158,11 @@ def field_label(field: str) -> str:
 
 
 def _problem(d: dict[str, Any]) -> str:
+    if d.get("type") == "json_invalid":
+        # Its location is the character offset where parsing stopped, not a field.
+        parts = str(d.get("field", "")).split(".")
+        at = f"（第 {parts[-1]} 个字符处）" if parts[-1].isdigit() else ""
+        return f"请求内容不是有效的 JSON{at}"
     return field_label(str(d.get("field", ""))) + (
         QUERY_DATE_PROBLEM
         if d.get("type") == "date_out_of_range" and str(d.get("field")).startswith("query.")

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version as package_version
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api import (
     errors,
@@ -30,6 +30,7 @@ from api import (
     routes_workorder,
     signin,
 )
+from api.json_keys import single_keys
 from api.limits import BodyLimit
 from api.open311 import desk as open311_desk
 from api.open311 import formats as open311_formats
@@ -74,7 +75,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # /docs is served by the web pages with Swagger UI from the fastapi-offline package: it
     # works without the internet and without an inline script.
-    app = FastAPI(title="tuoyu", version=package_version("tuoyu"), lifespan=lifespan, docs_url=None)
+    app = FastAPI(
+        title="tuoyu",
+        version=package_version("tuoyu"),
+        lifespan=lifespan,
+        docs_url=None,
+        dependencies=[Depends(single_keys)],
+    )
     errors.install(app)
     open311_formats.install(app)
     metrics.install(app)

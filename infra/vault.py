@@ -132,6 +132,18 @@ class Vault:
         try:
             return Complainant.model_validate_json(clear)
         except ValidationError as exc:
+            # Sealed under the rules of its day (names took invisible characters, a phone
+            # "---"): the seal authenticates it, so it is shown as recorded, not lost.
+            try:
+                data = json.loads(clear)
+            except ValueError:
+                raise VaultError("sealed contact is not a contact") from exc
+            if (
+                isinstance(data, dict)
+                and set(data) <= {"name", "phone", "email"}
+                and all(v is None or isinstance(v, str) for v in data.values())
+            ):
+                return Complainant.model_construct(**data)
             raise VaultError("sealed contact is not a contact") from exc
 
     def sealed_complaint(self, complaint: ComplaintReceived) -> ComplaintReceived:

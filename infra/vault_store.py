@@ -35,7 +35,8 @@ def reseal_contacts(session: Session, vault: Vault) -> Resealed:
     ).all()
     for contact, case in rows:
         if contact.sealed is None:
-            clear = Complainant(name=contact.name, phone=contact.phone)
+            # Kept as recorded: a contact taken under earlier rules is sealed, not refused.
+            clear = Complainant.model_construct(name=contact.name, phone=contact.phone)
             sealed = vault.seal_contact(clear, case.source_event_id)
             contact.sealed, contact.name, contact.phone = sealed.model_dump_json(), None, None
             done.sealed += 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Annotated, Any
 
@@ -40,7 +41,9 @@ _CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udff
 
 # Error types the API turns into Chinese messages (api/errors.py).
 CONTROL_CHARACTER = "control_character"
+FORMAT_CHARACTER = "format_character"
 DATE_OUT_OF_RANGE = "date_out_of_range"
+PHONE = "phone_number"
 
 
 def _error(kind: str, message: str) -> PydanticCustomError:
@@ -66,6 +69,33 @@ def clean_line(value: str) -> str:
 def clean_text(value: str) -> str:
     """Free text: line breaks and tabs are fine, other control characters are not."""
     return _clean(_CONTROL_IN_TEXT, value)
+
+
+def clean_name(value: str) -> str:
+    """A person's name: no control character, and no invisible format character (Unicode
+    category Cf: zero-width spaces and joiners, U+202E and the other direction overrides, the
+    BOM). Such a character makes one name look like another or read backwards on a page (a
+    banned person's name in the registry); nobody's name needs one."""
+    clean_line(value)
+    for position, ch in enumerate(value):
+        if unicodedata.category(ch) == "Cf":
+            raise _error(
+                FORMAT_CHARACTER,
+                f"invisible character U+{ord(ch):04X} at position {position} is not allowed",
+            )
+    return value
+
+
+def clean_phone(value: str) -> str:
+    """A phone number as typed: full-width digits and signs folded (NFKC, `１３８` is `138`),
+    then digits, spaces, `+` and `-` only, with at least three digits."""
+    folded = unicodedata.normalize("NFKC", value).strip()
+    if (
+        not re.fullmatch(r"[0-9+\- ]{3,32}", folded, re.ASCII)
+        or sum(ch.isdigit() for ch in folded) < 3
+    ):
+        raise _error(PHONE, "digits, spaces, + and - only, at least three digits")
+    return folded
 
 
 def event_time(value: datetime) -> datetime:
@@ -104,6 +134,10 @@ def not_ahead(value: datetime, now: datetime, field: str = "occurred_at") -> str
 
 Line = Annotated[str, AfterValidator(clean_line)]
 Text = Annotated[str, AfterValidator(clean_text)]
+# Only in what a client sends (request bodies, the contact, a person named in a result), not
+# in events already in workflow histories: a stricter rule there would refuse them on replay.
+Name = Annotated[str, AfterValidator(clean_name)]
+Phone = Annotated[str, AfterValidator(clean_phone)]
 EventTime = Annotated[AwareDatetime, AfterValidator(event_time)]
 QueryDate = Annotated[date, AfterValidator(query_date)]
 QueryDateTime = Annotated[datetime, AfterValidator(query_datetime)]

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.bounds import EventTime, Line, Text
+from models.bounds import EventTime, Line, Name, Phone, Text
 from models.sealed import Sealed
 
 
@@ -43,8 +43,8 @@ class Complainant(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Line | None = Field(default=None, max_length=64)
-    phone: str | None = Field(default=None, max_length=32, pattern=r"^[0-9+\- ]{3,32}$")
+    name: Name | None = Field(default=None, max_length=64)
+    phone: Phone | None = Field(default=None, max_length=32)
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]{1,64}@[^@\s]{1,189}$")
 
 
@@ -72,9 +72,11 @@ class ComplaintBody(BaseModel):
     )
     institution_name: Line | None = Field(default=None, max_length=200)
     description: Text = Field(min_length=1, max_length=5000)
-    anonymous: bool = False
+    # Strict: a JSON true or false only ("yes" would make a caller anonymous by a typo).
+    anonymous: bool = Field(default=False, strict=True)
     confidential: bool = Field(
         default=False,
+        strict=True,
         description="保密: the hotline keeps the contact and calls back; units never see it",
     )
     complainant: Complainant | None = None
@@ -104,5 +106,6 @@ class ComplaintReceived(ComplaintBody):
     )
     urgent: bool = Field(
         default=False,
+        strict=True,
         description="handle as critical whatever the category (e.g. a first-priority alarm)",
     )

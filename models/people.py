@@ -18,7 +18,7 @@ import unicodedata
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from models.bounds import Line
+from models.bounds import Name
 
 # GB 11643-1999: 17 digits and a check character.
 _WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
@@ -60,7 +60,7 @@ class PersonIdentity(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     id_number: SecretStr = Field(description="18-character resident identity number")
-    name: Line = Field(min_length=1, max_length=64)
+    name: Name = Field(min_length=1, max_length=64)
 
     @field_validator("id_number")
     @classmethod

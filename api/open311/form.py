@@ -35,6 +35,9 @@ PROBLEMS = {
     "too_long": "过长",
     "too_short": "不能为空",
     "string_pattern_mismatch": "格式不正确",
+    "phone_number": "格式不正确（只能包含数字、空格、“+”和“-”，至少3位数字）",
+    "format_character": "含有不可见的格式字符（如零宽空格、文字方向控制符）",
+    "control_character": "含有不允许的控制字符",
 }
 
 
@@ -74,6 +77,9 @@ async def read(request: Request, fmt: str) -> Fields:
             if value.strip():
                 fields.media_urls.append(value.strip())
             continue
+        if key in fields.values and fields.values[key] != value:
+            # Which of two values counts would be a guess; the client is asked to send one.
+            raise Open311Error(400, f"字段 {key[:40]!r} 出现了不止一次且取值不同", fmt)
         fields.values.setdefault(key, value)
         if match := ATTRIBUTE.match(key):
             fields.attributes.setdefault(match.group(1), value.strip())

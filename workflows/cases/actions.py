@@ -135,6 +135,7 @@ class OfficerActions(WorkOrders):
     @report_result.validator
     def _validate_result(self, params: ReportResult) -> None:
         refuse(rules.report_result(self._s, params.actor))
+        refuse(rules.persons_named(self._s, params.outcome, len(params.persons)))
 
     async def _do_result(self, params: ReportResult) -> None:
         s = self._s

@@ -9,7 +9,8 @@ from datetime import datetime
 
 from models.actors import Actor, Role
 from models.case_actions import Refusal
-from models.cases import CaseStatus, Level
+from models.cases import CaseStatus, Level, Outcome
+from models.complaints import Category
 from models.workflow_io import CaseState
 
 STATUS_NAMES = {
@@ -113,6 +114,25 @@ def report_result(state: CaseState, actor: Actor) -> Refusal | None:
     return _first(
         _state(state, "反馈办理结果", (CaseStatus.ACCEPTED,)),
         _handler(state, actor, "反馈办理结果"),
+    )
+
+
+def persons_named(state: CaseState, outcome: Outcome, named: int) -> Refusal | None:
+    """Persons named in a result are banned for life: only a substantiated child-abuse result
+    names them. Anywhere else they were dropped without a word; now the unit is told. Checked
+    in the validator only (not re-checked in the handler), so recorded histories replay."""
+    if not named:
+        return None
+    if state.category is Category.CHILD_ABUSE and outcome in (
+        Outcome.SUBSTANTIATED,
+        Outcome.PARTLY_SUBSTANTIATED,
+    ):
+        return None
+    return Refusal(
+        code="persons_not_applicable",
+        message="只有虐童类案件核查属实（或部分属实）时才能列明当事人（将被终身禁业）；"
+        "请删除当事人后重新提交。",
+        status=422,
     )
 
 
