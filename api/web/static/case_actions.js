@@ -19,6 +19,15 @@ function jurisdictions() {
   return Object.fromEntries(UNITS.filter((u) => ["town", "street", "zone"].includes(u.kind)).map((u) => [u.code, u.name]));
 }
 function allUnits() { return Object.fromEntries(UNITS.map((u) => [u.code, u.name])); }
+// "王五 522601199001010010" per line (spaces, commas or a tab between): the last part is the
+// number, the rest the name. The server checks both and says in Chinese what is wrong.
+function persons(text) {
+  return text.split("\n").map((line) => line.trim()).filter(Boolean).map((line) => {
+    const parts = line.split(/[\s,，、]+/);
+    const id_number = parts.length > 1 ? parts.pop() : "";
+    return { name: parts.join(""), id_number };
+  });
+}
 
 // field: [name, label, kind, options]; kinds: text, textarea, select, number.
 const CASE_ACTIONS = [
@@ -35,8 +44,13 @@ const CASE_ACTIONS = [
   { key: "assist", label: "请求协办", path: "assist",
     fields: [["unit", "协办单位", "select", { choices: allUnits }], ["reason", "协办事项", "textarea", { max: 2000 }]],
     rule: (x) => x.s.status === "accepted" && isHandler(x) },
+  // A child-abuse result names the persons who did it (banned for life, with their direct
+  // managers): one per line, the name then the identity number.
   { key: "result", label: "反馈办理结果", path: "result",
-    fields: [["outcome", "核查结论", "select", { choices: () => OUTCOMES }], ["findings", "办理情况", "textarea", { max: 5000 }]],
+    fields: [["outcome", "核查结论", "select", { choices: () => OUTCOMES }], ["findings", "办理情况", "textarea", { max: 5000 }],
+             ["persons", "涉事人员（属实时填写，每行一人：姓名 身份证号；将被终身禁业）", "textarea",
+              { optional: true, max: 2000, when: (x) => x.s.category === "child-abuse" }]],
+    body: (v) => Object.assign({ outcome: v.outcome, findings: v.findings }, v.persons ? { persons: persons(v.persons) } : {}),
     rule: (x) => x.s.status === "accepted" && isHandler(x) },
   { key: "follow_up", label: "回访", path: "follow-up",
     fields: [["rating", "来电人评价", "select", { choices: () => RATINGS }],
