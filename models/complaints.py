@@ -44,7 +44,11 @@ class Complainant(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name | None = Field(default=None, max_length=64)
-    phone: Phone | None = Field(default=None, max_length=32)
+    phone: Phone | None = Field(
+        default=None,
+        max_length=32,
+        description="digits, spaces, + and - (full-width folded to ASCII), at least three digits",
+    )
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]{1,64}@[^@\s]{1,189}$")
 
 

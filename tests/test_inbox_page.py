@@ -49,7 +49,7 @@ async def test_inbox_by_urgency_with_assisting_apart_search_export_and_alert(
     await expect(own).to_contain_text("截止")
     await expect(page.locator(f'#assisting tr[data-case="{other}"]')).to_be_visible()
     await expect(page.locator(f'#cases tr[data-case="{other}"]')).to_have_count(0)
-    await expect(page.locator("#summary")).to_contain_text("协办 1 件")
+    await expect(page.locator("#summary")).to_contain_text("协办、配合 1 件")
 
     # A new urgent case while the page is open: pushed, not polled.
     urgent = complaint_payload(category="safety-fire", town=TOWN, description="消防通道堵塞。")
@@ -71,6 +71,31 @@ async def test_inbox_by_urgency_with_assisting_apart_search_export_and_alert(
     await page.fill("#from", "2000-01-01")
     await page.fill("#to", "2000-01-02")
     await expect(page.locator("#cases tbody tr")).to_have_count(0)
+
+
+async def test_a_critical_case_another_unit_handles_is_listed_apart_in_the_towns_inbox(
+    stack: Stack, web: Web, http: httpx.AsyncClient, tokens: Tokens, producer: KafkaPublisher
+) -> None:
+    """A child-abuse case goes to the city lead at once, with the town alongside: the town's
+    inbox listed it among its own cases with the lead's countdown, as if the town were late
+    to sign a case it cannot sign."""
+    town = "zone-gaoxin"
+    abuse = complaint_payload(category="child-abuse", town=town, description="孩子身上有淤青。")
+    ordinary = complaint_payload(town=town)
+    for payload in (abuse, ordinary):
+        producer.publish(topics.COMPLAINTS, payload["event_id"], json.dumps(payload).encode())
+    handled = await wait_for_case(http, case_id_of(abuse), status="dispatched")
+    assert handled["handler"] != town
+    await wait_for_case(http, case_id_of(ordinary), status="dispatched", handler=town)
+
+    page = web.page
+    await web.login(tokens.credentials("town", town), "/inbox")
+    await expect(page.locator(f'#cases tr[data-case="{case_id_of(ordinary)}"]')).to_be_visible()
+    apart = page.locator(f'#assisting tr[data-case="{case_id_of(abuse)}"]')
+    await expect(apart).to_be_visible()
+    await expect(page.locator(f'#cases tr[data-case="{case_id_of(abuse)}"]')).to_have_count(0)
+    await expect(page.locator("#assisting-title")).to_contain_text("不计入本单位超时")
+    await web.shot("inbox-critical-case-apart")
 
 
 async def test_a_supervision_order_past_its_deadline_shows_overdue_in_the_inbox(

@@ -75,7 +75,7 @@ function validate() {
   const description = $("description").value.trim();
   if (description.length < 2) fail("description", "请填写情况描述（至少2个字）。");
   if (description.length > MAX_DESCRIPTION) fail("description", `情况描述不能超过${MAX_DESCRIPTION}字，当前${description.length}字，请精简。`);
-  const phone = $("caller_phone").value.trim();
+  const phone = $("caller_phone").value.normalize("NFKC").trim();  // full-width digits (an IME) as ASCII
   if (!$("anonymous").checked && phone && !/^[0-9+\- ]{3,32}$/.test(phone)) fail("caller_phone", "联系电话只能包含数字、空格、“+”和“-”，3至32位。");
   if (!ok) formError("请按标红的提示修改后再提交。");
   return ok;
@@ -128,7 +128,7 @@ function callerFields() {
 
 // ---- what the desk sees during the call (when the server offers it: 404 hides it)
 async function callerHistory() {
-  const phone = $("caller_phone").value.trim();
+  const phone = $("caller_phone").value.normalize("NFKC").trim();  // full-width digits (an IME) as ASCII
   const box = $("desk-history");
   if ($("anonymous").checked || !/^[0-9+\- ]{3,32}$/.test(phone)) { box.hidden = true; return; }
   try {
@@ -230,7 +230,7 @@ form.addEventListener("submit", async (event) => {
   if (!validate()) return;
   const anonymous = $("anonymous").checked;
   const name = $("caller_name").value.trim();
-  const phone = $("caller_phone").value.trim();
+  const phone = $("caller_phone").value.normalize("NFKC").trim();  // full-width digits (an IME) as ASCII
   const body = {
     channel: "hotline",
     category: $("category").value,

@@ -4,6 +4,12 @@
 "use strict";
 
 let rows = [];
+// The unit whose inbox this is (a town's or a department's own; the one chosen by those who
+// see all). Its table holds what it handles; what it assists on, works alongside (a critical
+// case's town) or leads is listed apart: the handler signs and reports, and the deadlines
+// shown there are the handler's, not counted as this unit's overdue.
+let listedUnit = "";
+const ROLE_IN_CASE = { assisting: "协办", collaborator: "配合", former: "原承办" };
 const PENDING = { return: "退单待审核", extension: "延期待审批" };
 const RANK = { critical: 0, high: 1, ordinary: 2, consultation: 3 };
 
@@ -65,7 +71,7 @@ function render() {
   let overdue = 0;
   for (const c of visible()) {
     const r = row(c, now);
-    if (c.unit_role === "assisting") { assisting.push(r.tr); continue; }
+    if (listedUnit && c.handler !== listedUnit) { assisting.push(r.tr); continue; }
     own.push(r.tr);
     overdue += r.late;
   }
@@ -74,7 +80,7 @@ function render() {
   document.getElementById("assisting").hidden = !assisting.length;
   document.getElementById("assisting-title").hidden = !assisting.length;
   document.getElementById("summary").textContent = "共 " + own.length + " 件，超时 " + overdue + " 件"
-    + (assisting.length ? "；协办 " + assisting.length + " 件" : "");
+    + (assisting.length ? "；协办、配合 " + assisting.length + " 件" : "");
 }
 
 async function load() {
@@ -86,6 +92,8 @@ async function load() {
   if (status) query.set("status", status);
   if (chosen.startsWith("pending:")) query.set("pending", chosen.slice(8));
   const cases = await api("/api/v1/cases?" + query);
+  const who = await me;
+  listedUnit = unit || (who && ["town", "department"].includes(who.role) ? who.unit || "" : "");
   rows = status ? cases : cases.filter((c) => !["closed", "merged"].includes(c.status));
   render();
 }
@@ -101,7 +109,7 @@ function csvCell(value) {
 document.getElementById("export").addEventListener("click", () => {
   const header = ["案件编号", "紧急程度", "类别", "机构", "镇（街道）", "承办单位", "本单位", "状态", "受理时间", "截止时间"];
   const lines = [header, ...visible().map((c) => [c.id, PRIORITY[c.priority] || c.priority, CATEGORY_NAMES[c.category] || c.category,
-    c.institution_name || "", unitName(c.town), unitName(c.handler), c.unit_role === "assisting" ? "协办" : "承办",
+    c.institution_name || "", unitName(c.town), unitName(c.handler), !listedUnit || c.handler === listedUnit ? "承办" : (ROLE_IN_CASE[c.unit_role] || "知悉"),
     STATUS[c.status] || c.status, beijing(c.received_at), beijing(dueOf(c))])].map((l) => l.map(csvCell).join(","));
   const blob = new Blob(["\ufeff" + lines.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });
   const a = el("a", { href: URL.createObjectURL(blob), download: "待办案件-" + serverNow().toLocaleDateString("sv-SE", { timeZone: "Asia/Shanghai" }) + ".csv" });
