@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -132,6 +133,20 @@ class OldStack:
         return out.stdout
 
     def start(self) -> None:
+        # The previous release draws Kafka's cluster id as URL-safe base64 and passes it as
+        # `-t ID`: one id in 64 starts with "-" and StorageTool takes it for an option (fixed
+        # since in `infra/servers.new_cluster_id`). Its first start then fails before writing
+        # anything; another start draws another id.
+        for _ in range(3):
+            try:
+                self._start()
+                return
+            except AssertionError as failed:
+                text = str(failed)
+                if "kafka.tools.StorageTool" not in text or not re.search(r"'-t',\s+'-", text):
+                    raise
+
+    def _start(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         log = (self.settings.data_dir / "old-up.log").open("ab")
         self.proc = subprocess.Popen(
