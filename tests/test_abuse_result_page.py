@@ -14,7 +14,7 @@ from tests.auth import Tokens
 from tests.browser import Web
 from tests.factories import complaint_payload
 from tests.polling import eventually_async, wait_for_case
-from tests.test_case_page import act, shown
+from tests.test_case_page import act
 from workers.stack import Stack
 
 ABUSER_ID = "522601199001010010"  # a valid check digit (GB 11643)
@@ -40,7 +40,8 @@ async def test_the_abuser_is_named_in_the_result_form_and_banned(
     page = web.page
     await web.login(tokens.credentials(role, handler), f"/cases/{case_id}")
     await act(page, "accept", note="已立即赴现场核查")
-    assert "result" in await shown(page)
+    await expect(page.locator('#timeline li[data-action="case.accepted"]')).to_be_visible()
+    await expect(page.locator('#action-buttons button[data-action="result"]')).to_be_visible()
     await act(
         page,
         "result",

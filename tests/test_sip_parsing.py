@@ -93,6 +93,9 @@ def test_bad_bodies_are_refused_with_a_reason(body: bytes, reason: str) -> None:
     ("kwargs", "reason"),
     [
         ({"priority": 9}, "AlarmPriority must be 1-4"),
+        # str.isdigit() is true of a superscript one; int() refuses it (found by the fuzzer).
+        ({"priority": "¹"}, "AlarmPriority must be 1-4"),
+        ({"priority": "２"}, "AlarmPriority must be 1-4"),
         ({"method": "8"}, "AlarmMethod must be digits 1-7"),
         ({"method": "five"}, "AlarmMethod must be digits 1-7"),
         ({"when": "yesterday"}, "AlarmTime is not a date-time"),
@@ -128,6 +131,7 @@ def test_sip_requests_parse_and_are_answered() -> None:
         (b"MESSAGE sip:x SIP/2.0\r\nVia: a\r\nbroken\r\n\r\n", 400, "bad header line"),
         (b"MESSAGE sip:x SIP/2.0\r\nVia: a\r\n\r\n", 400, "missing from header"),
         (b"MESSAGE sip:x SIP/2.0\r\n\xff: \xfe\r\n\r\n", 400, "not UTF-8"),
+        ("SIP/2.0 ²00 OK\r\nVia: a\r\n\r\n".encode(), 400, "bad status line"),
         (b"X" * (messages.MAX_MESSAGE_BYTES + 1), 513, "over"),
     ],
 )

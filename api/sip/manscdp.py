@@ -114,7 +114,8 @@ def _int(command: Command, path: str, lo: int, hi: int) -> int | None:
     raw = command.text(path)
     if raw is None:
         return None
-    if not raw.isdigit() or not lo <= int(raw) <= hi:
+    # ASCII digits only: str.isdigit() is true of '¹' and '５', which int() refuses or reads.
+    if not (raw.isascii() and raw.isdigit()) or not lo <= int(raw) <= hi:
         raise ManscdpError(f"{path} must be {lo}-{hi}, got {raw[:20]!r}")
     return int(raw)
 

@@ -105,7 +105,7 @@ def parse(data: bytes) -> SipMessage:
     start = lines[0].strip()
     parts = start.split(" ")
     if start.startswith("SIP/2.0 "):
-        if len(parts) < 2 or not parts[1].isdigit():
+        if len(parts) < 2 or not (parts[1].isascii() and parts[1].isdigit()):
             raise SipError(400, f"bad status line: {start[:80]!r}")
     elif len(parts) != 3 or parts[2] != "SIP/2.0" or not parts[0].isalpha():
         raise SipError(400, f"bad request line: {start[:80]!r}")
@@ -127,7 +127,7 @@ def parse(data: bytes) -> SipMessage:
     length_text = message.header("content-length")
     body = data[end:]
     if length_text is not None:
-        if not length_text.isdigit():
+        if not (length_text.isascii() and length_text.isdigit()):  # '¹'.isdigit() too
             raise SipError(400, f"bad Content-Length: {length_text[:20]!r}")
         length = int(length_text)
         if length > len(body):
