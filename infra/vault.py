@@ -178,8 +178,18 @@ class Vault:
             contact = _json_bytes(event.pop("complainant"))
         except RecursionError:  # nested past any contact's shape: not kept at all
             contact = b"null"
+        if len(contact) > MAX_CONTACT_BYTES:
+            # Past what a sealed value may hold (a fuzzed 5,000-character "contact" was a 500):
+            # not kept in clear, not sealed; its size says what was there.
+            event["complainant_dropped"] = f"{len(contact)} bytes, over {MAX_CONTACT_BYTES}"
+            contact = b"null"
         event["complainant_sealed"] = self.seal(contact, f"{CONTACT}:{event_id}").model_dump()
         return _json_bytes(event)
+
+
+# A contact is a name, a phone and an e-mail (under 400 bytes as JSON); sealed, it must fit
+# `Sealed.ciphertext` (16,384 base64 characters, about 12 KB).
+MAX_CONTACT_BYTES = 8192
 
 
 def _utf8(text: str) -> bool:

@@ -104,3 +104,14 @@ async def test_the_codec_encrypts_every_payload_and_passes_old_ones_through() ->
     assert await EncryptionCodec(Vault(os.urandom(32), [key])).decode([sealed]) == [clear]
     with pytest.raises(CodecError):
         await EncryptionCodec(Vault(os.urandom(32))).decode([sealed])
+
+
+def test_a_rejected_body_with_a_huge_contact_is_dead_lettered_without_it() -> None:
+    """The API fuzzer's find: a 5,001-character string as the contact could not be sealed
+    (past `Sealed.ciphertext`), and the refusal became a 500."""
+    vault = Vault(os.urandom(32))
+    raw = json.dumps({"event_id": "e-1", "complainant": "长" * 5001}).encode()
+    letter = json.loads(vault.redact_contact(raw))
+    assert "长" not in json.dumps(letter, ensure_ascii=False)
+    assert letter["complainant_dropped"].endswith("over 8192")
+    assert letter["complainant_sealed"]["ciphertext"]
